@@ -1,0 +1,12 @@
+export { ensureBinaries, findOnPath, type BinaryName } from "./binaries.js";
+export { loadEnv, type InfraEnv } from "./env.js";
+export { freePort, portOr } from "./ports.js";
+export {
+  serviceEnv,
+  startStack,
+  neededBinaries,
+  type InfraUrls,
+  type Stack,
+  type StackOptions,
+} from "./stack.js";
+export { startFerretDb, startNats, startRedis, startStripeMock, type RunningServer } from "./servers.js";

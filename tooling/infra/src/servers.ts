@@ -1,0 +1,114 @@
+// One function per embedded server: start it with its state in a folder, wait until it answers.
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "./ports.js";
+import { natsReady, redisReady, stripeMockReady, tcpOpen } from "./probes.js";
+import { logTail, spawnManaged, type ManagedProcess } from "./process.js";
+
+export interface RunningServer {
+  name: string;
+  url: string;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** The executable. */
+  binary: string;
+  /** State and log folder for this server. */
+  dir: string;
+  port: number;
+  readyTimeoutMs?: number;
+}
+
+async function launch(
+  name: string,
+  url: string,
+  args: string[],
+  ready: () => Promise<boolean>,
+  options: ServerOptions,
+): Promise<RunningServer> {
+  await mkdir(options.dir, { recursive: true });
+  const child = await spawnManaged(name, options.binary, args, join(options.dir, `${name}.log`));
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  while (!(await ready())) {
+    if (child.hasExited() || Date.now() > deadline) {
+      await child.stop();
+      const reason = child.hasExited() ? "exited" : "did not become ready";
+      throw new Error(`${name} ${reason} (log ${child.logFile}):\n${await logTail(child.logFile)}`);
+    }
+    await sleep(100);
+  }
+  return { name, url, process: child, stop: () => child.stop() };
+}
+
+export function startFerretDb(options: ServerOptions): Promise<RunningServer> {
+  const data = join(options.dir, "sqlite");
+  return mkdir(data, { recursive: true }).then(() =>
+    launch(
+      "ferretdb",
+      `mongodb://127.0.0.1:${options.port}/`,
+      [
+        "--handler=sqlite",
+        `--sqlite-url=file:${data}/`,
+        `--listen-addr=127.0.0.1:${options.port}`,
+        `--state-dir=${options.dir}`,
+        "--telemetry=disable",
+        "--debug-addr=-",
+        "--log-level=warn",
+      ],
+      () => tcpOpen(options.port),
+      options,
+    ),
+  );
+}
+
+export function startNats(options: ServerOptions): Promise<RunningServer> {
+  return launch(
+    "nats-server",
+    `nats://127.0.0.1:${options.port}`,
+    ["-js", "-a", "127.0.0.1", "-p", String(options.port), "-sd", join(options.dir, "jetstream")],
+    () => natsReady(options.port),
+    options,
+  );
+}
+
+export function startRedis(options: ServerOptions): Promise<RunningServer> {
+  return launch(
+    "redis-server",
+    `redis://127.0.0.1:${options.port}`,
+    [
+      "--port",
+      String(options.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      options.dir,
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "everysec",
+      "--save",
+      "",
+      "--daemonize",
+      "no",
+      "--logfile",
+      "",
+    ],
+    () => redisReady(options.port),
+    options,
+  );
+}
+
+export async function startStripeMock(options: ServerOptions): Promise<RunningServer> {
+  // stripe-mock always serves HTTPS too; give it a free port so it never clashes.
+  const httpsPort = await freePort();
+  return launch(
+    "stripe-mock",
+    `http://127.0.0.1:${options.port}`,
+    ["-http-addr", `127.0.0.1:${options.port}`, "-https-addr", `127.0.0.1:${httpsPort}`],
+    () => stripeMockReady(options.port),
+    options,
+  );
+}
