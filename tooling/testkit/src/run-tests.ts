@@ -58,7 +58,16 @@ async function main() {
   const started = Date.now();
   const turbo = spawnSync(
     "turbo",
-    ["run", "format:check", "lint", "typecheck", "test", "--continue", "--summarize", ...process.argv.slice(2)],
+    [
+      "run",
+      "format:check",
+      "lint",
+      "typecheck",
+      "test",
+      "--continue",
+      "--summarize",
+      ...process.argv.slice(2),
+    ],
     { stdio: "inherit", env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } },
   );
 
