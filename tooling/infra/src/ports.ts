@@ -4,7 +4,6 @@ import { createServer } from "node:net";
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.unref();
     server.on("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
@@ -21,7 +20,6 @@ export function portOr(preferred: number | undefined): Promise<number> {
   if (preferred === undefined) return freePort();
   return new Promise((resolve) => {
     const server = createServer();
-    server.unref();
     server.once("error", () => resolve(freePort()));
     server.listen(preferred, "127.0.0.1", () => server.close(() => resolve(preferred)));
   });

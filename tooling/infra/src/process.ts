@@ -51,6 +51,8 @@ export async function spawnManaged(
     hasExited: () => ended,
     async stop() {
       if (ended) return;
+      // Wait for it: the exit of an unreferenced child would not keep this process alive.
+      child.ref();
       child.stdin?.end();
       const done = await Promise.race([exited.then(() => true), sleep(15_000, false, { ref: false })]);
       if (!done) {

@@ -1,10 +1,11 @@
 // `ticketing-infra up -- command` starts the servers with state in .data/, hands their URLs
 // to the command, and stops them all when it ends.
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:net";
+import { loadEnv } from "@ticketing/infra";
 import { afterAll, expect, it } from "vitest";
 
 function listening(port: number): Promise<boolean> {
@@ -27,6 +28,16 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, output }));
   });
+}
+
+async function processesUsing(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes(dir)) found.push(cmdline.replaceAll("\0", " "));
+  }
+  return found;
 }
 
 const dirs: string[] = [];
@@ -94,4 +105,37 @@ it("uses a server given by URL instead of starting one", async () => {
   expect(code, output).toBe(0);
   expect(output).toContain("REDIS=redis://127.0.0.1:1 STRIPE=none");
   expect((await readdir(join(project, ".data"))).sort()).toEqual(["ferretdb", "nats"]);
+});
+
+it("reports a server that cannot start, stops the others, and fails", async () => {
+  const project = await mkdtemp(join(tmpdir(), "ticketing-infra-cli-"));
+  dirs.push(project);
+  await writeFile(join(project, "package.json"), JSON.stringify({ name: "scratch", workspaces: [] }));
+  // A cache whose FerretDB is broken; stripe-mock is the real one.
+  const cache = join(project, "cache");
+  const real = join(loadEnv().cacheDir, "bin");
+  await mkdir(join(cache, "bin", "ferretdb-v1.24.2-p1"), { recursive: true });
+  await writeFile(
+    join(cache, "bin", "ferretdb-v1.24.2-p1", "ferretdb"),
+    "#!/bin/sh\necho 'disk on fire' >&2\nexit 3\n",
+  );
+  await chmod(join(cache, "bin", "ferretdb-v1.24.2-p1", "ferretdb"), 0o755);
+  await symlink(join(real, "stripe-mock-v0.197.0"), join(cache, "bin", "stripe-mock-v0.197.0"));
+  const env: NodeJS.ProcessEnv = { ...process.env, TICKETING_CACHE_DIR: cache };
+  for (const name of ["MONGO_URL", "NATS_URL", "REDIS_URL", "STRIPE_SECRET_KEY", "STRIPE_MOCK_URL"])
+    delete env[name];
+
+  const { code, output } = await run(
+    "ticketing-infra",
+    ["up", "--", process.execPath, "-e", "console.log('RAN')"],
+    project,
+    env,
+  );
+
+  expect(code).toBe(1);
+  expect(output).toContain("ferretdb exited");
+  expect(output).toContain("disk on fire");
+  expect(output).not.toContain("RAN");
+  // The servers that did start were stopped again: no process still uses the project's .data.
+  expect(await processesUsing(join(project, ".data"))).toEqual([]);
 });

@@ -1,0 +1,118 @@
+// Latency from publish (and from an aggregate-log append, through the outbox relay) to the
+// consumer's handler, on private servers started for the run.
+//   npm run bench -w @ticketing/bench -- [events per run = 1000] [runs = 5]
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect } from "@nats-io/transport-node";
+import { loadEnv, startStack } from "@ticketing/infra";
+import {
+  AggregateLog,
+  createPublisher,
+  ensureStreams,
+  startConsumer,
+  type AggregateState,
+  type Envelope,
+} from "@ticketing/shared-events";
+import mongoose from "mongoose";
+import pino from "pino";
+import { median, ms, summarize } from "./stats.js";
+
+const events = Number(process.argv[2] ?? 1_000);
+const runs = Number(process.argv[3] ?? 5);
+const logger = pino({ level: "warn" });
+
+const dir = await mkdtemp(join(tmpdir(), "ticketing-bench-"));
+const base = loadEnv();
+const stack = await startStack({
+  dataDir: dir,
+  env: {
+    ...base,
+    stripeLive: true,
+    external: { mongoUrl: undefined, natsUrl: undefined, redisUrl: undefined, stripeMockUrl: undefined },
+  },
+});
+
+try {
+  const nc = await connect({ servers: stack.urls.natsUrl });
+  await ensureStreams(nc);
+  const publisher = createPublisher(nc);
+  const connection = await mongoose.createConnection(`${stack.urls.mongoUrl}bench`).asPromise();
+
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let done: (() => void) | undefined;
+  const consumer = await startConsumer({
+    nc,
+    durable: "bench",
+    filterSubject: "ticketing.expiration.due",
+    logger,
+    concurrency: 16,
+    handlers: {
+      "ticketing.expiration.due": (event: Envelope<"ticketing.expiration.due">) => {
+        const start = sentAt.get(event.aggregateId);
+        if (start !== undefined) {
+          latencies.push(performance.now() - start);
+          if (latencies.length === events) done?.();
+        }
+        return Promise.resolve();
+      },
+    },
+  });
+
+  interface Hold extends AggregateState {
+    orderId: string;
+  }
+  const log = new AggregateLog<Hold>({
+    connection,
+    logCollection: "hold_events",
+    projectionCollection: "holds",
+    evolve: (_state, event) => ({ orderId: (event.data as { orderId: string }).orderId }),
+    publisher,
+    logger,
+  });
+  await log.start();
+
+  async function measure(label: string, send: (id: string) => Promise<unknown>) {
+    const p50s: number[] = [];
+    const p99s: number[] = [];
+    for (let run = 1; run <= runs; run++) {
+      sentAt.clear();
+      latencies.length = 0;
+      const finished = new Promise<void>((resolve) => (done = resolve));
+      const started = performance.now();
+      for (let i = 0; i < events; i++) {
+        const id = `${label}-${run}-${i}`;
+        sentAt.set(id, performance.now());
+        await send(id);
+      }
+      await finished;
+      const elapsed = performance.now() - started;
+      const s = summarize(latencies);
+      p50s.push(s.p50);
+      p99s.push(s.p99);
+      console.log(
+        `${label} run ${run}: ${s.n} events in ${(elapsed / 1000).toFixed(2)} s (${Math.round((s.n * 1000) / elapsed)}/s), p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}`,
+      );
+    }
+    console.log(`${label}: median of ${runs} runs: p50 ${ms(median(p50s))}, p99 ${ms(median(p99s))}\n`);
+  }
+
+  console.log(
+    `${events} events per run, ${runs} runs; ${cpus().length} cores, Node ${process.versions.node}\n`,
+  );
+  await measure("publish→handler", (id) =>
+    publisher.publish("ticketing.expiration.due", { orderId: id }, { aggregateId: id }),
+  );
+  await measure("append→handler (outbox relay)", (id) =>
+    log.append(id, 0, { subject: "ticketing.expiration.due", data: { orderId: id } }),
+  );
+
+  await log.stop();
+  await consumer.stop();
+  await nc.close();
+  await connection.close();
+} finally {
+  await stack.stop();
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,371 @@
+// The aggregate log: commit, optimistic-concurrency check and outbox in one insert.
+//
+// Each change to an aggregate is an insert of its next event keyed `<aggregateId>:<version>`.
+// The unique _id is the compare-and-set (the one that holds on FerretDB and MongoDB alike):
+// of two writers deciding from version n, exactly one inserts n+1. Queries read a projection
+// document per aggregate, brought to the log's version after each append and by a catch-up on
+// start and on a timer. A relay publishes logged events that are not yet published, awaiting
+// the JetStream ack (message id = event id) before marking them. A crash at any point only
+// delays a projection or an event; nothing is lost or forked, and no transaction is needed.
+import { randomUUID } from "node:crypto";
+import type { Connection, mongo } from "mongoose";
+import type { Logger } from "pino";
+import { validatePayload, type Envelope, type Payload, type Subject } from "./catalogue.js";
+import { collection, ensureIndexes, isDuplicateKey, type Collection } from "./mongo.js";
+import type { Publisher } from "./publisher.js";
+
+export interface LogEntry {
+  _id: string;
+  eventId: string;
+  aggregateId: string;
+  version: number;
+  subject: Subject;
+  data: unknown;
+  occurredAt: Date;
+  causationId: string | null;
+  requestId: string | null;
+  published: boolean;
+  projected: boolean;
+}
+
+/** The state a projection keeps; `version` is the log version it reflects. */
+export interface AggregateState {
+  version: number;
+}
+
+/** How many causation ids a projection remembers, newest last (see `execute`). */
+const REMEMBERED_CAUSES = 200;
+
+type ProjectionDoc<TState> = TState & { _id: string; _causes?: string[] };
+
+interface Loaded<TState> {
+  state: TState | null;
+  causes: string[];
+}
+
+export class ConcurrencyError extends Error {
+  override name = "ConcurrencyError";
+  constructor(
+    readonly aggregateId: string,
+    readonly version: number,
+  ) {
+    super(`aggregate ${aggregateId} changed before version ${version} could be written`);
+  }
+}
+
+export interface Change<S extends Subject = Subject> {
+  subject: S;
+  data: Payload<S>;
+}
+
+/** What a command decides from the current state: an event to append, or nothing to do. */
+export type Decision = Change | null;
+
+export interface ExecuteOptions {
+  /** The version the client saw; a different current version fails with ConcurrencyError. */
+  expectedVersion?: number;
+  /** The event being handled: a second delivery of it finds it in the log and changes nothing. */
+  causationId?: string;
+  requestId?: string;
+  maxAttempts?: number;
+}
+
+export type ExecuteResult<TState> =
+  | { outcome: "appended"; state: TState; event: Envelope }
+  | { outcome: "unchanged"; state: TState | null }
+  | { outcome: "duplicate"; state: TState | null };
+
+export interface AggregateLogOptions<TState extends AggregateState> {
+  connection: Connection;
+  /** Collection of the log; one per aggregate type, e.g. "ticket_events". */
+  logCollection: string;
+  /** Collection of the projections queries read, e.g. "tickets". */
+  projectionCollection: string;
+  /** Folds one event into the state; the log sets `version` afterwards. */
+  evolve: (state: TState | null, event: Envelope) => Omit<TState, "version">;
+  publisher: Publisher;
+  logger: Logger;
+  /**
+   * How often the sweeps run that catch up projections and publish events a crash left behind.
+   * They scan the log (FerretDB 1.24 on SQLite uses no index for them); the normal path reads
+   * and writes only by _id.
+   */
+  intervalMs?: number;
+  /** Crash points, for the tests that kill a writer between the steps. */
+  hooks?: {
+    afterAppend?: (entry: LogEntry) => void | Promise<void>;
+    afterProject?: (entry: LogEntry) => void | Promise<void>;
+  };
+}
+
+export function envelopeOfEntry(entry: LogEntry): Envelope {
+  const meta: NonNullable<Envelope["meta"]> = {};
+  if (entry.requestId) meta.requestId = entry.requestId;
+  if (entry.causationId) meta.causationId = entry.causationId;
+  return {
+    id: entry.eventId,
+    subject: entry.subject,
+    occurredAt: entry.occurredAt.toISOString(),
+    aggregateId: entry.aggregateId,
+    version: entry.version,
+    data: entry.data as Envelope["data"],
+    ...(Object.keys(meta).length > 0 ? { meta } : {}),
+  };
+}
+
+const jitter = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+
+export class AggregateLog<TState extends AggregateState> {
+  private readonly log: Collection<LogEntry>;
+  private readonly projections: Collection<ProjectionDoc<TState>>;
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+
+  constructor(private readonly options: AggregateLogOptions<TState>) {
+    this.log = collection<LogEntry>(options.connection, options.logCollection);
+    this.projections = collection<ProjectionDoc<TState>>(options.connection, options.projectionCollection);
+  }
+
+  /** Creates the indexes, catches up, publishes what is pending, and keeps doing so on a timer. */
+  async start(): Promise<void> {
+    await ensureIndexes(this.log, [
+      { key: { aggregateId: 1, version: 1 } },
+      { key: { published: 1, occurredAt: 1 } },
+      { key: { projected: 1 } },
+    ]);
+    await this.sweep();
+    this.timer = setInterval(() => {
+      this.sweep().catch((error: unknown) =>
+        this.options.logger.warn({ err: error }, "aggregate log sweep failed; will retry"),
+      );
+    }, this.options.intervalMs ?? 5_000);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and publishes what is still pending (graceful shutdown). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.sweep().catch(() => undefined);
+  }
+
+  /** The aggregate's current state: its projection plus any logged events it has not applied yet. */
+  async load(aggregateId: string): Promise<TState | null> {
+    return (await this.loadWithCauses(aggregateId)).state;
+  }
+
+  /** Every logged event of one aggregate, oldest first. */
+  async history(aggregateId: string): Promise<LogEntry[]> {
+    return this.tail(aggregateId, 0);
+  }
+
+  /**
+   * Appends the aggregate's next event at `expectedVersion + 1`. The insert is the commit; a
+   * duplicate key means another writer got there first (ConcurrencyError).
+   */
+  async append<S extends Subject>(
+    aggregateId: string,
+    expectedVersion: number,
+    change: Change<S>,
+    meta: { causationId?: string; requestId?: string } = {},
+  ): Promise<Envelope<S>> {
+    const entry: LogEntry = {
+      _id: entryId(aggregateId, expectedVersion + 1),
+      eventId: randomUUID(),
+      aggregateId,
+      version: expectedVersion + 1,
+      subject: change.subject,
+      data: validatePayload(change.subject, change.data),
+      occurredAt: new Date(),
+      causationId: meta.causationId ?? null,
+      requestId: meta.requestId ?? null,
+      published: false,
+      projected: false,
+    };
+    try {
+      await this.log.insertOne(entry);
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new ConcurrencyError(aggregateId, entry.version);
+      throw error;
+    }
+    await this.options.hooks?.afterAppend?.(entry);
+    // The event is committed: what follows only makes it visible sooner; the sweeps cover a failure.
+    await this.project(aggregateId).catch((error: unknown) =>
+      this.options.logger.warn({ err: error, aggregateId }, "projection update deferred to the sweep"),
+    );
+    await this.options.hooks?.afterProject?.(entry);
+    void this.publishInOrder(entry).catch((error: unknown) =>
+      this.options.logger.warn({ err: error, aggregateId }, "event publish deferred to the sweep"),
+    );
+    return envelopeOfEntry(entry) as Envelope<S>;
+  }
+
+  /**
+   * Runs a command: load, decide, append; on a concurrent change, reload and decide again
+   * (or fail with ConcurrencyError when the caller stated the version it expects). With a
+   * causationId, an event already applied to this aggregate (a redelivery) changes nothing:
+   * the projection remembers the causes of its latest events.
+   */
+  async execute(
+    aggregateId: string,
+    decide: (state: TState | null) => Decision,
+    options: ExecuteOptions = {},
+  ): Promise<ExecuteResult<TState>> {
+    const maxAttempts = options.maxAttempts ?? 50;
+    for (let attempt = 1; ; attempt++) {
+      const { state, causes } = await this.loadWithCauses(aggregateId);
+      const version = state?.version ?? 0;
+      if (options.causationId && causes.includes(options.causationId)) return { outcome: "duplicate", state };
+      if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
+        throw new ConcurrencyError(aggregateId, options.expectedVersion + 1);
+      }
+      const change = decide(state);
+      if (!change) return { outcome: "unchanged", state };
+      try {
+        const event = await this.append(aggregateId, version, change, options);
+        return { outcome: "appended", state: this.apply(state, event), event };
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || options.expectedVersion !== undefined) throw error;
+        if (attempt >= maxAttempts) throw error;
+        await jitter(attempt);
+      }
+    }
+  }
+
+  /**
+   * Brings one projection to the log's latest version. Every writer checks again after its own
+   * write, so a slower writer that lands an older state (possible where conditional updates are
+   * not atomic, as on FerretDB) moves it forward again itself.
+   */
+  async project(aggregateId: string): Promise<void> {
+    for (;;) {
+      const projection = await this.projections.findOne(this.byId(aggregateId));
+      const from = projection?.version ?? 0;
+      const tail = await this.tail(aggregateId, from);
+      if (tail.length === 0) {
+        if (projection) await this.markProjected(aggregateId, from);
+        return;
+      }
+      let { state, causes } = this.unpack(projection);
+      for (const entry of tail) ({ state, causes } = this.fold(state, causes, entry));
+      if (!state) return;
+      const doc = { ...state, _id: aggregateId, _causes: causes } as ProjectionDoc<TState>;
+      // Filters name _id alone: it is the only filter FerretDB 1.24 answers from an index.
+      if (!projection) {
+        await this.projections
+          .insertOne(doc as mongo.OptionalUnlessRequiredId<ProjectionDoc<TState>>)
+          .catch((error: unknown) => {
+            if (!isDuplicateKey(error)) throw error;
+          });
+      } else {
+        await this.projections.replaceOne(this.byId(aggregateId), doc);
+      }
+    }
+  }
+
+  /** Re-applies every logged event some projection has not marked as applied. */
+  async catchUp(): Promise<number> {
+    const pending = await this.log.find({ projected: false }, { projection: { aggregateId: 1 } }).toArray();
+    const aggregates = [...new Set(pending.map((entry) => entry.aggregateId))];
+    for (const aggregateId of aggregates) await this.project(aggregateId);
+    return aggregates.length;
+  }
+
+  /** Publishes every logged event not yet acknowledged by JetStream, oldest first. */
+  async relay(): Promise<void> {
+    for (;;) {
+      const batch = await this.log
+        .find({ published: false })
+        .sort({ occurredAt: 1, version: 1 })
+        .limit(100)
+        .toArray();
+      for (const entry of batch.sort((a, b) => a.version - b.version || +a.occurredAt - +b.occurredAt)) {
+        await this.publish(entry);
+      }
+      if (batch.length < 100) return;
+    }
+  }
+
+  private sweep(): Promise<void> {
+    this.sweeping ??= (async () => {
+      try {
+        await this.catchUp();
+        await this.relay();
+      } finally {
+        this.sweeping = undefined;
+      }
+    })();
+    return this.sweeping;
+  }
+
+  /**
+   * Publishes a fresh entry at once unless an earlier version of its aggregate is still
+   * unpublished (then the sweep publishes them in order), so consumers see an aggregate's
+   * events in version order.
+   */
+  private async publishInOrder(entry: LogEntry) {
+    if (entry.version > 1) {
+      const previous = await this.log.findOne({ _id: entryId(entry.aggregateId, entry.version - 1) });
+      if (previous && !previous.published) return;
+    }
+    await this.publish(entry);
+  }
+
+  private async publish(entry: LogEntry) {
+    await this.options.publisher.publishEnvelope(envelopeOfEntry(entry));
+    await this.log.updateOne({ _id: entry._id }, { $set: { published: true } });
+  }
+
+  private async markProjected(aggregateId: string, upTo: number) {
+    for (let version = upTo; version >= 1; version--) {
+      const entry = await this.log.findOne({ _id: entryId(aggregateId, version) });
+      if (!entry || entry.projected) return;
+      await this.log.updateOne({ _id: entry._id }, { $set: { projected: true } });
+    }
+  }
+
+  /** The aggregate's entries after `version`, read by _id (the one lookup every server indexes). */
+  private async tail(aggregateId: string, version: number): Promise<LogEntry[]> {
+    const entries: LogEntry[] = [];
+    for (let next = version + 1; ; next++) {
+      const entry = await this.log.findOne({ _id: entryId(aggregateId, next) });
+      if (!entry) return entries;
+      entries.push(entry);
+    }
+  }
+
+  private async loadWithCauses(aggregateId: string): Promise<Loaded<TState>> {
+    const projection = await this.projections.findOne(this.byId(aggregateId));
+    let loaded = this.unpack(projection);
+    for (const entry of await this.tail(aggregateId, loaded.state?.version ?? 0)) {
+      loaded = this.fold(loaded.state, loaded.causes, entry);
+    }
+    return loaded;
+  }
+
+  private unpack(doc: mongo.WithId<ProjectionDoc<TState>> | ProjectionDoc<TState> | null): Loaded<TState> {
+    if (!doc) return { state: null, causes: [] };
+    const { _id: _ignored, _causes, ...state } = doc;
+    return { state: state as unknown as TState, causes: _causes ?? [] };
+  }
+
+  private fold(state: TState | null, causes: string[], entry: LogEntry): Loaded<TState> {
+    return {
+      state: this.apply(state, envelopeOfEntry(entry)),
+      causes: entry.causationId ? [...causes, entry.causationId].slice(-REMEMBERED_CAUSES) : causes,
+    };
+  }
+
+  private apply(state: TState | null, event: Envelope): TState {
+    return { ...this.options.evolve(state, event), version: event.version } as TState;
+  }
+
+  private byId(aggregateId: string) {
+    return { _id: aggregateId } as mongo.Filter<ProjectionDoc<TState>>;
+  }
+}
+
+function entryId(aggregateId: string, version: number) {
+  return `${aggregateId}:${version}`;
+}

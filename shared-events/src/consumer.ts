@@ -1,0 +1,114 @@
+// Durable pull consumer: bounded concurrency, explicit ack after the handler succeeds, nak with
+// backoff on failure, dead-letter after the maximum number of deliveries.
+import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "pino";
+import { EventValidationError, parseEnvelope, type Envelope, type Subject } from "./catalogue.js";
+import { DLQ_PREFIX, ensureConsumer, type ConsumerConfig } from "./stream.js";
+import { STREAM } from "./catalogue.js";
+
+/** Thrown by a handler that cannot apply the event yet (a replica missing an earlier version). */
+export class RetryLater extends Error {
+  override name = "RetryLater";
+}
+
+export type Handler<S extends Subject> = (event: Envelope<S>) => Promise<void>;
+export type Handlers = { [S in Subject]?: Handler<S> };
+
+export interface ConsumerOptions extends ConsumerConfig {
+  nc: NatsConnection;
+  handlers: Handlers;
+  logger: Logger;
+  /** Messages handled at once. */
+  concurrency?: number;
+  /** Deliveries before a failing message goes to the dead-letter stream. */
+  maxDeliver?: number;
+  /** Delay before each redelivery; the last one repeats. */
+  backoffMs?: number[];
+}
+
+export interface RunningConsumer {
+  /** Stops fetching, waits for the handlers in flight. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_BACKOFF = [100, 500, 2_000, 5_000, 10_000];
+
+export async function startConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
+  const { nc, handlers, durable } = options;
+  const logger = options.logger.child({ consumer: durable });
+  const concurrency = options.concurrency ?? 8;
+  const maxDeliver = options.maxDeliver ?? 10;
+  const backoff = options.backoffMs ?? DEFAULT_BACKOFF;
+  await ensureConsumer(nc, { maxAckPending: concurrency * 4, ...options });
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get(STREAM, durable);
+
+  async function deadLetter(msg: JsMsg, reason: string) {
+    const h = headers();
+    h.set("Ticketing-Error", reason.slice(0, 1_000));
+    h.set("Ticketing-Consumer", durable);
+    h.set("Ticketing-Subject", msg.subject);
+    h.set("Ticketing-Deliveries", String(msg.info.deliveryCount));
+    await js.publish(`${DLQ_PREFIX}.${durable}.${msg.subject}`, msg.data, {
+      msgID: `${durable}:${msg.seq}`,
+      headers: h,
+    });
+    msg.term(reason.slice(0, 200));
+    logger.error({ subject: msg.subject, seq: msg.seq, reason }, "event dead-lettered");
+  }
+
+  async function handle(msg: JsMsg) {
+    let envelope: Envelope;
+    try {
+      envelope = parseEnvelope(msg.json());
+    } catch (error) {
+      // A message that is not a valid event never will be: no point retrying it.
+      return deadLetter(msg, error instanceof EventValidationError ? error.message : "not JSON");
+    }
+    const handler = handlers[envelope.subject] as Handler<Subject> | undefined;
+    if (!handler) return msg.ack();
+    try {
+      await handler(envelope);
+      msg.ack();
+    } catch (error) {
+      const attempt = msg.info.deliveryCount;
+      const delay = backoff[Math.min(attempt - 1, backoff.length - 1)] ?? 1_000;
+      if (error instanceof RetryLater) {
+        logger.debug(
+          { subject: msg.subject, seq: msg.seq, attempt, reason: error.message },
+          "event deferred",
+        );
+      } else {
+        logger.warn({ err: error, subject: msg.subject, seq: msg.seq, attempt }, "event handler failed");
+      }
+      if (attempt >= maxDeliver)
+        return deadLetter(msg, error instanceof Error ? error.message : String(error));
+      msg.nak(delay);
+    }
+  }
+
+  let messages: ConsumerMessages | undefined = await consumer.consume({ max_messages: concurrency * 2 });
+  const inFlight = new Set<Promise<void>>();
+  const loop = (async () => {
+    for await (const msg of messages) {
+      const task = handle(msg).catch((error: unknown) => {
+        logger.error({ err: error, seq: msg.seq }, "event could not be settled; it will be redelivered");
+      });
+      inFlight.add(task);
+      void task.finally(() => inFlight.delete(task));
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    }
+  })();
+
+  return {
+    async stop() {
+      if (!messages) return;
+      const current = messages;
+      messages = undefined;
+      await current.close();
+      await loop.catch(() => undefined);
+      await Promise.all(inFlight);
+    },
+  };
+}

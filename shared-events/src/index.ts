@@ -1,0 +1,7 @@
+export * from "./catalogue.js";
+export * from "./stream.js";
+export * from "./publisher.js";
+export * from "./aggregate-log.js";
+export * from "./consumer.js";
+export * from "./idempotency.js";
+export { ensureIndexes, isDuplicateKey } from "./mongo.js";

@@ -1,0 +1,66 @@
+import { randomUUID } from "node:crypto";
+import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { validatePayload, type Envelope, type Payload, type Subject } from "./catalogue.js";
+
+export interface PublishOptions {
+  aggregateId: string;
+  /** The aggregate version the event brings it to; 0 for events of no aggregate log. */
+  version?: number;
+  /** A stable id makes a retried publish a duplicate the server drops. Random when absent. */
+  id?: string;
+  meta?: Envelope["meta"];
+}
+
+export interface Published {
+  seq: number;
+  duplicate: boolean;
+}
+
+export interface Publisher {
+  /** Validates the payload, sends the envelope with its id as Nats-Msg-Id, awaits the ack. */
+  publish<S extends Subject>(
+    subject: S,
+    data: Payload<S>,
+    options: PublishOptions,
+  ): Promise<Envelope<S> & Published>;
+  /** Sends an envelope built elsewhere (the outbox relay), revalidating its payload. */
+  publishEnvelope(envelope: Envelope): Promise<Published>;
+}
+
+export function envelopeOf<S extends Subject>(
+  subject: S,
+  data: Payload<S>,
+  options: PublishOptions,
+): Envelope<S> {
+  return {
+    id: options.id ?? randomUUID(),
+    subject,
+    occurredAt: new Date().toISOString(),
+    aggregateId: options.aggregateId,
+    version: options.version ?? 0,
+    data: validatePayload(subject, data),
+    ...(options.meta ? { meta: options.meta } : {}),
+  };
+}
+
+export function createPublisher(nc: NatsConnection, { timeoutMs = 5_000 } = {}): Publisher {
+  const js: JetStreamClient = jetstream(nc, { timeout: timeoutMs });
+
+  async function publishEnvelope(envelope: Envelope): Promise<Published> {
+    validatePayload(envelope.subject, envelope.data);
+    const ack = await js.publish(envelope.subject, JSON.stringify(envelope), {
+      msgID: envelope.id,
+      timeout: timeoutMs,
+    });
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  return {
+    async publish(subject, data, options) {
+      const envelope = envelopeOf(subject, data, options);
+      return { ...envelope, ...(await publishEnvelope(envelope)) };
+    },
+    publishEnvelope,
+  };
+}

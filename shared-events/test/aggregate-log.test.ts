@@ -1,0 +1,126 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConcurrencyError, STREAM } from "../src/index.js";
+import { connectHarness, eventually, newId, ticketLog, ticketPayload, type Harness } from "./support.js";
+
+describe("the aggregate log", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await connectHarness();
+  });
+  afterAll(() => h.close());
+
+  it("loses no update and forks no version with 50 concurrent writers on one aggregate", async () => {
+    const log = ticketLog(h);
+    await log.start();
+    const id = newId();
+    await log.append(id, 0, { subject: "ticketing.ticket.created", data: ticketPayload(id, 1) });
+
+    const writers = Array.from({ length: 50 }, () =>
+      log.execute(id, (state) => {
+        if (!state) throw new Error("missing ticket");
+        const amount = state.price.amount + 1;
+        return {
+          subject: "ticketing.ticket.updated",
+          data: ticketPayload(id, state.version + 1, { price: { amount, currency: "EUR" } }),
+        };
+      }),
+    );
+    const results = await Promise.all(writers);
+    expect(results.every((result) => result.outcome === "appended")).toBe(true);
+
+    const history = await log.history(id);
+    expect(history.map((entry) => entry.version)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
+    // Every writer saw the one before it: the prices climb by exactly one per version.
+    expect(history.map((entry) => (entry.data as { price: { amount: number } }).price.amount)).toEqual(
+      Array.from({ length: 51 }, (_, i) => 5_000 + i),
+    );
+    const state = await log.load(id);
+    expect(state).toMatchObject({ version: 51, price: { amount: 5_050 } });
+
+    const projection = await eventually(
+      () => h.connection.db!.collection("tickets").findOne({ _id: id as never }),
+      (doc) => doc?.version === 51,
+    );
+    expect(projection).toMatchObject({ version: 51, price: { amount: 5_050, currency: "EUR" } });
+    await log.stop();
+  });
+
+  it("publishes every appended event exactly once, in version order, with its id as message id", async () => {
+    const log = ticketLog(h);
+    await log.start();
+    const id = newId();
+    await log.append(id, 0, { subject: "ticketing.ticket.created", data: ticketPayload(id, 1) });
+    for (let version = 2; version <= 5; version++) {
+      await log.append(id, version - 1, {
+        subject: "ticketing.ticket.updated",
+        data: ticketPayload(id, version, { title: `v${version}` }),
+      });
+    }
+    const history = await eventually(
+      () => log.history(id),
+      (entries) => entries.every((entry) => entry.published),
+    );
+    expect(history.every((entry) => entry.published)).toBe(true);
+
+    await log.relay();
+    const jsm = await jetstreamManager(h.nc);
+    const seen: { id: string; version: number }[] = [];
+    const last = (await jsm.streams.info(STREAM)).state.last_seq;
+    for (let seq = 1; seq <= last; seq++) {
+      const message = await jsm.streams.getMessage(STREAM, { seq }).catch(() => null);
+      const envelope = message?.json<{ id: string; aggregateId: string; version: number }>();
+      if (envelope?.aggregateId === id) seen.push({ id: envelope.id, version: envelope.version });
+    }
+    expect(seen.map((event) => event.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(seen.map((event) => event.id)).toEqual(history.map((entry) => entry.eventId));
+    await log.stop();
+  });
+
+  it("refuses a change against a stale expected version", async () => {
+    const log = ticketLog(h);
+    const id = newId();
+    await log.append(id, 0, { subject: "ticketing.ticket.created", data: ticketPayload(id, 1) });
+    await log.execute(id, (s) => ({
+      subject: "ticketing.ticket.updated",
+      data: ticketPayload(id, s!.version + 1),
+    }));
+
+    await expect(
+      log.execute(
+        id,
+        (s) => ({ subject: "ticketing.ticket.updated", data: ticketPayload(id, s!.version + 1) }),
+        {
+          expectedVersion: 1,
+        },
+      ),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(
+      log.append(id, 1, { subject: "ticketing.ticket.updated", data: ticketPayload(id, 2) }),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect((await log.history(id)).length).toBe(2);
+  });
+
+  it("applies the effect of one event once, however often it is delivered", async () => {
+    const log = ticketLog(h);
+    const id = newId();
+    await log.append(id, 0, { subject: "ticketing.ticket.created", data: ticketPayload(id, 1) });
+    const orderCreated = newId();
+    const reserve = () =>
+      log.execute(
+        id,
+        (s) =>
+          s?.status === "AVAILABLE"
+            ? {
+                subject: "ticketing.ticket.updated",
+                data: ticketPayload(id, s.version + 1, { status: "RESERVED", orderId: "order-1" }),
+              }
+            : null,
+        { causationId: orderCreated },
+      );
+    const outcomes = await Promise.all([reserve(), reserve(), reserve()]);
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(["appended", "duplicate", "duplicate"]);
+    expect((await reserve()).outcome).toBe("duplicate");
+    expect((await log.history(id)).length).toBe(2);
+  });
+});

@@ -1,0 +1,158 @@
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AppliedEvents,
+  DLQ_STREAM,
+  replicaStep,
+  startConsumer,
+  type Envelope,
+  type RunningConsumer,
+} from "../src/index.js";
+import { connectHarness, eventually, newId, silent, ticketPayload, type Harness } from "./support.js";
+
+describe("durable consumers", () => {
+  let h: Harness;
+  const consumers: RunningConsumer[] = [];
+  beforeAll(async () => {
+    h = await connectHarness();
+  });
+  afterAll(async () => {
+    for (const consumer of consumers) await consumer.stop();
+    await h.close();
+  });
+
+  it("redelivers a failing event with backoff, then dead-letters it after the maximum", async () => {
+    const failing = newId();
+    const fine = newId();
+    const attempts: string[] = [];
+    const handled: string[] = [];
+    const durable = `dlq-${failing.slice(0, 8)}`;
+    consumers.push(
+      await startConsumer({
+        nc: h.nc,
+        durable,
+        filterSubject: "ticketing.expiration.due",
+        logger: silent,
+        maxDeliver: 3,
+        backoffMs: [50],
+        handlers: {
+          "ticketing.expiration.due": (event) => {
+            if (event.data.orderId === failing) {
+              attempts.push(event.id);
+              return Promise.reject(new Error("downstream is broken"));
+            }
+            if (event.data.orderId === fine) handled.push(event.id);
+            return Promise.resolve();
+          },
+        },
+      }),
+    );
+    await h.publisher.publish("ticketing.expiration.due", { orderId: failing }, { aggregateId: failing });
+    await h.publisher.publish("ticketing.expiration.due", { orderId: fine }, { aggregateId: fine });
+
+    await eventually(
+      () => attempts.length,
+      (n) => n >= 3,
+    );
+    expect(handled).toHaveLength(1);
+
+    const jsm = await jetstreamManager(h.nc);
+    const dead = await eventually(
+      () =>
+        jsm.streams
+          .getMessage(DLQ_STREAM, { last_by_subj: `ticketing_dlq.${durable}.ticketing.expiration.due` })
+          .catch(() => null),
+      (message) => message !== null,
+    );
+    expect(dead?.json<Envelope>().data).toEqual({ orderId: failing });
+    expect(dead?.header.get("Ticketing-Deliveries")).toBe("3");
+    expect(dead?.header.get("Ticketing-Error")).toContain("downstream is broken");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(attempts).toHaveLength(3);
+  });
+
+  it("makes a version-ordered replica wait for a missing version", async () => {
+    const id = newId();
+    const replica = new Map<string, { version: number; title: string }>();
+    const applied: number[] = [];
+    consumers.push(
+      await startConsumer({
+        nc: h.nc,
+        durable: `replica-${id.slice(0, 8)}`,
+        filterSubject: "ticketing.ticket.>",
+        logger: silent,
+        maxDeliver: 50,
+        backoffMs: [50],
+        handlers: {
+          "ticketing.ticket.updated": (event) => {
+            if (event.data.id !== id) return Promise.resolve();
+            if (replicaStep(replica.get(id)?.version, event.version) === "apply") {
+              replica.set(id, { version: event.version, title: event.data.title });
+              applied.push(event.version);
+            }
+            return Promise.resolve();
+          },
+        },
+      }),
+    );
+    for (const version of [2, 3, 1]) {
+      await h.publisher.publish(
+        "ticketing.ticket.updated",
+        ticketPayload(id, version, { title: `v${version}` }),
+        {
+          aggregateId: id,
+          version,
+        },
+      );
+    }
+    await eventually(
+      () => applied.length,
+      (n) => n === 3,
+    );
+    expect(applied).toEqual([1, 2, 3]);
+    expect(replica.get(id)).toEqual({ version: 3, title: "v3" });
+  });
+
+  it("changes nothing when an event is delivered again", async () => {
+    const orderId = newId();
+    const effects: string[] = [];
+    const applied = new AppliedEvents(h.connection, `applied_${orderId.slice(0, 8)}`);
+    let firstTry = true;
+    let calls = 0;
+    consumers.push(
+      await startConsumer({
+        nc: h.nc,
+        durable: `once-${orderId.slice(0, 8)}`,
+        filterSubject: "ticketing.expiration.due",
+        logger: silent,
+        backoffMs: [50],
+        handlers: {
+          "ticketing.expiration.due": async (event) => {
+            if (event.data.orderId !== orderId) return;
+            calls++;
+            await applied.once(event.id, () => {
+              effects.push(event.id);
+              return Promise.resolve();
+            });
+            // The ack is lost after the effect: the server delivers the event again.
+            if (firstTry) {
+              firstTry = false;
+              throw new Error("ack lost");
+            }
+          },
+        },
+      }),
+    );
+    const sent = await h.publisher.publish("ticketing.expiration.due", { orderId }, { aggregateId: orderId });
+    // The same event published again by a retrying relay is dropped by the server.
+    await h.publisher.publishEnvelope({ ...sent });
+    const js = jetstream(h.nc);
+    const consumer = await js.consumers.get("TICKETING", `once-${orderId.slice(0, 8)}`);
+    await eventually(
+      () => consumer.info(),
+      (info) => calls === 2 && info.num_pending === 0 && info.num_ack_pending === 0,
+    );
+    expect(calls).toBe(2);
+    expect(effects).toEqual([sent.id]);
+  });
+});

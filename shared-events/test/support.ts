@@ -1,0 +1,104 @@
+import { randomUUID } from "node:crypto";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import mongoose, { type Connection } from "mongoose";
+import pino from "pino";
+import { infra, mongoDatabaseUrl } from "@ticketing/testkit";
+import {
+  AggregateLog,
+  createPublisher,
+  ensureStreams,
+  type AggregateLogOptions,
+  type Envelope,
+  type Payload,
+  type Publisher,
+} from "../src/index.js";
+
+export const silent = pino({ level: "silent" });
+
+export interface Ticket {
+  version: number;
+  eventId: string;
+  sellerId: string;
+  title: string;
+  section: string | null;
+  price: { amount: number; currency: string };
+  status: "AVAILABLE" | "RESERVED" | "SOLD" | "WITHDRAWN";
+  orderId: string | null;
+}
+
+export function evolveTicket(_state: Ticket | null, event: Envelope): Omit<Ticket, "version"> {
+  if (event.subject !== "ticketing.ticket.created" && event.subject !== "ticketing.ticket.updated") {
+    throw new Error(`unexpected ${event.subject}`);
+  }
+  const { id: _id, version: _version, ...rest } = event.data as Payload<"ticketing.ticket.updated">;
+  return rest;
+}
+
+export function ticketPayload(id: string, version: number, overrides: Partial<Ticket> = {}) {
+  return {
+    id,
+    eventId: "event-1",
+    sellerId: "seller-1",
+    title: "Front row",
+    section: "A",
+    price: { amount: 5_000, currency: "EUR" },
+    status: "AVAILABLE" as const,
+    orderId: null,
+    ...overrides,
+    version,
+  };
+}
+
+export interface Harness {
+  connection: Connection;
+  nc: NatsConnection;
+  publisher: Publisher;
+  close(): Promise<void>;
+}
+
+export async function connectHarness(mongoUrl = mongoDatabaseUrl("events")): Promise<Harness> {
+  const connection = await mongoose.createConnection(mongoUrl).asPromise();
+  const nc = await connect({ servers: infra().natsUrl });
+  await ensureStreams(nc);
+  return {
+    connection,
+    nc,
+    publisher: createPublisher(nc),
+    async close() {
+      await nc.close();
+      await connection.close();
+    },
+  };
+}
+
+export function ticketLog(
+  h: Pick<Harness, "connection" | "publisher">,
+  extra: Partial<AggregateLogOptions<Ticket>> = {},
+) {
+  return new AggregateLog<Ticket>({
+    connection: h.connection,
+    logCollection: "ticket_events",
+    projectionCollection: "tickets",
+    evolve: evolveTicket,
+    publisher: h.publisher,
+    logger: silent,
+    intervalMs: 200,
+    ...extra,
+  });
+}
+
+export const newId = () => randomUUID();
+
+export async function eventually<T>(
+  probe: () => T | Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 10_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
