@@ -80,11 +80,14 @@ export const catalogue = {
     refundId: id,
     amount: moneySchema,
   }),
+  /** The email is in it: the stream is internal, and only OPS see it in the ops feed. */
   "ticketing.user.registered": z.object({
     id,
+    email: z.string(),
     displayName: z.string(),
     roles: z.array(roleSchema),
   }),
+  "ticketing.session.started": z.object({ sessionId: id, userId: id, expiresAt: isoDate }),
   "ticketing.session.revoked": z.object({ sessionId: id, userId: id }),
 } as const;
 

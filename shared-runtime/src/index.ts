@@ -1,1 +1,11 @@
-export {};
+export * from "./env.js";
+export * from "./errors.js";
+export * from "./logger.js";
+export * from "./mongo.js";
+export * from "./auth.js";
+export * from "./schema.js";
+export * from "./readiness.js";
+export * from "./server.js";
+export * from "./shutdown.js";
+export { formatError } from "./masking.js";
+export * from "./revocations.js";

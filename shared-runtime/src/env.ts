@@ -1,0 +1,57 @@
+import { z } from "zod";
+
+export const NODE_ENVS = ["development", "production", "test"] as const;
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+export const nodeEnvSchema = z.enum(NODE_ENVS).default("development");
+export const logLevelSchema = z.enum(LOG_LEVELS).default("info");
+
+export function portSchema(fallback: number) {
+  return z.coerce.number().int().min(0).max(65_535).default(fallback);
+}
+
+// Not z.url(): a replica-set URL (`mongodb://a:27017,b:27017/`) is valid for the driver but not for WHATWG URL.
+export const mongoUrlSchema = z
+  .string()
+  .regex(/^mongodb(\+srv)?:\/\/\S+$/, "must be a mongodb:// or mongodb+srv:// URL")
+  .default("mongodb://127.0.0.1:27027/");
+
+// The NATS client takes a comma-separated list of servers, each a URL or host:port.
+export const natsUrlSchema = z
+  .string()
+  .regex(/^((nats|tls):\/\/)?[^\s,]+(,((nats|tls):\/\/)?[^\s,]+)*$/, "must be nats://host:port[,…]")
+  .default("nats://127.0.0.1:4322");
+
+export const jwksUrlSchema = z.url({ protocol: /^https?$/ });
+
+/**
+ * The settings every service has; spread into the service's own schema:
+ * `z.object({ ...commonEnv({ port: 4001, authJwksUrl: "http://127.0.0.1:4001/.well-known/jwks.json" }), … })`.
+ */
+export function commonEnv({ port, authJwksUrl }: { port: number; authJwksUrl?: string }) {
+  return {
+    NODE_ENV: nodeEnvSchema,
+    HOST: z.string().min(1).default("0.0.0.0"),
+    PORT: portSchema(port),
+    LOG_LEVEL: logLevelSchema,
+    MONGO_URL: mongoUrlSchema,
+    NATS_URL: natsUrlSchema,
+    AUTH_JWKS_URL: authJwksUrl === undefined ? jwksUrlSchema : jwksUrlSchema.default(authJwksUrl),
+  };
+}
+
+export type EnvSource = Record<string, string | undefined>;
+
+/**
+ * Parses the environment once, at the edge. An empty variable counts as unset, so `FOO=` falls
+ * back to the default. Throws one Error listing every problem; main.ts prints it and exits.
+ */
+export function parseEnv<S extends z.ZodObject>(schema: S, source: EnvSource = process.env): z.output<S> {
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ""));
+  const parsed = schema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map(
+    (issue) => `  ${issue.path.join(".") || "(root)"}: ${issue.message}`,
+  );
+  throw new Error(`Invalid environment:\n${problems.join("\n")}`);
+}

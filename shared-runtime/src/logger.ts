@@ -1,0 +1,81 @@
+import { randomUUID } from "node:crypto";
+import type { Request, RequestHandler } from "express";
+import pino, { type DestinationStream, type LevelWithSilent, type Logger } from "pino";
+
+export type { Logger } from "pino";
+
+const SECRETS = [
+  "password",
+  "newPassword",
+  "currentPassword",
+  "token",
+  "accessToken",
+  "refreshToken",
+  "secret",
+];
+
+/** What never reaches a log line: credentials in headers, and secrets at the top level or one level down. */
+export const REDACTED_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  "headers.authorization",
+  "headers.cookie",
+  ...SECRETS,
+  ...SECRETS.map((key) => `*.${key}`),
+];
+
+/** The service's one logger; `destination` defaults to stdout. */
+export function createLogger(
+  name: string,
+  level: LevelWithSilent = "info",
+  destination?: DestinationStream,
+): Logger {
+  const options = {
+    name,
+    level,
+    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    serializers: { err: pino.stdSerializers.err, req: pino.stdSerializers.req, res: pino.stdSerializers.res },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+export interface RequestScope {
+  requestId: string;
+  logger: Logger;
+}
+
+const scopes = new WeakMap<Request, RequestScope>();
+
+// Bounded and plain, so a caller cannot inject log lines or bloat every entry through the header.
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const PROBES = new Set(["/healthz", "/readyz"]);
+
+/**
+ * Gives each request an id (the caller's `x-request-id`, or a new UUID), echoes it in the response,
+ * and a child logger that carries it; logs each finished request.
+ */
+export function requestScoping(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const scope = { requestId, logger: logger.child({ requestId }) };
+    scopes.set(req, scope);
+    res.setHeader("x-request-id", requestId);
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      const responseTime = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = PROBES.has(req.path) ? "debug" : "info";
+      scope.logger[level]({ req, res, responseTime }, "request completed");
+    });
+    next();
+  };
+}
+
+/** The request's id and logger; `requestScoping` must run first. */
+export function requestScope(req: Request): RequestScope {
+  const scope = scopes.get(req);
+  if (!scope) throw new Error("requestScoping() is not installed before this handler");
+  return scope;
+}

@@ -1,0 +1,29 @@
+import mongoose, { type Connection } from "mongoose";
+import type { Logger } from "pino";
+
+/**
+ * Opens a connection of its own (never mongoose's global one) to database `dbName` on the server of
+ * `url`. `dbName` overrides any database in the URL's path, while the path still decides the
+ * default authSource, so credentials created in `admin` keep working.
+ */
+export async function connectMongo(url: string, dbName: string, logger: Logger): Promise<Connection> {
+  const connection = mongoose.createConnection(url, {
+    dbName,
+    autoIndex: true,
+    // Fail fast at start-up and on a dead server instead of the driver's 30 s default.
+    serverSelectionTimeoutMS: 5_000,
+    connectTimeoutMS: 10_000,
+    socketTimeoutMS: 45_000,
+  });
+  connection.on("disconnected", () => logger.warn({ dbName }, "MongoDB disconnected"));
+  connection.on("reconnected", () => logger.info({ dbName }, "MongoDB reconnected"));
+  connection.on("error", (err: unknown) => logger.error({ err, dbName }, "MongoDB connection error"));
+  try {
+    await connection.asPromise();
+  } catch (error) {
+    await connection.close(true).catch(() => undefined);
+    throw error;
+  }
+  logger.info({ dbName }, "MongoDB connected");
+  return connection;
+}
