@@ -3,6 +3,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import mongoose, { type Connection } from "mongoose";
 import pino from "pino";
 import { infra, mongoDatabaseUrl } from "@ticketing/testkit";
+export { eventually } from "@ticketing/testkit";
 import {
   AggregateLog,
   createPublisher,
@@ -88,17 +89,3 @@ export function ticketLog(
 }
 
 export const newId = () => randomUUID();
-
-export async function eventually<T>(
-  probe: () => T | Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 10_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { createPublisher, ensureStreams } from "@ticketing/shared-events";
-import { infra, uniqueName } from "@ticketing/testkit";
+import { eventually, infra, uniqueName } from "@ticketing/testkit";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { watchRevokedSessions } from "../src/index.js";
@@ -11,12 +11,6 @@ beforeAll(async () => {
   await ensureStreams(nc);
 });
 afterAll(() => nc.close());
-
-async function eventually(check: () => boolean, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  return check();
-}
 
 it("knows sessions revoked before it started and while it runs, and only those", async () => {
   const publisher = createPublisher(nc);
@@ -31,7 +25,7 @@ it("knows sessions revoked before it started and while it runs, and only those",
 
   const revoked = await watchRevokedSessions(nc, { lookbackMs: 60_000, logger: pino({ level: "silent" }) });
   try {
-    expect(await eventually(() => revoked.isRevoked(before))).toBe(true);
+    expect(await eventually(() => revoked.isRevoked(before), Boolean)).toBe(true);
     expect(revoked.isRevoked(during)).toBe(false);
 
     await publisher.publish(
@@ -39,7 +33,7 @@ it("knows sessions revoked before it started and while it runs, and only those",
       { sessionId: during, userId },
       { aggregateId: during },
     );
-    expect(await eventually(() => revoked.isRevoked(during))).toBe(true);
+    expect(await eventually(() => revoked.isRevoked(during), Boolean)).toBe(true);
     expect(revoked.isRevoked(uniqueName("sid"))).toBe(false);
   } finally {
     await revoked.stop();

@@ -20,3 +20,20 @@ export function mongoDatabaseUrl(prefix = "test"): string {
   url.pathname = `/${uniqueName(prefix)}`;
   return url.toString();
 }
+
+/**
+ * Polls `probe` until `accept` holds or `timeoutMs` passes, and returns the last value, for the
+ * test to assert on (so a timeout fails on the assertion, with the value it saw).
+ */
+export async function eventually<T>(
+  probe: () => T | Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
