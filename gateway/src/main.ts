@@ -1,6 +1,13 @@
-import pino from "pino";
+import { connect } from "@nats-io/transport-node";
+import {
+  createLogger,
+  createTokenVerifier,
+  gracefulShutdown,
+  watchRevokedSessions,
+} from "@ticketing/shared-runtime";
+import { ensureStreams } from "@ticketing/shared-events";
 import { loadEnv } from "./env.js";
-import { createServer } from "./server.js";
+import { createGateway } from "./server.js";
 
 let env;
 try {
@@ -10,21 +17,26 @@ try {
   process.exit(1);
 }
 
-const logger = pino({ name: "gateway", level: env.logLevel });
-const app = createServer({ webRoot: env.webRoot, logger });
-const server = app.listen(env.http.port, env.http.host, () => {
-  logger.info(`Ticketing is at http://localhost:${env.http.port}/`);
+const logger = createLogger("gateway", env.logLevel);
+const nc = await connect({ servers: env.natsUrl, name: "gateway", maxReconnectAttempts: -1 });
+await ensureStreams(nc);
+// Tokens live at most 15 minutes; a revocation older than that concerns expired tokens only.
+const revoked = await watchRevokedSessions(nc, { lookbackMs: 20 * 60_000, logger });
+const verifier = createTokenVerifier({
+  jwksUrl: env.jwksUrl,
+  issuer: "ticketing-auth",
+  audience: "ticketing",
+  isSessionRevoked: (sessionId) => revoked.isRevoked(sessionId),
 });
-server.on("error", (error) => {
-  logger.fatal({ err: error }, "cannot listen");
-  process.exit(1);
-});
+const gateway = await createGateway({ env, logger, verifier, natsReady: () => !nc.isClosed() });
+await gateway.listen(env.http.port, env.http.host);
+logger.info(`Ticketing is at ${env.publicOrigin}/ (graph at ${env.publicOrigin}/graphql)`);
 
-function shutdown(signal: string) {
-  logger.info({ signal }, "shutting down");
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
-  setTimeout(() => process.exit(0), 10_000).unref();
-}
-process.once("SIGINT", () => shutdown("SIGINT"));
-process.once("SIGTERM", () => shutdown("SIGTERM"));
+gracefulShutdown({
+  logger,
+  steps: [
+    { name: "stop taking requests", run: () => gateway.close() },
+    { name: "stop following revocations", run: () => revoked.stop() },
+    { name: "close NATS", run: () => nc.drain() },
+  ],
+});

@@ -1,29 +1,215 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import express, { type Express } from "express";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  ApolloGateway,
+  RemoteGraphQLDataSource,
+  type GraphQLDataSourceProcessOptions,
+} from "@apollo/gateway";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import {
+  formatError,
+  requestScope,
+  requestScoping,
+  type TokenVerifier,
+  type Viewer,
+} from "@ticketing/shared-runtime";
+import express, { type Express, type Response } from "express";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
+import {
+  clearedSessionCookie,
+  createSessions,
+  SESSION_EXPIRES_HEADER,
+  SESSION_TOKEN_HEADER,
+  sessionCookie,
+} from "./session.js";
+import type { Env } from "./env.js";
+import { join } from "node:path";
 
-export interface GatewayOptions {
-  /** Folder of the built SPA (index.html and assets). */
-  webRoot: string;
-  logger: Logger;
+/**
+ * Errors a subgraph raised on purpose arrive already masked by it, with their code: they pass
+ * as they are. Anything else (a subgraph unreachable, the gateway's own failures) is masked.
+ */
+function formatGatewayError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const { code, field, retryAfter, serviceName } = formatted.extensions ?? {};
+  if (serviceName !== undefined && typeof code === "string" && code !== "INTERNAL_SERVER_ERROR") {
+    return {
+      message: formatted.message,
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: {
+        code,
+        ...(typeof field === "string" ? { field } : {}),
+        ...(typeof retryAfter === "number" ? { retryAfter } : {}),
+      },
+    };
+  }
+  return formatError(formatted, error);
 }
 
-/** The gateway's HTTP application; tests start it on a free port, main.ts on PORT. */
-export function createServer({ webRoot, logger }: GatewayOptions): Express {
+export interface GatewayContext {
+  viewer: Viewer;
+  token: string | undefined;
+  requestId: string;
+  clientIp: string;
+  res: Response;
+  secureCookies: boolean;
+}
+
+export interface GatewayOptions {
+  env: Pick<
+    Env,
+    | "production"
+    | "webRoot"
+    | "supergraphPath"
+    | "authUrl"
+    | "paymentsWebhookUrl"
+    | "subgraphUrls"
+    | "secureCookies"
+  >;
+  logger: Logger;
+  verifier: TokenVerifier;
+  /** Whether the event stream is reachable (for /readyz). */
+  natsReady?: () => boolean;
+}
+
+/** Sends the viewer's token, the request id and the client's address to every subgraph, and
+ * turns the session headers of auth's responses into the session cookie. */
+class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const headers = request.http?.headers;
+    // Apollo's own health checks of subgraphs come without a request's context.
+    const { token, requestId, clientIp } = context as Partial<GatewayContext>;
+    if (!headers || requestId === undefined) return;
+    if (token) headers.set("authorization", `Bearer ${token}`);
+    headers.set("x-request-id", requestId);
+    headers.set("x-client-ip", clientIp ?? "");
+  }
+
+  override didReceiveResponse({
+    response,
+    context,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>["didReceiveResponse"]>>[0]) {
+    const token = response.http?.headers.get(SESSION_TOKEN_HEADER);
+    if (token !== null && token !== undefined && "res" in context) {
+      const expires = response.http?.headers.get(SESSION_EXPIRES_HEADER);
+      context.res.append(
+        "set-cookie",
+        token === "" || !expires
+          ? clearedSessionCookie(context.secureCookies)
+          : sessionCookie(token, new Date(expires), context.secureCookies),
+      );
+    }
+    return response;
+  }
+}
+
+export interface Gateway {
+  app: Express;
+  httpServer: Server;
+  listen(port: number, host?: string): Promise<{ port: number; url: string }>;
+  close(): Promise<void>;
+}
+
+export async function createGateway({ env, logger, verifier, natsReady }: GatewayOptions): Promise<Gateway> {
   const app = express();
+  const httpServer = createHttpServer(app);
   app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+  app.use(requestScoping(logger));
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: readFileSync(env.supergraphPath, "utf8"),
+    buildService: ({ name, url }) =>
+      new SubgraphSource({ url: env.subgraphUrls[name as keyof typeof env.subgraphUrls] ?? url }),
+    logger: logger.child({ component: "gateway" }),
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    logger: logger.child({ component: "apollo" }),
+    introspection: !env.production,
+    hideSchemaDetailsFromClientErrors: env.production,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatGatewayError,
+    stopOnTerminationSignals: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+  const sessions = createSessions({ verifier, authUrl: env.authUrl });
+  let closing = false;
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
   app.get("/readyz", (_req, res) => {
-    res.json({ status: "ready" });
+    const checks = { graph: !closing, nats: natsReady?.() ?? true };
+    const ready = Object.values(checks).every(Boolean);
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unready", checks });
   });
 
-  const index = join(webRoot, "index.html");
+  app.use(
+    "/graphql",
+    express.json({ limit: "1mb" }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const { requestId } = requestScope(req);
+        try {
+          const session = await sessions.resolve(req.get("authorization"), req.get("cookie"));
+          if (session.renewed) {
+            res.append(
+              "set-cookie",
+              sessionCookie(session.renewed.token, session.renewed.expiresAt, env.secureCookies),
+            );
+          }
+          return {
+            viewer: session.viewer,
+            token: session.token,
+            requestId,
+            clientIp: req.ip ?? "",
+            res,
+            secureCookies: env.secureCookies,
+          };
+        } catch (error) {
+          if (!(error instanceof GraphQLError)) throw error;
+          // A token that is no good any more: the browser forgets it along with this refusal.
+          res.append("set-cookie", clearedSessionCookie(env.secureCookies));
+          throw new GraphQLError(error.message, {
+            extensions: { ...error.extensions, http: { status: 401 } },
+          });
+        }
+      },
+    }),
+  );
+
+  app.post("/webhooks/stripe", express.raw({ type: () => true, limit: "1mb" }), async (req, res) => {
+    try {
+      const forwarded = await fetch(env.paymentsWebhookUrl, {
+        method: "POST",
+        headers: {
+          "content-type": req.get("content-type") ?? "application/json",
+          "stripe-signature": req.get("stripe-signature") ?? "",
+          "x-request-id": requestScope(req).requestId,
+        },
+        body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        signal: AbortSignal.timeout(10_000),
+      });
+      res.status(forwarded.status).type(forwarded.headers.get("content-type") ?? "application/json");
+      res.send(Buffer.from(await forwarded.arrayBuffer()));
+    } catch (error) {
+      requestScope(req).logger.warn({ err: error }, "payments unreachable for a webhook");
+      // Stripe retries a webhook that was not acknowledged.
+      res.status(503).set("retry-after", "30").json({ error: "payments is unavailable; retry later" });
+    }
+  });
+
+  const index = join(env.webRoot, "index.html");
   if (existsSync(index)) {
-    app.use(express.static(webRoot, { index: false, maxAge: "1h" }));
+    app.use(express.static(env.webRoot, { index: false, maxAge: "1h" }));
     // Client-side routes: any other GET that accepts HTML gets the SPA shell.
     app.get(/.*/, (req, res, next) => {
       if (!req.accepts("html")) return next();
@@ -31,11 +217,40 @@ export function createServer({ webRoot, logger }: GatewayOptions): Express {
       res.sendFile(index);
     });
   } else {
-    logger.warn({ webRoot }, "no built SPA found; run `npm run build`");
+    logger.warn({ webRoot: env.webRoot }, "no built SPA found; run `npm run build`");
   }
-
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });
   });
-  return app;
+  app.use((err: unknown, req: express.Request, res: Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      res
+        .status(status)
+        .json({ errors: [{ message: (err as Error).message, extensions: { code: "BAD_REQUEST" } }] });
+      return;
+    }
+    requestScope(req).logger.error({ err }, "unhandled error");
+    res.status(500).json({
+      errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }],
+    });
+  });
+
+  return {
+    app,
+    httpServer,
+    async listen(port, host = "0.0.0.0") {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(port, host, () => resolve());
+      });
+      const { port: bound } = httpServer.address() as AddressInfo;
+      return { port: bound, url: `http://${host === "0.0.0.0" ? "localhost" : host}:${bound}` };
+    },
+    async close() {
+      closing = true;
+      await apollo.stop();
+    },
+  };
 }

@@ -20,6 +20,8 @@ export const REDACTED_PATHS = [
   "req.headers.cookie",
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
+  // auth hands the session token to the gateway in this response header.
+  'res.headers["x-session-token"]',
   "headers.authorization",
   "headers.cookie",
   ...SECRETS,

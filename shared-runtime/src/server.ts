@@ -7,7 +7,7 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
-import express, { type ErrorRequestHandler, type Express, type Request } from "express";
+import express, { type ErrorRequestHandler, type Express, type Request, type Response } from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import { TokenError, type TokenVerifier, type Viewer } from "./auth.js";
@@ -25,6 +25,8 @@ export interface SubgraphContext {
 
 export interface ContextArguments extends SubgraphContext {
   req: Request;
+  /** For response headers a resolver sets (auth hands the session token to the gateway so). */
+  res: Response;
 }
 
 export interface SubgraphServerOptions<TExtra extends object> {
@@ -38,6 +40,8 @@ export interface SubgraphServerOptions<TExtra extends object> {
   /** Outside production only. */
   introspection?: boolean;
   bodyLimit?: string;
+  /** The service's own HTTP routes besides `/graphql` (a JWKS, a webhook). */
+  routes?: (app: Express) => void;
 }
 
 export interface SubgraphServer<TExtra extends object> {
@@ -88,12 +92,12 @@ export function createSubgraphServer<TExtra extends object = object>(
   const readiness = createReadiness(options.readiness ?? {}, logger);
   let closing = false;
 
-  async function contextFor(req: Request): Promise<SubgraphContext & TExtra> {
+  async function contextFor(req: Request, res: Response): Promise<SubgraphContext & TExtra> {
     const { requestId, logger: requestLogger } = requestScope(req);
     const viewer = await authenticate(req.get("authorization"), requestLogger);
     const base: SubgraphContext = { viewer, requestId, logger: requestLogger };
     try {
-      const extra = options.context ? await options.context({ req, ...base }) : ({} as TExtra);
+      const extra = options.context ? await options.context({ req, res, ...base }) : ({} as TExtra);
       return { ...extra, ...base };
     } catch (err) {
       if (err instanceof GraphQLError) throw err;
@@ -134,6 +138,8 @@ export function createSubgraphServer<TExtra extends object = object>(
       .json({ status: ready ? "ready" : "unready", closing, checks: report.checks });
   });
 
+  options.routes?.(app);
+
   // Mounted now so that it runs before the fallbacks below; filled in by start().
   const graphql = express.Router();
   app.use("/graphql", graphql);
@@ -161,7 +167,7 @@ export function createSubgraphServer<TExtra extends object = object>(
       await apollo.start();
       graphql.use(
         express.json({ limit: bodyLimit }),
-        expressMiddleware(apollo, { context: ({ req }) => contextFor(req) }),
+        expressMiddleware(apollo, { context: ({ req, res }) => contextFor(req, res) }),
       );
     })();
     return started;

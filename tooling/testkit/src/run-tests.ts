@@ -66,6 +66,8 @@ async function main() {
       "test",
       "--continue",
       "--summarize",
+      // Two cores: more tasks at once only make each test slower and timing-sensitive ones flaky.
+      "--concurrency=3",
       ...process.argv.slice(2),
     ],
     { stdio: "inherit", env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } },

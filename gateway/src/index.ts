@@ -1,0 +1,2 @@
+export { createGateway, type Gateway, type GatewayOptions } from "./server.js";
+export { loadEnv as loadGatewayEnv, type Env as GatewayEnv } from "./env.js";

@@ -1,0 +1,158 @@
+// A running system for the gateway's tests: the auth subgraph and the gateway, on free ports,
+// against the harness's private FerretDB, NATS and Redis.
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { ensureStreams } from "@ticketing/shared-events";
+import {
+  createLogger,
+  createTokenVerifier,
+  watchRevokedSessions,
+  type RevokedSessions,
+} from "@ticketing/shared-runtime";
+import { infra, mongoDatabaseUrl } from "@ticketing/testkit";
+import { createGateway, type Gateway } from "../src/server.js";
+import { loadEnv } from "../src/env.js";
+import { startAuth, type RunningAuth } from "./auth.js";
+
+/** A built SPA in miniature: the gateway serves whatever web/dist holds. */
+async function spaFixture(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "gateway-web-"));
+  await writeFile(join(dir, "index.html"), "<!doctype html><title>Ticketing</title>");
+  await writeFile(join(dir, "app.js"), "console.log('app')");
+  return dir;
+}
+
+export interface System {
+  url: string;
+  auth: RunningAuth;
+  nc: NatsConnection;
+  stop(): Promise<void>;
+}
+
+export async function startSystem(extra: Record<string, string> = {}): Promise<System> {
+  const nc = await connect({ servers: infra().natsUrl });
+  await ensureStreams(nc);
+  const auth = await startAuth({ MONGO_URL: mongoDatabaseUrl("auth"), ...extra });
+  const logger = createLogger("gateway", "silent");
+  const revoked: RevokedSessions = await watchRevokedSessions(nc, { lookbackMs: 20 * 60_000, logger });
+  const env = loadEnv({
+    NATS_URL: infra().natsUrl,
+    AUTH_URL: auth.baseUrl,
+    SUBGRAPH_AUTH_URL: `${auth.baseUrl}/graphql`,
+    WEB_ROOT: await spaFixture(),
+    PORT: "0",
+  });
+  const verifier = createTokenVerifier({
+    jwksUrl: env.jwksUrl,
+    issuer: "ticketing-auth",
+    audience: "ticketing",
+    isSessionRevoked: (sessionId) => revoked.isRevoked(sessionId),
+  });
+  const gateway: Gateway = await createGateway({ env, logger, verifier });
+  const { port } = await gateway.listen(0, "127.0.0.1");
+  return {
+    url: `http://127.0.0.1:${port}`,
+    auth,
+    nc,
+    async stop() {
+      await gateway.close();
+      await revoked.stop();
+      await auth.stop();
+      await nc.close();
+    },
+  };
+}
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; extensions?: { code?: string; field?: string } }[];
+  setCookies: string[];
+  headers: Headers;
+}
+
+/** A browser's view of the graph: one cookie jar, JSON requests to /graphql. */
+export class Browser {
+  readonly cookies = new Map<string, string>();
+
+  constructor(private readonly origin: string) {}
+
+  get sessionCookie(): string | undefined {
+    return this.cookies.get("session");
+  }
+
+  async graphql<T = Record<string, unknown>>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    init: { headers?: Record<string, string> } = {},
+  ): Promise<GraphQLResponse<T>> {
+    const response = await fetch(`${this.origin}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...this.cookieHeader(), ...init.headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return this.read<T>(response);
+  }
+
+  cookieHeader(): Record<string, string> {
+    if (this.cookies.size === 0) return {};
+    return { cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ") };
+  }
+
+  async read<T>(response: Response): Promise<GraphQLResponse<T>> {
+    const setCookies = response.headers.getSetCookie();
+    for (const cookie of setCookies) {
+      const [pair] = cookie.split(";");
+      const [name, ...value] = (pair ?? "").split("=");
+      if (!name) continue;
+      if (/max-age=0/i.test(cookie) || value.join("=") === "") this.cookies.delete(name);
+      else this.cookies.set(name, value.join("="));
+    }
+    const text = await response.text();
+    let body: { data?: T | null; errors?: GraphQLResponse<T>["errors"] } = {};
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      // not JSON: the status says what happened
+    }
+    return { status: response.status, ...body, setCookies, headers: response.headers };
+  }
+}
+
+export const SIGN_UP = /* GraphQL */ `
+  mutation SignUp($input: SignUpInput!) {
+    signUp(input: $input) {
+      id
+      email
+      displayName
+      roles
+    }
+  }
+`;
+export const SIGN_IN = /* GraphQL */ `
+  mutation SignIn($input: SignInInput!) {
+    signIn(input: $input) {
+      id
+      email
+      displayName
+      roles
+    }
+  }
+`;
+export const SIGN_OUT = /* GraphQL */ `
+  mutation SignOut {
+    signOut
+  }
+`;
+export const ME = /* GraphQL */ `
+  query Me {
+    me {
+      id
+      email
+      displayName
+      roles
+    }
+  }
+`;

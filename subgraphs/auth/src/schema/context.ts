@@ -1,0 +1,18 @@
+import type { SubgraphContext } from "@ticketing/shared-runtime";
+import type { Accounts } from "../accounts.js";
+
+/**
+ * How a resolver hands a session to the gateway: response headers, which the gateway turns into
+ * the `session` cookie. The subgraph never sets cookies itself.
+ */
+export interface SessionHandoff {
+  set(token: string, expiresAt: Date): void;
+  clear(): void;
+}
+
+export interface AuthContext extends SubgraphContext {
+  accounts: Accounts;
+  handoff: SessionHandoff;
+  /** The client's address as the gateway saw it (`x-client-ip`), else the connection's. */
+  clientAddress: string;
+}

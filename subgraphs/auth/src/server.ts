@@ -1,0 +1,143 @@
+import "reflect-metadata";
+import { isIP } from "node:net";
+import {
+  createSubgraphServer,
+  ErrorCode,
+  requestScope,
+  type ReadinessOptions,
+  type SubgraphServer,
+  type TokenVerifier,
+} from "@ticketing/shared-runtime";
+import type { Express, Request, Response } from "express";
+import { GraphQLError } from "graphql";
+import type { Logger } from "pino";
+import type { Accounts } from "./accounts.js";
+import type { SessionHandoff } from "./schema/context.js";
+import { buildAuthSchema } from "./schema/index.js";
+import { bearerToken, type TokenService } from "./tokens.js";
+
+export const SESSION_TOKEN_HEADER = "x-session-token";
+export const SESSION_EXPIRES_HEADER = "x-session-expires";
+export const CLIENT_IP_HEADER = "x-client-ip";
+export const JWKS_PATH = "/.well-known/jwks.json";
+export const RENEW_PATH = "/sessions/renew";
+
+export interface ServerDependencies {
+  accounts: Accounts;
+  tokens: TokenService;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** What `/readyz` checks. */
+  readiness: ReadinessOptions;
+  introspection: boolean;
+}
+
+export type AuthServer = SubgraphServer<{
+  accounts: Accounts;
+  handoff: SessionHandoff;
+  clientAddress: string;
+}>;
+
+function handoffFor(res: Response): SessionHandoff {
+  return {
+    set(token, expiresAt) {
+      res.setHeader(SESSION_TOKEN_HEADER, token);
+      res.setHeader(SESSION_EXPIRES_HEADER, expiresAt.toISOString());
+      res.setHeader("cache-control", "no-store");
+    },
+    clear() {
+      res.setHeader(SESSION_TOKEN_HEADER, "");
+      res.removeHeader(SESSION_EXPIRES_HEADER);
+      res.setHeader("cache-control", "no-store");
+    },
+  };
+}
+
+/** The gateway's `x-client-ip` when it is an IP address, else the peer's address. */
+export function clientAddress(req: Request): string {
+  const forwarded = req.get(CLIENT_IP_HEADER)?.trim();
+  const address = forwarded && isIP(forwarded) ? forwarded : (req.socket.remoteAddress ?? "unknown");
+  return address.startsWith("::ffff:") && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+function routes(accounts: Accounts, tokens: TokenService) {
+  return (app: Express) => {
+    app.get(JWKS_PATH, (_req, res) => {
+      res.setHeader("cache-control", "public, max-age=300");
+      res.json(tokens.jwks);
+    });
+
+    app.post(RENEW_PATH, async (req, res) => {
+      res.setHeader("cache-control", "no-store");
+      const token = bearerToken(req.get("authorization"));
+      try {
+        const renewal = token ? await accounts.renew(token) : null;
+        if (!renewal) {
+          res.status(401).json({ error: "session ended" });
+          return;
+        }
+        res.json({ token: renewal.token, expiresAt: renewal.expiresAt.toISOString() });
+      } catch (err) {
+        requestScope(req).logger.error({ err }, "session renewal failed");
+        res.status(503).json({ error: "unavailable" });
+      }
+    });
+  };
+}
+
+/** The auth subgraph over HTTP: `/graphql`, the JWKS, session renewal and the probes. */
+export async function createServer(deps: ServerDependencies): Promise<AuthServer> {
+  const { accounts, tokens, verifier, logger, readiness, introspection } = deps;
+  const { schema } = await buildAuthSchema();
+  const server = createSubgraphServer({
+    name: "auth",
+    schema,
+    logger,
+    verifier,
+    introspection,
+    context: ({ req, res }) => ({ accounts, handoff: handoffFor(res), clientAddress: clientAddress(req) }),
+    readiness,
+    routes: routes(accounts, tokens),
+  });
+  server.apollo.addPlugin(retryAfterPlugin());
+  return server;
+}
+
+type Plugin = Parameters<AuthServer["apollo"]["addPlugin"]>[0];
+
+/**
+ * shared-runtime's formatError lets only `code` and `field` through, which would drop the
+ * `retryAfter` of RATE_LIMITED: it is put back here, and sent as a Retry-After header too.
+ */
+function retryAfterPlugin(): Plugin {
+  return {
+    requestDidStart: () =>
+      Promise.resolve({
+        willSendResponse({ errors, response }) {
+          const body = response.body;
+          if (!errors || body.kind !== "single") return Promise.resolve();
+          errors.forEach((error, index) => {
+            const retryAfter = retryAfterOf(error);
+            const formatted = body.singleResult.errors?.[index];
+            if (retryAfter === undefined || formatted?.extensions?.code !== ErrorCode.RATE_LIMITED) return;
+            (formatted as { extensions: Record<string, unknown> }).extensions = {
+              ...formatted.extensions,
+              retryAfter,
+            };
+            response.http.headers.set("retry-after", String(retryAfter));
+          });
+          return Promise.resolve();
+        },
+      }),
+  };
+}
+
+function retryAfterOf(error: GraphQLError): number | undefined {
+  let current: unknown = error;
+  while (current instanceof GraphQLError) {
+    const value = current.extensions.retryAfter;
+    if (typeof value === "number") return value;
+    current = current.originalError;
+  }
+  return undefined;
+}

@@ -1,0 +1,53 @@
+import { badUserInput } from "@ticketing/shared-runtime";
+
+export const EMAIL_MAX_LENGTH = 254;
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 128;
+export const DISPLAY_NAME_MAX_LENGTH = 50;
+
+// Deliberately loose (RFC 5322 admits far more): one @, no spaces, a dot in the domain.
+const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
+// eslint-disable-next-line no-control-regex -- exactly what is being refused
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Lengths in characters as people count them, not UTF-16 code units. */
+const length = (value: string) => [...value].length;
+
+/** The email as stored and compared: trimmed and lower-cased, so uniqueness ignores case. */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function isValidEmail(normalised: string): boolean {
+  return normalised.length <= EMAIL_MAX_LENGTH && EMAIL.test(normalised) && !CONTROL.test(normalised);
+}
+
+export interface SignUpFields {
+  email: string;
+  password: string;
+  displayName: string;
+}
+
+/** The sign-up input, normalised; throws BAD_USER_INPUT naming the first offending field. */
+export function validateSignUp(input: SignUpFields): SignUpFields {
+  const email = normaliseEmail(input.email);
+  if (!isValidEmail(email)) throw badUserInput("Enter a valid email address", "email");
+
+  const passwordLength = length(input.password);
+  if (passwordLength < PASSWORD_MIN_LENGTH || passwordLength > PASSWORD_MAX_LENGTH) {
+    throw badUserInput(
+      `The password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`,
+      "password",
+    );
+  }
+
+  const displayName = input.displayName.trim();
+  const nameLength = length(displayName);
+  if (nameLength < 1 || nameLength > DISPLAY_NAME_MAX_LENGTH || CONTROL.test(displayName)) {
+    throw badUserInput(
+      `The display name must be 1 to ${DISPLAY_NAME_MAX_LENGTH} characters long, without control characters`,
+      "displayName",
+    );
+  }
+  return { email, password: input.password, displayName };
+}
