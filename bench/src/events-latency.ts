@@ -1,11 +1,8 @@
 // Latency from publish (and from an aggregate-log append, through the outbox relay) to the
 // consumer's handler, on private servers started for the run.
 //   npm run bench -w @ticketing/bench -- [events per run = 1000] [runs = 5]
-import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 import { connect } from "@nats-io/transport-node";
-import { loadEnv, startStack } from "@ticketing/infra";
 import {
   AggregateLog,
   createPublisher,
@@ -16,28 +13,18 @@ import {
 } from "@ticketing/shared-events";
 import mongoose from "mongoose";
 import pino from "pino";
+import { withPrivateStack } from "./stack.js";
 import { median, ms, summarize } from "./stats.js";
 
 const events = Number(process.argv[2] ?? 1_000);
 const runs = Number(process.argv[3] ?? 5);
 const logger = pino({ level: "warn" });
 
-const dir = await mkdtemp(join(tmpdir(), "ticketing-bench-"));
-const base = loadEnv();
-const stack = await startStack({
-  dataDir: dir,
-  env: {
-    ...base,
-    stripeLive: true,
-    external: { mongoUrl: undefined, natsUrl: undefined, redisUrl: undefined, stripeMockUrl: undefined },
-  },
-});
-
-try {
-  const nc = await connect({ servers: stack.urls.natsUrl });
+await withPrivateStack(async (urls) => {
+  const nc = await connect({ servers: urls.natsUrl });
   await ensureStreams(nc);
   const publisher = createPublisher(nc);
-  const connection = await mongoose.createConnection(`${stack.urls.mongoUrl}bench`).asPromise();
+  const connection = await mongoose.createConnection(`${urls.mongoUrl}bench`).asPromise();
 
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -112,7 +99,4 @@ try {
   await consumer.stop();
   await nc.close();
   await connection.close();
-} finally {
-  await stack.stop();
-  await rm(dir, { recursive: true, force: true });
-}
+});

@@ -1,60 +1,41 @@
 // Latency of the `me` query through the gateway against the auth subgraph called directly, for
 // a signed-in user, on private servers started for the run.
 //   npm run bench:me -w @ticketing/bench -- [requests per run = 2000] [runs = 5]
-import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 import { connect } from "@nats-io/transport-node";
 import { createAuthService, loadEnv as loadAuthEnv } from "@ticketing/auth";
-import { createGateway, loadGatewayEnv } from "@ticketing/gateway";
-import { loadEnv, startStack } from "@ticketing/infra";
+import { createGateway, createIdentity, loadGatewayEnv } from "@ticketing/gateway";
 import { ensureStreams } from "@ticketing/shared-events";
-import { createLogger, createTokenVerifier, watchRevokedSessions } from "@ticketing/shared-runtime";
+import { createLogger } from "@ticketing/shared-runtime";
+import { withPrivateStack } from "./stack.js";
 import { median, ms, summarize } from "./stats.js";
 
 const requests = Number(process.argv[2] ?? 2_000);
 const runs = Number(process.argv[3] ?? 5);
 const ME = JSON.stringify({ query: "query Me { me { id email displayName roles } }" });
 
-const dir = await mkdtemp(join(tmpdir(), "ticketing-bench-"));
-const base = loadEnv();
-const stack = await startStack({
-  dataDir: dir,
-  env: {
-    ...base,
-    stripeLive: true,
-    external: { mongoUrl: undefined, natsUrl: undefined, redisUrl: undefined, stripeMockUrl: undefined },
-  },
-});
-
-try {
+await withPrivateStack(async (urls) => {
   const logger = createLogger("bench", "warn");
-  const nc = await connect({ servers: stack.urls.natsUrl });
+  const nc = await connect({ servers: urls.natsUrl });
   await ensureStreams(nc);
   const auth = await createAuthService(
     loadAuthEnv({
-      MONGO_URL: stack.urls.mongoUrl,
-      NATS_URL: stack.urls.natsUrl,
-      REDIS_URL: stack.urls.redisUrl,
+      MONGO_URL: urls.mongoUrl,
+      NATS_URL: urls.natsUrl,
+      REDIS_URL: urls.redisUrl,
       LOG_LEVEL: "warn",
     }),
   );
   const { port: authPort } = await auth.listen(0, "127.0.0.1");
   const authUrl = `http://127.0.0.1:${authPort}`;
   const env = loadGatewayEnv({
-    NATS_URL: stack.urls.natsUrl,
+    NATS_URL: urls.natsUrl,
     AUTH_URL: authUrl,
     SUBGRAPH_AUTH_URL: `${authUrl}/graphql`,
     PORT: "0",
   });
-  const revoked = await watchRevokedSessions(nc, { lookbackMs: 20 * 60_000, logger });
-  const verifier = createTokenVerifier({
-    jwksUrl: env.jwksUrl,
-    issuer: "ticketing-auth",
-    audience: "ticketing",
-    isSessionRevoked: (sessionId) => revoked.isRevoked(sessionId),
-  });
-  const gateway = await createGateway({ env, logger, verifier });
+  const identity = await createIdentity(nc, env.jwksUrl, logger);
+  const gateway = await createGateway({ env, logger, verifier: identity.verifier });
   const { port } = await gateway.listen(0, "127.0.0.1");
 
   const signUp = await fetch(`http://127.0.0.1:${port}/graphql`, {
@@ -105,10 +86,7 @@ try {
   await measure("through the gateway (cookie)", `http://127.0.0.1:${port}/graphql`, { cookie });
 
   await gateway.close();
-  await revoked.stop();
+  await identity.stop();
   await auth.close();
   await nc.close();
-} finally {
-  await stack.stop();
-  await rm(dir, { recursive: true, force: true });
-}
+});

@@ -1,12 +1,8 @@
 import { connect } from "@nats-io/transport-node";
-import {
-  createLogger,
-  createTokenVerifier,
-  gracefulShutdown,
-  watchRevokedSessions,
-} from "@ticketing/shared-runtime";
+import { createLogger, gracefulShutdown } from "@ticketing/shared-runtime";
 import { ensureStreams } from "@ticketing/shared-events";
 import { loadEnv } from "./env.js";
+import { createIdentity } from "./identity.js";
 import { createGateway } from "./server.js";
 
 let env;
@@ -20,15 +16,13 @@ try {
 const logger = createLogger("gateway", env.logLevel);
 const nc = await connect({ servers: env.natsUrl, name: "gateway", maxReconnectAttempts: -1 });
 await ensureStreams(nc);
-// Tokens live at most 15 minutes; a revocation older than that concerns expired tokens only.
-const revoked = await watchRevokedSessions(nc, { lookbackMs: 20 * 60_000, logger });
-const verifier = createTokenVerifier({
-  jwksUrl: env.jwksUrl,
-  issuer: "ticketing-auth",
-  audience: "ticketing",
-  isSessionRevoked: (sessionId) => revoked.isRevoked(sessionId),
+const identity = await createIdentity(nc, env.jwksUrl, logger);
+const gateway = await createGateway({
+  env,
+  logger,
+  verifier: identity.verifier,
+  natsReady: () => !nc.isClosed(),
 });
-const gateway = await createGateway({ env, logger, verifier, natsReady: () => !nc.isClosed() });
 await gateway.listen(env.http.port, env.http.host);
 logger.info(`Ticketing is at ${env.publicOrigin}/ (graph at ${env.publicOrigin}/graphql)`);
 
@@ -36,7 +30,7 @@ gracefulShutdown({
   logger,
   steps: [
     { name: "stop taking requests", run: () => gateway.close() },
-    { name: "stop following revocations", run: () => revoked.stop() },
+    { name: "stop following revocations", run: () => identity.stop() },
     { name: "close NATS", run: () => nc.drain() },
   ],
 });

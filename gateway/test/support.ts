@@ -5,15 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ensureStreams } from "@ticketing/shared-events";
-import {
-  createLogger,
-  createTokenVerifier,
-  watchRevokedSessions,
-  type RevokedSessions,
-} from "@ticketing/shared-runtime";
-import { infra, mongoDatabaseUrl } from "@ticketing/testkit";
+import { createLogger } from "@ticketing/shared-runtime";
+import { infra } from "@ticketing/testkit";
 import { createGateway, type Gateway } from "../src/server.js";
 import { loadEnv } from "../src/env.js";
+import { createIdentity } from "../src/identity.js";
 import { startAuth, type RunningAuth } from "./auth.js";
 
 /** A built SPA in miniature: the gateway serves whatever web/dist holds. */
@@ -31,26 +27,24 @@ export interface System {
   stop(): Promise<void>;
 }
 
-export async function startSystem(extra: Record<string, string> = {}): Promise<System> {
+export async function startSystem(
+  extra: Record<string, string> = {},
+  gatewayExtra: Record<string, string> = {},
+): Promise<System> {
   const nc = await connect({ servers: infra().natsUrl });
   await ensureStreams(nc);
-  const auth = await startAuth({ MONGO_URL: mongoDatabaseUrl("auth"), ...extra });
+  const auth = await startAuth(extra);
   const logger = createLogger("gateway", "silent");
-  const revoked: RevokedSessions = await watchRevokedSessions(nc, { lookbackMs: 20 * 60_000, logger });
   const env = loadEnv({
     NATS_URL: infra().natsUrl,
     AUTH_URL: auth.baseUrl,
     SUBGRAPH_AUTH_URL: `${auth.baseUrl}/graphql`,
     WEB_ROOT: await spaFixture(),
     PORT: "0",
+    ...gatewayExtra,
   });
-  const verifier = createTokenVerifier({
-    jwksUrl: env.jwksUrl,
-    issuer: "ticketing-auth",
-    audience: "ticketing",
-    isSessionRevoked: (sessionId) => revoked.isRevoked(sessionId),
-  });
-  const gateway: Gateway = await createGateway({ env, logger, verifier });
+  const identity = await createIdentity(nc, env.jwksUrl, logger);
+  const gateway: Gateway = await createGateway({ env, logger, verifier: identity.verifier });
   const { port } = await gateway.listen(0, "127.0.0.1");
   return {
     url: `http://127.0.0.1:${port}`,
@@ -58,7 +52,7 @@ export async function startSystem(extra: Record<string, string> = {}): Promise<S
     nc,
     async stop() {
       await gateway.close();
-      await revoked.stop();
+      await identity.stop();
       await auth.stop();
       await nc.close();
     },
