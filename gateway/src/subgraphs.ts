@@ -1,6 +1,7 @@
 /** The subgraphs the supergraph is composed of, with where they listen by default. */
 export const SUBGRAPHS = [
   { name: "auth", package: "@ticketing/auth", url: "http://127.0.0.1:4001/graphql" },
+  { name: "tickets", package: "@ticketing/tickets", url: "http://127.0.0.1:4002/graphql" },
 ] as const;
 
 export type SubgraphName = (typeof SUBGRAPHS)[number]["name"];

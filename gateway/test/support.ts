@@ -11,6 +11,8 @@ import { createGateway, type Gateway } from "../src/server.js";
 import { loadEnv } from "../src/env.js";
 import { createIdentity } from "../src/identity.js";
 import { startAuth, type RunningAuth } from "./auth.js";
+import { createTicketsService, loadEnv as loadTicketsEnv } from "@ticketing/tickets";
+import { uniqueName } from "@ticketing/testkit";
 
 /** A built SPA in miniature: the gateway serves whatever web/dist holds. */
 async function spaFixture(): Promise<string> {
@@ -27,13 +29,33 @@ export interface System {
   stop(): Promise<void>;
 }
 
+/** The tickets subgraph, for tests that cross subgraphs (a ticket's seller comes from auth). */
+async function startTickets(jwksUrl: string) {
+  const env = loadTicketsEnv({
+    MONGO_URL: infra().mongoUrl,
+    NATS_URL: infra().natsUrl,
+    AUTH_JWKS_URL: jwksUrl,
+    DEMO_CATALOG: "off",
+    LOG_LEVEL: "silent",
+  });
+  const service = await createTicketsService(env, {
+    database: uniqueName("tickets"),
+    ordersConsumer: uniqueName("tickets-orders"),
+    logger: createLogger("tickets", "silent"),
+  });
+  const { port } = await service.listen(0, "127.0.0.1");
+  return { url: `http://127.0.0.1:${port}/graphql`, stop: () => service.close() };
+}
+
 export async function startSystem(
   extra: Record<string, string> = {},
   gatewayExtra: Record<string, string> = {},
+  { tickets = false } = {},
 ): Promise<System> {
   const nc = await connect({ servers: infra().natsUrl });
   await ensureStreams(nc);
   const auth = await startAuth(extra);
+  const ticketsService = tickets ? await startTickets(`${auth.baseUrl}/.well-known/jwks.json`) : undefined;
   const logger = createLogger("gateway", "silent");
   const env = loadEnv({
     NATS_URL: infra().natsUrl,
@@ -41,6 +63,7 @@ export async function startSystem(
     SUBGRAPH_AUTH_URL: `${auth.baseUrl}/graphql`,
     WEB_ROOT: await spaFixture(),
     PORT: "0",
+    ...(ticketsService ? { SUBGRAPH_TICKETS_URL: ticketsService.url } : {}),
     ...gatewayExtra,
   });
   const identity = await createIdentity(nc, env.jwksUrl, logger);
@@ -53,6 +76,7 @@ export async function startSystem(
     async stop() {
       await gateway.close();
       await identity.stop();
+      await ticketsService?.stop();
       await auth.stop();
       await nc.close();
     },

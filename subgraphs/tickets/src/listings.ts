@@ -1,0 +1,150 @@
+import { randomUUID } from "node:crypto";
+import { ConcurrencyError, type Money } from "@ticketing/shared-events";
+import { conflict, forbidden, notFound, type Identity } from "@ticketing/shared-runtime";
+import { GraphQLError } from "graphql";
+import type { CatalogReads } from "./data/reads.js";
+import type { EventLog, TicketLog } from "./data/logs.js";
+import { ticketUpdate, type TicketState } from "./events/tickets.js";
+import { decodeCursor, pageSize, toPage, type Page } from "./pagination.js";
+import { validateChanges, validateListing, type ListingFields } from "./validation.js";
+
+export interface ListTicketFields {
+  eventId: string;
+  title: string;
+  section?: string | null;
+  price: Money;
+}
+
+export interface UpdateTicketFields {
+  title?: string | null;
+  section?: string | null;
+  price?: Money | null;
+  expectedVersion?: number | null;
+}
+
+export interface Listings {
+  list(seller: Identity, input: ListTicketFields, requestId?: string): Promise<TicketState>;
+  update(seller: Identity, id: string, input: UpdateTicketFields, requestId?: string): Promise<TicketState>;
+  withdraw(seller: Identity, id: string, requestId?: string): Promise<TicketState>;
+  /** Lists a ticket under `id` unless it exists; for the demo catalog, whose ids are fixed. */
+  ensureListing(id: string, sellerId: string, fields: ListingFields): Promise<TicketState>;
+  ticket(id: string): Promise<TicketState | null>;
+  mine(sellerId: string): Promise<TicketState[]>;
+  ofEvent(eventId: string, first?: number | null, after?: string | null): Promise<Page<TicketState>>;
+}
+
+/** Many sellers' edits and the reservations race on one ticket; each attempt that loses reloads. */
+const MAX_ATTEMPTS = 200;
+
+export function createListings({
+  tickets,
+  events,
+  reads,
+}: {
+  tickets: TicketLog;
+  events: EventLog;
+  reads: CatalogReads;
+}): Listings {
+  async function create(id: string, sellerId: string, fields: ListingFields, requestId?: string) {
+    const result = await tickets.execute(
+      id,
+      (current) =>
+        current
+          ? null
+          : {
+              subject: "ticketing.ticket.created",
+              data: { id, sellerId, ...fields, status: "AVAILABLE", orderId: null, version: 1 },
+            },
+      { requestId },
+    );
+    if (!result.state) throw new Error(`ticket ${id} is missing after its listing`);
+    return result.state;
+  }
+
+  /** A seller's change: decided on the latest version, refused on a stale `expectedVersion`. */
+  async function change(
+    seller: Identity,
+    id: string,
+    expectedVersion: number | null | undefined,
+    decide: (ticket: TicketState) => ReturnType<typeof ticketUpdate> | null,
+    requestId?: string,
+  ): Promise<TicketState> {
+    const guard = (ticket: TicketState | null): TicketState => {
+      if (!ticket) throw notFound("No ticket has this id");
+      if (ticket.sellerId !== seller.userId) throw forbidden("Only the seller can change this ticket");
+      if (ticket.status === "RESERVED" || ticket.status === "SOLD") {
+        throw conflict(`The ticket is ${ticket.status.toLowerCase()} and cannot be changed`);
+      }
+      return ticket;
+    };
+    try {
+      const result = await tickets.execute(id, (current) => decide(guard(current)), {
+        expectedVersion: expectedVersion ?? undefined,
+        requestId,
+        maxAttempts: MAX_ATTEMPTS,
+      });
+      return guard(result.state);
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+      // Report why the caller's version is stale where that says more (gone, not theirs, reserved).
+      const current = guard(await tickets.load(id));
+      throw conflict(
+        `The ticket changed meanwhile; it is at version ${current.version}${
+          expectedVersion === null || expectedVersion === undefined ? "" : `, not ${expectedVersion}`
+        }`,
+      );
+    }
+  }
+
+  return {
+    async list(seller, input, requestId) {
+      const fields = validateListing(input);
+      if (!(await events.load(fields.eventId))) {
+        throw new GraphQLError("No event has this id", {
+          extensions: { code: "NOT_FOUND", field: "eventId" },
+        });
+      }
+      return create(randomUUID(), seller.userId, fields, requestId);
+    },
+
+    update(seller, id, input, requestId) {
+      const changes = validateChanges(input);
+      return change(
+        seller,
+        id,
+        input.expectedVersion,
+        (ticket) => {
+          if (ticket.status === "WITHDRAWN") throw conflict("The ticket is withdrawn and cannot be changed");
+          const same =
+            (changes.title === undefined || changes.title === ticket.title) &&
+            (changes.section === undefined || changes.section === ticket.section) &&
+            (changes.price === undefined ||
+              (changes.price.amount === ticket.price.amount &&
+                changes.price.currency === ticket.price.currency));
+          return same ? null : ticketUpdate(ticket, changes);
+        },
+        requestId,
+      );
+    },
+
+    withdraw(seller, id, requestId) {
+      return change(
+        seller,
+        id,
+        undefined,
+        (ticket) => (ticket.status === "WITHDRAWN" ? null : ticketUpdate(ticket, { status: "WITHDRAWN" })),
+        requestId,
+      );
+    },
+
+    ensureListing: (id, sellerId, fields) => create(id, sellerId, fields),
+    ticket: (id) => tickets.load(id),
+    mine: (sellerId) => reads.ticketsOfSeller(sellerId),
+
+    async ofEvent(eventId, first, after) {
+      const size = pageSize(first);
+      const rows = await reads.ticketsOfEvent(eventId, decodeCursor(after), size + 1);
+      return toPage(rows, size, (ticket) => [ticket.listedAt, ticket.id]);
+    },
+  };
+}

@@ -1,0 +1,11 @@
+import type { SubgraphContext } from "@ticketing/shared-runtime";
+import type { Catalog } from "../catalog.js";
+import type { EventSummary } from "../data/reads.js";
+import type { Listings } from "../listings.js";
+
+export interface TicketsContext extends SubgraphContext {
+  catalog: Catalog;
+  listings: Listings;
+  /** Availability per event, batched: the events of one page are counted in one query. */
+  summary: (eventId: string) => Promise<EventSummary>;
+}

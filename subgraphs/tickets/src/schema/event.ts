@@ -1,0 +1,160 @@
+import {
+  Arg,
+  Authorized,
+  Ctx,
+  Directive,
+  Field,
+  FieldResolver,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from "type-graphql";
+import type { EventState } from "../events/catalog.js";
+import type { Page } from "../pagination.js";
+import type { TicketState } from "../events/tickets.js";
+import { PageInfo } from "./connection.js";
+import type { TicketsContext } from "./context.js";
+import { Money } from "./money.js";
+import { DateTimeScalar } from "./scalars.js";
+import { TicketConnection } from "./ticket.js";
+
+@Directive('@key(fields: "id")')
+@ObjectType({ description: "Something people buy tickets for: a concert, a match, a show." })
+export class Event {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String)
+  venue!: string;
+
+  @Field(() => String)
+  city!: string;
+
+  @Field(() => DateTimeScalar)
+  startsAt!: string;
+
+  @Field(() => String, { nullable: true })
+  category!: string | null;
+}
+
+@ObjectType()
+export class EventEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => Event)
+  node!: Event;
+}
+
+@ObjectType()
+export class EventConnection {
+  @Field(() => [EventEdge])
+  edges!: EventEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}
+
+@InputType()
+export class EventFilter {
+  @Field(() => String, { nullable: true, description: "Case-insensitive, in the name, venue or city." })
+  search?: string | null;
+
+  @Field(() => String, { nullable: true, description: "The city, ignoring case." })
+  city?: string | null;
+
+  @Field(() => String, { nullable: true, description: "The category, ignoring case." })
+  category?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: "Only events starting after this instant." })
+  startsAfter?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: "Only events starting before this instant." })
+  startsBefore?: Date | null;
+}
+
+@InputType()
+export class CreateEventInput {
+  @Field(() => String, { description: "1 to 200 characters, trimmed." })
+  name!: string;
+
+  @Field(() => String, { description: "1 to 200 characters, trimmed." })
+  venue!: string;
+
+  @Field(() => String, { description: "1 to 200 characters, trimmed." })
+  city!: string;
+
+  @Field(() => DateTimeScalar)
+  startsAt!: Date;
+
+  @Field(() => String, { nullable: true, description: "At most 50 characters; blank means none." })
+  category?: string | null;
+}
+
+@Resolver(() => Event)
+export class EventResolver {
+  @Query(() => EventConnection, { description: "The catalog, soonest first (then by id)." })
+  events(
+    @Arg("first", () => Int, { nullable: true, description: "20 when absent, at most 100." })
+    first: number | null | undefined,
+    @Arg("after", () => String, { nullable: true }) after: string | null | undefined,
+    @Arg("filter", () => EventFilter, { nullable: true }) filter: EventFilter | null | undefined,
+    @Ctx() { catalog }: TicketsContext,
+  ): Promise<Page<EventState>> {
+    return catalog.events({ first, after, filter });
+  }
+
+  @Query(() => Event, { nullable: true })
+  event(@Arg("id", () => ID) id: string, @Ctx() { catalog }: TicketsContext): Promise<EventState | null> {
+    return catalog.event(id);
+  }
+
+  @Authorized("OPS")
+  @Mutation(() => Event, { description: "OPS only." })
+  createEvent(
+    @Arg("input", () => CreateEventInput) input: CreateEventInput,
+    @Ctx() { catalog, requestId }: TicketsContext,
+  ): Promise<EventState> {
+    return catalog.createEvent(input, requestId);
+  }
+
+  @FieldResolver(() => Int, { description: "How many of its tickets are AVAILABLE." })
+  async availableTickets(@Root() event: EventState, @Ctx() { summary }: TicketsContext): Promise<number> {
+    return (await summary(event.id)).availableTickets;
+  }
+
+  @FieldResolver(() => Money, {
+    nullable: true,
+    description: "The lowest price among its AVAILABLE tickets (by amount); null when there are none.",
+  })
+  async lowestPrice(@Root() event: EventState, @Ctx() { summary }: TicketsContext): Promise<Money | null> {
+    return (await summary(event.id)).lowestPrice;
+  }
+
+  @FieldResolver(() => TicketConnection, {
+    description: "Its tickets except withdrawn ones, newest listing first.",
+  })
+  tickets(
+    @Root() event: EventState,
+    @Arg("first", () => Int, { nullable: true, description: "20 when absent, at most 100." })
+    first: number | null | undefined,
+    @Arg("after", () => String, { nullable: true }) after: string | null | undefined,
+    @Ctx() { listings }: TicketsContext,
+  ): Promise<Page<TicketState>> {
+    return listings.ofEvent(event.id, first, after);
+  }
+}
+
+/** Other subgraphs refer to events by id; one that does not exist resolves to null. */
+export const eventReference = {
+  __resolveReference: (reference: Record<string, unknown>, { catalog }: TicketsContext) =>
+    typeof reference.id === "string" ? catalog.event(reference.id) : null,
+};

@@ -1,0 +1,285 @@
+import { generateKeyPairSync, randomUUID, sign, type KeyObject } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import {
+  createPublisher,
+  parseEnvelope,
+  STREAM,
+  type Envelope,
+  type Payload,
+  type Publisher,
+  type Subject,
+} from "@ticketing/shared-events";
+import { infra, uniqueName } from "@ticketing/testkit";
+import { AUDIENCE, createTicketsService, ISSUER, loadEnv, type TicketsService } from "../src/service.js";
+
+export interface GraphQLResult<TData = Record<string, unknown>> {
+  status: number;
+  data?: TData | null;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
+}
+
+/** auth played by a tiny JWKS server and an Ed25519 key made here; signs tokens as auth does. */
+export class FakeAuth {
+  private constructor(
+    private readonly server: Server,
+    private readonly privateKey: KeyObject,
+    readonly jwksUrl: string,
+  ) {}
+
+  static async start(): Promise<FakeAuth> {
+    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+    const jwk = { ...publicKey.export({ format: "jwk" }), kid: "test-key", alg: "EdDSA", use: "sig" };
+    const server = createServer((_req, res) => {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return new FakeAuth(server, privateKey, `http://127.0.0.1:${port}/.well-known/jwks.json`);
+  }
+
+  /** A token for `userId` (a new one when absent) with the given roles. */
+  token(userId: string = randomUUID(), roles: string[] = ["USER"]): string {
+    const now = Math.floor(Date.now() / 1000);
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const header = part({ alg: "EdDSA", kid: "test-key", typ: "JWT" });
+    const payload = part({
+      sub: userId,
+      sid: randomUUID(),
+      roles,
+      iss: ISSUER,
+      aud: AUDIENCE,
+      iat: now,
+      exp: now + 600,
+    });
+    const signature = sign(null, Buffer.from(`${header}.${payload}`), this.privateKey).toString("base64url");
+    return `${header}.${payload}.${signature}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+export interface RunningTickets {
+  service: TicketsService;
+  origin: string;
+  graphql<TData = Record<string, unknown>>(
+    query: string,
+    options?: { variables?: Record<string, unknown>; token?: string },
+  ): Promise<GraphQLResult<TData>>;
+  close(): Promise<void>;
+}
+
+export function testEnv(jwksUrl: string, overrides: Record<string, string> = {}) {
+  const { mongoUrl, natsUrl } = infra();
+  return loadEnv({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    MONGO_URL: mongoUrl,
+    NATS_URL: natsUrl,
+    AUTH_JWKS_URL: jwksUrl,
+    DEMO_CATALOG: "off",
+    ...overrides,
+  });
+}
+
+/** The tickets service on a free port, with a database and an order consumer of its own. */
+export async function startTickets(
+  auth: FakeAuth,
+  overrides: Record<string, string> = {},
+  { database = uniqueName("tickets") }: { database?: string } = {},
+): Promise<RunningTickets> {
+  const service = await createTicketsService(testEnv(auth.jwksUrl, overrides), {
+    database,
+    ordersConsumer: uniqueName("tickets_orders"),
+  });
+  const { port } = await service.listen(0, "127.0.0.1");
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    service,
+    origin,
+    async graphql(query, { variables, token } = {}) {
+      const response = await fetch(`${origin}/graphql`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as Omit<GraphQLResult, "status">;
+      return { status: response.status, ...body } as GraphQLResult<never>;
+    },
+    close: () => service.close(),
+  };
+}
+
+/** Fails with the errors when a response has any; returns its data. */
+export function dataOf<T>(result: GraphQLResult<T>): T {
+  if (result.errors?.length || !result.data)
+    throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+  return result.data;
+}
+
+export const codeOf = (result: GraphQLResult<unknown>) => result.errors?.[0]?.extensions?.code;
+export const fieldOf = (result: GraphQLResult<unknown>) => result.errors?.[0]?.extensions?.field;
+
+export const CREATE_EVENT = `mutation CreateEvent($input: CreateEventInput!) {
+  createEvent(input: $input) { id name venue city startsAt category }
+}`;
+
+export const EVENTS = `query Events($first: Int, $after: String, $filter: EventFilter) {
+  events(first: $first, after: $after, filter: $filter) {
+    edges { cursor node { id name venue city startsAt category availableTickets lowestPrice { amount currency } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+export const EVENT = `query Event($id: ID!, $first: Int, $after: String) {
+  event(id: $id) {
+    id name venue city startsAt category availableTickets
+    tickets(first: $first, after: $after) {
+      edges { cursor node { id title section status version price { amount currency } seller { id } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}`;
+
+export const TICKET = `query Ticket($id: ID!) {
+  ticket(id: $id) { id title section status version price { amount currency } event { id name startsAt } seller { id } }
+}`;
+
+export const LIST_TICKET = `mutation ListTicket($input: ListTicketInput!) {
+  listTicket(input: $input) { id title section status version price { amount currency } event { id } seller { id } }
+}`;
+
+export const UPDATE_TICKET = `mutation UpdateTicket($id: ID!, $input: UpdateTicketInput!) {
+  updateTicket(id: $id, input: $input) { id title section status version price { amount currency } }
+}`;
+
+export const WITHDRAW_TICKET = `mutation WithdrawTicket($id: ID!) { withdrawTicket(id: $id) { id status version } }`;
+
+export const MY_LISTINGS = `query MyListings {
+  myListings { id title status version price { amount currency } event { id name } }
+}`;
+
+export interface EventNode {
+  id: string;
+  name: string;
+  venue: string;
+  city: string;
+  startsAt: string;
+  category: string | null;
+  availableTickets: number;
+  lowestPrice: { amount: number; currency: string } | null;
+}
+
+export interface TicketNode {
+  id: string;
+  title: string;
+  section: string | null;
+  status: string;
+  version: number;
+  price: { amount: number; currency: string };
+  event?: { id: string };
+  seller?: { id: string };
+}
+
+let counter = 0;
+/** Creates an event as OPS; `startsAt` defaults to a distinct day some years ahead. */
+export async function createEvent(
+  tickets: RunningTickets,
+  opsToken: string,
+  input: Partial<{
+    name: string;
+    venue: string;
+    city: string;
+    startsAt: string;
+    category: string | null;
+  }> = {},
+): Promise<EventNode> {
+  counter += 1;
+  const result = await tickets.graphql<{ createEvent: EventNode }>(CREATE_EVENT, {
+    token: opsToken,
+    variables: {
+      input: {
+        name: `Show ${counter}`,
+        venue: "Hall",
+        city: "Testville",
+        startsAt: new Date(Date.UTC(2031, 0, 1) + counter * 3_600_000).toISOString(),
+        ...input,
+      },
+    },
+  });
+  return dataOf(result).createEvent;
+}
+
+export async function listTicket(
+  tickets: RunningTickets,
+  token: string,
+  eventId: string,
+  input: Partial<{ title: string; section: string | null; price: { amount: number; currency: string } }> = {},
+): Promise<TicketNode> {
+  const result = await tickets.graphql<{ listTicket: TicketNode }>(LIST_TICKET, {
+    token,
+    variables: {
+      input: { eventId, title: "Two seats", price: { amount: 5_000, currency: "EUR" }, ...input },
+    },
+  });
+  return dataOf(result).listTicket;
+}
+
+/** Orders played by the test: publishes order events on the stream as orders would. */
+export class OrdersStream {
+  private constructor(
+    private readonly nc: NatsConnection,
+    readonly publisher: Publisher,
+  ) {}
+
+  static async open(): Promise<OrdersStream> {
+    const nc = await connect({ servers: infra().natsUrl });
+    return new OrdersStream(nc, createPublisher(nc));
+  }
+
+  /** Publishes an order event; `id` fixes the envelope id, as a redelivery would carry it. */
+  publish<S extends Subject>(subject: S, data: Payload<S>, id: string = randomUUID()) {
+    return this.publisher.publish(subject, data, {
+      aggregateId: (data as { id?: string }).id ?? "x",
+      id,
+      version: 1,
+    });
+  }
+
+  /**
+   * Sends the same envelope again under another message id, so that the stream stores it twice:
+   * what a consumer sees when an event is delivered again.
+   */
+  async redeliver(envelope: Envelope): Promise<void> {
+    await jetstream(this.nc).publish(envelope.subject, JSON.stringify(envelope), { msgID: randomUUID() });
+  }
+
+  async lastSeq(): Promise<number> {
+    const jsm = await jetstreamManager(this.nc);
+    return (await jsm.streams.info(STREAM)).state.last_seq;
+  }
+
+  async since<S extends Subject>(since: number, subject: S): Promise<Envelope<S>[]> {
+    const jsm = await jetstreamManager(this.nc);
+    const last = await this.lastSeq();
+    const events: Envelope<S>[] = [];
+    for (let seq = since + 1; seq <= last; seq++) {
+      const message = await jsm.streams.getMessage(STREAM, { seq }).catch(() => null);
+      if (message?.subject !== subject) continue;
+      events.push(parseEnvelope(message.json()) as Envelope<S>);
+    }
+    return events;
+  }
+
+  close(): Promise<void> {
+    return this.nc.close();
+  }
+}
