@@ -9,3 +9,4 @@ export * from "./server.js";
 export * from "./shutdown.js";
 export { formatError } from "./masking.js";
 export * from "./revocations.js";
+export * from "./demo.js";

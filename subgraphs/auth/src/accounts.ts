@@ -40,6 +40,8 @@ export interface Accounts {
   /** A fresh token for a live session, given a token we signed (expired or not); null when there is none. */
   renew(token: string): Promise<Renewal | null>;
   user(id: string): Promise<UserState | null>;
+  /** Creates accounts nobody can sign in to (a random password nobody knows), unless they exist. */
+  seed(accounts: readonly { id: string; email: string; displayName: string }[]): Promise<void>;
   /** Whether a session no longer lets anyone in (revoked, expired or unknown). */
   isSessionEnded(sessionId: string): Promise<boolean>;
 }
@@ -128,6 +130,20 @@ export function createAccounts({
       if (!claimed) throw badUserInput("This email is already registered", "email");
       const user = await register(userId, email, displayName, requestId);
       return startSession(user, requestId);
+    },
+
+    async seed(accounts) {
+      for (const account of accounts) {
+        const email = normaliseEmail(account.email);
+        await credentials.claim({
+          _id: email,
+          userId: account.id,
+          passwordHash: await hashPassword(randomBytes(32).toString("base64url")),
+          displayName: account.displayName,
+          createdAt: new Date(),
+        });
+        await register(account.id, email, account.displayName);
+      }
     },
 
     async signIn(input, { clientAddress, requestId }) {

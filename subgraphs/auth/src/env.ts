@@ -27,6 +27,7 @@ const schema = z.object({
   SIGNIN_LIMIT_PER_EMAIL: positiveInt(5),
   SIGNIN_LIMIT_PER_ADDRESS: positiveInt(20),
   SIGNIN_WINDOW_SECONDS: positiveInt(60),
+  DEMO_ACCOUNTS: z.enum(["on", "off"]).default("on"),
 });
 
 export type AuthEnv = z.output<typeof schema>;

@@ -4,6 +4,7 @@ import { createPublisher, ensureStreams } from "@ticketing/shared-events";
 import {
   connectMongo,
   createLogger,
+  DEMO_SELLERS,
   runShutdownSteps,
   watchRevokedSessions,
   type Logger,
@@ -144,6 +145,11 @@ export async function createAuthService(
       sessionDays: env.SESSION_DAYS,
       isRevoked: (sessionId) => revocations?.isRevoked(sessionId) ?? false,
     });
+    if (env.DEMO_ACCOUNTS === "on") {
+      await accounts.seed(
+        DEMO_SELLERS.map((seller) => ({ ...seller, email: `${seller.id}@demo.ticketing.invalid` })),
+      );
+    }
     server = await createServer({
       accounts,
       tokens,

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { connectMongo } from "@ticketing/shared-runtime";
+import { connectMongo, DEMO_SELLERS } from "@ticketing/shared-runtime";
 import { eventually, infra } from "@ticketing/testkit";
 import type { Connection } from "mongoose";
 import pino from "pino";
@@ -262,6 +262,17 @@ describe("User entities", () => {
       variables: { representations: ids.map((id) => ({ __typename: "User", id })) },
       token,
     });
+
+  it("has the demo catalog's sellers, whom nobody can sign in as", async () => {
+    const demo = await resolve(DEMO_SELLERS.map((seller) => seller.id));
+    expect(demo.data?._entities.map((user) => user?.displayName)).toEqual(
+      DEMO_SELLERS.map((seller) => seller.displayName),
+    );
+    const attempt = await auth.graphql(SIGN_IN, {
+      variables: { input: { email: `${DEMO_SELLERS[0].id}@demo.ticketing.invalid`, password: PASSWORD } },
+    });
+    expect(attempt.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  });
 
   it("shows an email to its owner and to OPS only", async () => {
     const alice = await signUp(auth);

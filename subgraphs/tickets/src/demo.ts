@@ -1,13 +1,14 @@
 // A small shop for `npm start`: a dozen upcoming events in a few cities with listings from three
 // demo sellers. Ids are fixed, so two replicas seeding at once append the same first versions and
 // the loser of each insert finds the item already there.
+import { DEMO_SELLERS } from "@ticketing/shared-runtime";
 import type { Logger } from "pino";
 import type { Catalog } from "./catalog.js";
 import type { CatalogReads } from "./data/reads.js";
 import type { Listings } from "./listings.js";
 
 /** Sellers with no account in auth: `seller { displayName }` resolves to null for them. */
-export const DEMO_SELLERS = ["demo-seller-1", "demo-seller-2", "demo-seller-3"] as const;
+const SELLER_IDS = DEMO_SELLERS.map((seller) => seller.id);
 
 const EVENTS = [
   ["The Midnight Owls", "Columbiahalle", "Berlin", "concert", "EUR"],
@@ -54,7 +55,7 @@ export async function seedDemoCatalog({
     for (let n = 0; n < count; n++) {
       await listings.ensureListing(
         `demo-ticket-${index + 1}-${n + 1}`,
-        DEMO_SELLERS[(index + n) % DEMO_SELLERS.length] ?? DEMO_SELLERS[0],
+        SELLER_IDS[(index + n) % SELLER_IDS.length] ?? DEMO_SELLERS[0].id,
         {
           eventId,
           title: `${n + 1} × ${SECTIONS[n % SECTIONS.length] ?? "Standing"}`,

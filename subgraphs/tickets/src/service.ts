@@ -23,7 +23,7 @@ import { createServer, type TicketsServer } from "./server.js";
 
 export { loadEnv, type TicketsEnv } from "./env.js";
 export { ORDERS_CONSUMER } from "./events/orders.js";
-export { DEMO_SELLERS } from "./demo.js";
+export { DEMO_SELLERS } from "@ticketing/shared-runtime";
 
 export const DATABASE = "ticketing-tickets";
 /** auth's tokens say who issued them and for whom. */
