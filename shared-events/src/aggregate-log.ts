@@ -155,6 +155,15 @@ export class AggregateLog<TState extends AggregateState> {
     return (await this.loadWithCauses(aggregateId)).state;
   }
 
+  /**
+   * The aggregate's projection as last written: one lookup by _id, for queries. Every command
+   * writes it right after its append, so it lags the log only if a writer crashed in between,
+   * until the next sweep. Decisions use `load`.
+   */
+  async read(aggregateId: string): Promise<TState | null> {
+    return this.unpack(await this.projections.findOne(this.byId(aggregateId))).state;
+  }
+
   /** Every logged event of one aggregate, oldest first. */
   async history(aggregateId: string): Promise<LogEntry[]> {
     return this.tail(aggregateId, 0);

@@ -4,4 +4,4 @@ export * from "./publisher.js";
 export * from "./aggregate-log.js";
 export * from "./consumer.js";
 export * from "./idempotency.js";
-export { ensureIndexes, isDuplicateKey } from "./mongo.js";
+export { collection, ensureIndexes, isDuplicateKey, type Collection } from "./mongo.js";

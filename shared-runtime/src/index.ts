@@ -10,3 +10,6 @@ export * from "./shutdown.js";
 export { formatError } from "./masking.js";
 export * from "./revocations.js";
 export * from "./demo.js";
+export * from "./graphql/types.js";
+export * from "./graphql/scalars.js";
+export * from "./graphql/pagination.js";

@@ -207,7 +207,7 @@ export function createAccounts({
       };
     },
 
-    user: (id) => users.load(id),
+    user: (id) => users.read(id),
 
     async isSessionEnded(sessionId) {
       return isRevoked(sessionId) || !isSessionLive(await sessions.load(sessionId));

@@ -12,7 +12,7 @@ import type { Express, Request, Response } from "express";
 import { GraphQLError } from "graphql";
 import type { Logger } from "pino";
 import type { Accounts } from "./accounts.js";
-import type { SessionHandoff } from "./schema/context.js";
+import type { AuthContext, SessionHandoff } from "./schema/context.js";
 import { buildAuthSchema } from "./schema/index.js";
 import { bearerToken, type TokenService } from "./tokens.js";
 
@@ -34,6 +34,7 @@ export interface ServerDependencies {
 
 export type AuthServer = SubgraphServer<{
   accounts: Accounts;
+  user: AuthContext["user"];
   handoff: SessionHandoff;
   clientAddress: string;
 }>;
@@ -95,7 +96,12 @@ export async function createServer(deps: ServerDependencies): Promise<AuthServer
     logger,
     verifier,
     introspection,
-    context: ({ req, res }) => ({ accounts, handoff: handoffFor(res), clientAddress: clientAddress(req) }),
+    context: ({ req, res }) => ({
+      accounts,
+      user: memoize((id: string) => accounts.user(id)),
+      handoff: handoffFor(res),
+      clientAddress: clientAddress(req),
+    }),
     readiness,
     routes: routes(accounts, tokens),
   });
@@ -140,4 +146,13 @@ function retryAfterOf(error: GraphQLError): number | undefined {
     current = current.originalError;
   }
   return undefined;
+}
+
+function memoize<T>(load: (id: string) => Promise<T>): (id: string) => Promise<T> {
+  const loaded = new Map<string, Promise<T>>();
+  return (id) => {
+    let value = loaded.get(id);
+    if (!value) loaded.set(id, (value = load(id)));
+    return value;
+  };
 }

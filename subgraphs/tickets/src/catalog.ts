@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { badUserInput } from "@ticketing/shared-runtime";
+import { badUserInput, decodeCursor, pageSize, toPage, type Page } from "@ticketing/shared-runtime";
 import type { CatalogReads, EventSummary } from "./data/reads.js";
 import type { EventLog } from "./data/logs.js";
 import type { EventState } from "./events/catalog.js";
-import { decodeCursor, pageSize, toPage, type Page } from "./pagination.js";
 import { instant, SEARCH_MAX, text, validateEvent, type EventFields } from "./validation.js";
 
 export interface EventFilterInput {
@@ -44,7 +43,7 @@ export function createCatalog({ events, reads }: { events: EventLog; reads: Cata
   return {
     createEvent: (input, requestId) => ensureEvent(randomUUID(), validateEvent(input), requestId),
     ensureEvent: (id, fields) => ensureEvent(id, fields),
-    event: (id) => events.load(id),
+    event: (id) => events.read(id),
 
     async events({ first, after, filter }) {
       const size = pageSize(first);

@@ -1,11 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { ConcurrencyError, type Money } from "@ticketing/shared-events";
-import { conflict, forbidden, notFound, type Identity } from "@ticketing/shared-runtime";
+import {
+  conflict,
+  forbidden,
+  notFound,
+  type Identity,
+  decodeCursor,
+  pageSize,
+  toPage,
+  type Page,
+} from "@ticketing/shared-runtime";
 import { GraphQLError } from "graphql";
 import type { CatalogReads } from "./data/reads.js";
 import type { EventLog, TicketLog } from "./data/logs.js";
 import { ticketUpdate, type TicketState } from "./events/tickets.js";
-import { decodeCursor, pageSize, toPage, type Page } from "./pagination.js";
 import { validateChanges, validateListing, type ListingFields } from "./validation.js";
 
 export interface ListTicketFields {
@@ -138,7 +146,7 @@ export function createListings({
     },
 
     ensureListing: (id, sellerId, fields) => create(id, sellerId, fields),
-    ticket: (id) => tickets.load(id),
+    ticket: (id) => tickets.read(id),
     mine: (sellerId) => reads.ticketsOfSeller(sellerId),
 
     async ofEvent(eventId, first, after) {

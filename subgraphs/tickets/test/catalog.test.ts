@@ -1,3 +1,4 @@
+import type { TestStream } from "@ticketing/shared-events/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   codeOf,
@@ -8,7 +9,7 @@ import {
   EVENTS,
   FakeAuth,
   fieldOf,
-  OrdersStream,
+  openOrdersStream,
   startTickets,
   type EventNode,
   type RunningTickets,
@@ -18,13 +19,13 @@ let auth: FakeAuth;
 let tickets: RunningTickets;
 let ops: string;
 let fan: string;
-let stream: OrdersStream;
+let stream: TestStream;
 beforeAll(async () => {
   auth = await FakeAuth.start();
   tickets = await startTickets(auth);
   ops = auth.token(undefined, ["USER", "OPS"]);
   fan = auth.token();
-  stream = await OrdersStream.open();
+  stream = await openOrdersStream();
 });
 afterAll(async () => {
   await stream.close();

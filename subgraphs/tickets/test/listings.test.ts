@@ -1,3 +1,4 @@
+import type { TestStream } from "@ticketing/shared-events/testing";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,7 +12,7 @@ import {
   LIST_TICKET,
   listTicket,
   MY_LISTINGS,
-  OrdersStream,
+  openOrdersStream,
   startTickets,
   TICKET,
   UPDATE_TICKET,
@@ -27,7 +28,7 @@ let ops: string;
 let sellerId: string;
 let seller: string;
 let other: string;
-let stream: OrdersStream;
+let stream: TestStream;
 beforeAll(async () => {
   auth = await FakeAuth.start();
   tickets = await startTickets(auth);
@@ -35,7 +36,7 @@ beforeAll(async () => {
   sellerId = randomUUID();
   seller = auth.token(sellerId);
   other = auth.token();
-  stream = await OrdersStream.open();
+  stream = await openOrdersStream();
 });
 afterAll(async () => {
   await stream.close();

@@ -1,3 +1,4 @@
+import type { TestStream } from "@ticketing/shared-events/testing";
 import { randomUUID } from "node:crypto";
 import type { Payload } from "@ticketing/shared-events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +7,7 @@ import {
   dataOf,
   FakeAuth,
   listTicket,
-  OrdersStream,
+  openOrdersStream,
   startTickets,
   TICKET,
   UPDATE_TICKET,
@@ -18,14 +19,14 @@ let auth: FakeAuth;
 let tickets: RunningTickets;
 let seller: string;
 let sellerId: string;
-let stream: OrdersStream;
+let stream: TestStream;
 let eventId: string;
 beforeAll(async () => {
   auth = await FakeAuth.start();
   tickets = await startTickets(auth);
   sellerId = randomUUID();
   seller = auth.token(sellerId);
-  stream = await OrdersStream.open();
+  stream = await openOrdersStream();
   eventId = (await createEvent(tickets, auth.token(undefined, ["OPS"]))).id;
 });
 afterAll(async () => {

@@ -1,67 +1,13 @@
-import { generateKeyPairSync, randomUUID, sign, type KeyObject } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import {
-  createPublisher,
-  parseEnvelope,
-  STREAM,
-  type Envelope,
-  type Payload,
-  type Publisher,
-  type Subject,
-} from "@ticketing/shared-events";
-import { infra, uniqueName } from "@ticketing/testkit";
-import { AUDIENCE, createTicketsService, ISSUER, loadEnv, type TicketsService } from "../src/service.js";
+import { TestStream } from "@ticketing/shared-events/testing";
+import { FakeAuth, infra, uniqueName } from "@ticketing/testkit";
+import { createTicketsService, loadEnv, type TicketsService } from "../src/service.js";
+
+export { FakeAuth };
 
 export interface GraphQLResult<TData = Record<string, unknown>> {
   status: number;
   data?: TData | null;
   errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
-}
-
-/** auth played by a tiny JWKS server and an Ed25519 key made here; signs tokens as auth does. */
-export class FakeAuth {
-  private constructor(
-    private readonly server: Server,
-    private readonly privateKey: KeyObject,
-    readonly jwksUrl: string,
-  ) {}
-
-  static async start(): Promise<FakeAuth> {
-    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-    const jwk = { ...publicKey.export({ format: "jwk" }), kid: "test-key", alg: "EdDSA", use: "sig" };
-    const server = createServer((_req, res) => {
-      res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ keys: [jwk] }));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    return new FakeAuth(server, privateKey, `http://127.0.0.1:${port}/.well-known/jwks.json`);
-  }
-
-  /** A token for `userId` (a new one when absent) with the given roles. */
-  token(userId: string = randomUUID(), roles: string[] = ["USER"]): string {
-    const now = Math.floor(Date.now() / 1000);
-    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-    const header = part({ alg: "EdDSA", kid: "test-key", typ: "JWT" });
-    const payload = part({
-      sub: userId,
-      sid: randomUUID(),
-      roles,
-      iss: ISSUER,
-      aud: AUDIENCE,
-      iat: now,
-      exp: now + 600,
-    });
-    const signature = sign(null, Buffer.from(`${header}.${payload}`), this.privateKey).toString("base64url");
-    return `${header}.${payload}.${signature}`;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
 }
 
 export interface RunningTickets {
@@ -234,52 +180,4 @@ export async function listTicket(
 }
 
 /** Orders played by the test: publishes order events on the stream as orders would. */
-export class OrdersStream {
-  private constructor(
-    private readonly nc: NatsConnection,
-    readonly publisher: Publisher,
-  ) {}
-
-  static async open(): Promise<OrdersStream> {
-    const nc = await connect({ servers: infra().natsUrl });
-    return new OrdersStream(nc, createPublisher(nc));
-  }
-
-  /** Publishes an order event; `id` fixes the envelope id, as a redelivery would carry it. */
-  publish<S extends Subject>(subject: S, data: Payload<S>, id: string = randomUUID()) {
-    return this.publisher.publish(subject, data, {
-      aggregateId: (data as { id?: string }).id ?? "x",
-      id,
-      version: 1,
-    });
-  }
-
-  /**
-   * Sends the same envelope again under another message id, so that the stream stores it twice:
-   * what a consumer sees when an event is delivered again.
-   */
-  async redeliver(envelope: Envelope): Promise<void> {
-    await jetstream(this.nc).publish(envelope.subject, JSON.stringify(envelope), { msgID: randomUUID() });
-  }
-
-  async lastSeq(): Promise<number> {
-    const jsm = await jetstreamManager(this.nc);
-    return (await jsm.streams.info(STREAM)).state.last_seq;
-  }
-
-  async since<S extends Subject>(since: number, subject: S): Promise<Envelope<S>[]> {
-    const jsm = await jetstreamManager(this.nc);
-    const last = await this.lastSeq();
-    const events: Envelope<S>[] = [];
-    for (let seq = since + 1; seq <= last; seq++) {
-      const message = await jsm.streams.getMessage(STREAM, { seq }).catch(() => null);
-      if (message?.subject !== subject) continue;
-      events.push(parseEnvelope(message.json()) as Envelope<S>);
-    }
-    return events;
-  }
-
-  close(): Promise<void> {
-    return this.nc.close();
-  }
-}
+export const openOrdersStream = () => TestStream.open(infra().natsUrl);

@@ -4,6 +4,8 @@ import { inject } from "vitest";
 import "./provided.js";
 import type { InfraUrls } from "@ticketing/infra";
 
+export { FakeAuth } from "./fake-auth.js";
+
 /** The URLs of this test run's private servers. */
 export function infra(): InfraUrls {
   return inject("infra");

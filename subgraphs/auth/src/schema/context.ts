@@ -12,6 +12,8 @@ export interface SessionHandoff {
 
 export interface AuthContext extends SubgraphContext {
   accounts: Accounts;
+  /** A user by id, looked up once per request however many references name it. */
+  user: (id: string) => ReturnType<Accounts["user"]>;
   handoff: SessionHandoff;
   /** The client's address as the gateway saw it (`x-client-ip`), else the connection's. */
   clientAddress: string;

@@ -53,8 +53,8 @@ export function canSeeEmail(user: UserView, viewer: AuthContext["viewer"]): bool
 @Resolver(() => User)
 export class UserResolver {
   @Query(() => User, { nullable: true, description: "The signed-in user; null when anonymous." })
-  async me(@Ctx() { viewer, accounts }: AuthContext): Promise<UserState | null> {
-    return viewer ? accounts.user(viewer.userId) : null;
+  async me(@Ctx() { viewer, user }: AuthContext): Promise<UserState | null> {
+    return viewer ? user(viewer.userId) : null;
   }
 
   @FieldResolver(() => String, { nullable: true })
@@ -65,6 +65,6 @@ export class UserResolver {
 
 /** Other subgraphs refer to users by id; one that does not exist resolves to null. */
 export const userReference = {
-  __resolveReference: (reference: Record<string, unknown>, { accounts }: AuthContext) =>
-    typeof reference.id === "string" ? accounts.user(reference.id) : null,
+  __resolveReference: (reference: Record<string, unknown>, { user }: AuthContext) =>
+    typeof reference.id === "string" ? user(reference.id) : null,
 };

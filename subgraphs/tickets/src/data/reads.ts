@@ -1,10 +1,9 @@
-import { ensureIndexes, isDuplicateKey, type Money } from "@ticketing/shared-events";
+import { collection, ensureIndexes, isDuplicateKey, type Money } from "@ticketing/shared-events";
 import type { Connection, mongo } from "mongoose";
 import type { EventState } from "../events/catalog.js";
 import type { TicketState } from "../events/tickets.js";
 import { EVENT_LOG } from "../events/catalog.js";
 import { TICKET_LOG } from "../events/tickets.js";
-import { collection } from "./collections.js";
 
 type EventDoc = EventState & { _id: string };
 type TicketDoc = TicketState & { _id: string };

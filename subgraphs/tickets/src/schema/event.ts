@@ -1,3 +1,4 @@
+import { type Page, PageInfo, Money, DateTimeScalar } from "@ticketing/shared-runtime";
 import {
   Arg,
   Authorized,
@@ -15,12 +16,8 @@ import {
   Root,
 } from "type-graphql";
 import type { EventState } from "../events/catalog.js";
-import type { Page } from "../pagination.js";
 import type { TicketState } from "../events/tickets.js";
-import { PageInfo } from "./connection.js";
 import type { TicketsContext } from "./context.js";
-import { Money } from "./money.js";
-import { DateTimeScalar } from "./scalars.js";
 import { TicketConnection } from "./ticket.js";
 
 @Directive('@key(fields: "id")')

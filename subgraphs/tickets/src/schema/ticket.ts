@@ -1,4 +1,4 @@
-import { unauthenticated, type Viewer } from "@ticketing/shared-runtime";
+import { unauthenticated, type Viewer, PageInfo, Money, MoneyInput } from "@ticketing/shared-runtime";
 import {
   Arg,
   Authorized,
@@ -18,10 +18,8 @@ import {
 } from "type-graphql";
 import type { EventState } from "../events/catalog.js";
 import type { TicketState } from "../events/tickets.js";
-import { PageInfo } from "./connection.js";
 import type { TicketsContext } from "./context.js";
 import { Event } from "./event.js";
-import { Money, MoneyInput } from "./money.js";
 import { User } from "./user.js";
 
 export enum TicketStatus {

@@ -1,4 +1,4 @@
-import { badUserInput } from "@ticketing/shared-runtime";
+import { badUserInput } from "../errors.js";
 
 export const DEFAULT_PAGE = 20;
 export const MAX_PAGE = 100;

@@ -1,5 +1,8 @@
-import { Field, InputType, Int, ObjectType } from "type-graphql";
+import "reflect-metadata";
+// Value types every subgraph shares. Object types are @shareable: several subgraphs resolve them.
+import { Directive, Field, InputType, Int, ObjectType } from "type-graphql";
 
+@Directive("@shareable")
 @ObjectType({ description: "An amount in minor units (cents) of an upper-case ISO-4217 currency." })
 export class Money {
   @Field(() => Int)
@@ -16,4 +19,14 @@ export class MoneyInput {
 
   @Field(() => String, { description: "USD, EUR, GBP, CHF, CAD or AUD." })
   currency!: string;
+}
+
+@Directive("@shareable")
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
 }

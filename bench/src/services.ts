@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { freePort, serviceEnv, type InfraUrls } from "@ticketing/infra";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface RunningServices {
+  /** The public origin, e.g. http://127.0.0.1:40123 */
+  origin: string;
+  urls: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the gateway and the given subgraphs from their built `dist/` as separate processes, as
+ * `npm start` does, on free ports and the given private servers, each with its own event loop.
+ */
+export async function startServices(
+  infra: InfraUrls,
+  subgraphs: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<RunningServices> {
+  const ports = Object.fromEntries(
+    await Promise.all(["gateway", ...subgraphs].map(async (name) => [name, await freePort()] as const)),
+  );
+  const urls = Object.fromEntries(
+    Object.entries(ports).map(([name, port]) => [name, `http://127.0.0.1:${port}`]),
+  );
+  const shared: Record<string, string> = {
+    ...serviceEnv(infra),
+    LOG_LEVEL: "warn",
+    NODE_ENV: "production",
+    DEMO_CATALOG: "off",
+    DEMO_ACCOUNTS: "off",
+    AUTH_URL: urls.auth!,
+    AUTH_JWKS_URL: `${urls.auth}/.well-known/jwks.json`,
+    ...Object.fromEntries(
+      subgraphs.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, `${urls[name]}/graphql`]),
+    ),
+    ...extraEnv,
+  };
+  const children: ChildProcess[] = [];
+  const start = (name: string, workspace: string) => {
+    const child = spawn(process.execPath, ["--enable-source-maps", "dist/main.js"], {
+      cwd: `${root}/${workspace}`,
+      env: { ...process.env, ...shared, PORT: String(ports[name]) },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    children.push(child);
+  };
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            child.once("exit", () => resolve());
+            child.kill("SIGTERM");
+          }),
+      ),
+    );
+  };
+  try {
+    for (const name of subgraphs) {
+      start(name, `subgraphs/${name}`);
+      await ready(urls[name]!);
+    }
+    start("gateway", "gateway");
+    await ready(urls.gateway!);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { origin: urls.gateway!, urls, stop };
+}
+
+async function ready(origin: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`${origin}/readyz`)
+      .then((response) => response.ok)
+      .catch(() => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${origin} was not ready within ${timeoutMs / 1000} s`);
+}
