@@ -1,0 +1,33 @@
+import {
+  logLevelSchema,
+  natsUrlSchema,
+  nodeEnvSchema,
+  parseEnv,
+  portSchema,
+  type EnvSource,
+} from "@ticketing/shared-runtime";
+import { z } from "zod";
+
+// Not commonEnv(): the worker keeps no MongoDB database and verifies no tokens. The hold itself
+// is not configured here either: each order.created carries its `expiresAt`, which orders computes
+// from its ORDER_HOLD_SECONDS.
+const schema = z.object({
+  NODE_ENV: nodeEnvSchema,
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: portSchema(4005),
+  LOG_LEVEL: logLevelSchema,
+  NATS_URL: natsUrlSchema,
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL")
+    .default("redis://127.0.0.1:6479"),
+  /** Due holds published at once. */
+  EXPIRATION_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
+});
+
+export type ExpirationEnv = z.output<typeof schema>;
+
+/** Every variable expiration reads; the README's table lists exactly these. */
+export const ENV_VARIABLES = Object.keys(schema.shape);
+
+export const loadEnv = (source: EnvSource = process.env): ExpirationEnv => parseEnv(schema, source);

@@ -1,0 +1,218 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { findOnPath, freePort, startRedis, type RunningServer } from "@ticketing/infra";
+import {
+  createPublisher,
+  ensureStreams,
+  parseEnvelope,
+  STREAM,
+  type Envelope,
+  type Publisher,
+} from "@ticketing/shared-events";
+import { infra, uniqueName } from "@ticketing/testkit";
+import { createExpirationService, loadEnv, ORDERS_CONSUMER, type ExpirationService } from "../src/service.js";
+
+export interface RunningExpiration {
+  service: ExpirationService;
+  origin: string;
+  /** The names it runs under, to start another worker in its place. */
+  names: Names;
+  get(path: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+export interface Names {
+  consumer: string;
+  queue: string;
+}
+
+export const newNames = (): Names => ({
+  consumer: uniqueName("expiration_orders"),
+  queue: uniqueName("order-expiration"),
+});
+
+/**
+ * The worker on a free port, with a queue and an order consumer of its own. The consumer is
+ * created here, before the worker, to take only order events published from now on: the test
+ * file's earlier orders are not this worker's business.
+ */
+export async function startExpiration(
+  stream: OrderStream,
+  { names = newNames(), redisUrl = infra().redisUrl }: { names?: Names; redisUrl?: string } = {},
+): Promise<RunningExpiration> {
+  await stream.createConsumer(names.consumer);
+  const env = loadEnv({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    NATS_URL: infra().natsUrl,
+    REDIS_URL: redisUrl,
+  });
+  const service = await createExpirationService(env, {
+    ordersConsumer: names.consumer,
+    queue: { name: names.queue },
+  });
+  const { port } = await service.listen(0, "127.0.0.1");
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    service,
+    origin,
+    names,
+    async get(path) {
+      const response = await fetch(`${origin}${path}`);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+    close: () => service.close(),
+  };
+}
+
+export interface Due {
+  envelope: Envelope<"ticketing.expiration.due">;
+  /** When the stream stored it. */
+  storedAt: number;
+}
+
+/** Orders played by the test: publishes order.created as orders would, reads what expiration published. */
+export class OrderStream {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly publisher: Publisher,
+  ) {}
+
+  static async open(): Promise<OrderStream> {
+    const nc = await connect({ servers: infra().natsUrl });
+    await ensureStreams(nc);
+    return new OrderStream(nc, createPublisher(nc));
+  }
+
+  /** Publishes an order.created for a new order whose hold ends at `expiresAt`. */
+  orderCreated(expiresAt: Date, orderId: string = randomUUID()) {
+    const now = new Date();
+    return this.publisher.publish(
+      "ticketing.order.created",
+      {
+        id: orderId,
+        ticketId: randomUUID(),
+        buyerId: randomUUID(),
+        sellerId: randomUUID(),
+        total: { amount: 5_000, currency: "EUR" },
+        createdAt: now.toISOString(),
+        expiresAt: expiresAt.toISOString(),
+      },
+      { aggregateId: orderId, id: randomUUID(), version: 1 },
+    );
+  }
+
+  /** Sends an envelope again under its own id: the stream drops it as a duplicate. */
+  async republish(envelope: Envelope): Promise<{ duplicate: boolean }> {
+    return this.publisher.publishEnvelope(envelope);
+  }
+
+  /**
+   * Sends the same envelope again under another message id, so that the stream stores it twice:
+   * what a consumer sees when an event is delivered again.
+   */
+  async redeliver(envelope: Envelope): Promise<number> {
+    const ack = await jetstream(this.nc).publish(envelope.subject, JSON.stringify(envelope), {
+      msgID: randomUUID(),
+    });
+    return ack.seq;
+  }
+
+  async createConsumer(durable: string): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    await jsm.consumers.add(STREAM, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.New,
+      filter_subject: ORDERS_CONSUMER.filterSubject,
+    });
+  }
+
+  /** How far a consumer got: the last stream sequence delivered, and how many await their ack. */
+  async consumerProgress(durable: string) {
+    const jsm = await jetstreamManager(this.nc);
+    const info = await jsm.consumers.info(STREAM, durable);
+    return {
+      deliveredSeq: info.delivered.stream_seq,
+      pending: info.num_pending,
+      ackPending: info.num_ack_pending,
+      redelivered: info.num_redelivered,
+    };
+  }
+
+  /** Resolves once `durable` has been given everything up to `seq` and acked it all. */
+  async settled(durable: string, seq: number): Promise<boolean> {
+    const progress = await this.consumerProgress(durable);
+    return progress.deliveredSeq >= seq && progress.pending === 0 && progress.ackPending === 0;
+  }
+
+  async lastSeq(): Promise<number> {
+    const jsm = await jetstreamManager(this.nc);
+    return (await jsm.streams.info(STREAM)).state.last_seq;
+  }
+
+  /** Every expiration.due stored for `orderId` after sequence `since`. */
+  async dues(orderId: string, since: number): Promise<Due[]> {
+    const jsm = await jetstreamManager(this.nc);
+    const last = await this.lastSeq();
+    const found: Due[] = [];
+    for (let seq = since + 1; seq <= last; seq++) {
+      const message = await jsm.streams.getMessage(STREAM, { seq }).catch(() => null);
+      if (message?.subject !== "ticketing.expiration.due") continue;
+      const envelope = parseEnvelope(message.json()) as Envelope<"ticketing.expiration.due">;
+      if (envelope.data.orderId === orderId) found.push({ envelope, storedAt: message.time.getTime() });
+    }
+    return found;
+  }
+
+  close(): Promise<void> {
+    return this.nc.close();
+  }
+}
+
+/** A redis-server of the test's own (append-only, in a temporary folder) that it can kill and start again. */
+export class OwnRedis {
+  private server: RunningServer | undefined;
+
+  private constructor(
+    private readonly binary: string,
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<OwnRedis> {
+    const binary = await findOnPath("redis-server", process.env.PATH ?? "");
+    if (!binary) throw new Error("redis-server is not installed");
+    const redis = new OwnRedis(binary, await mkdtemp(join(tmpdir(), "expiration-redis-")), await freePort());
+    await redis.restart();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts it on the same folder and port, from its append-only file. */
+  async restart(): Promise<void> {
+    this.server = await startRedis({ binary: this.binary, dir: this.dir, port: this.port });
+  }
+
+  /** Ends it as a crash would: SIGKILL, no chance to save anything. */
+  async kill(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    process.kill(-server.process.pid, "SIGKILL");
+    await server.process.exited;
+  }
+
+  async remove(): Promise<void> {
+    await this.server?.stop();
+    this.server = undefined;
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
