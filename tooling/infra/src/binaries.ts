@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { inheritedEnv } from "./env.js";
 import { withLock } from "./lock.js";
 
-export type BinaryName = "ferretdb" | "stripe-mock" | "nats-server" | "redis-server";
+export type BinaryName = "ferretdb" | "stripe-mock" | "nats-server" | "redis-server" | "helm" | "actionlint";
 
 interface GoTool {
   kind: "go";
@@ -56,6 +56,14 @@ const TOOLS: Record<BinaryName, GoTool | DebianTool> = {
     },
   },
   "stripe-mock": { kind: "go", module: "github.com/stripe/stripe-mock", version: "v0.197.0", pkg: "." },
+  // Offline checks of the deployment files: the Helm chart (lint, template) and the workflows.
+  helm: { kind: "go", module: "helm.sh/helm/v3", version: "v3.19.5", pkg: "./cmd/helm" },
+  actionlint: {
+    kind: "go",
+    module: "github.com/rhysd/actionlint",
+    version: "v1.7.7",
+    pkg: "./cmd/actionlint",
+  },
   "nats-server": { kind: "debian", debianPackage: "nats-server" },
   "redis-server": { kind: "debian", debianPackage: "redis-server" },
 };
@@ -109,10 +117,14 @@ function goToolPath(name: BinaryName, tool: GoTool, cacheDir: string): string {
 async function buildGoTool(name: BinaryName, tool: GoTool, target: string, options: BinaryOptions) {
   const go = await findOnPath("go", `${options.path}:/usr/local/go/bin`);
   if (!go) {
+    const instead: Partial<Record<BinaryName, string>> = {
+      ferretdb: ", or point the system at your own server instead (MONGO_URL)",
+      "stripe-mock":
+        ", or point the system at your own server instead (STRIPE_MOCK_URL or STRIPE_SECRET_KEY)",
+    };
     throw new Error(
       `${name} ${tool.version} is built with Go, which is not installed. Install Go 1.22 or newer ` +
-        `(for example 'apt-get install golang'), or point the system at your own server instead ` +
-        `(${name === "ferretdb" ? "MONGO_URL" : "STRIPE_MOCK_URL or STRIPE_SECRET_KEY"}).`,
+        `(for example 'apt-get install golang')${instead[name] ?? ""}.`,
     );
   }
   options.log?.(`Building ${name} ${tool.version} with Go (once per machine)…`);

@@ -44,7 +44,8 @@ function latestTurboSummary(since: number): TurboSummary | undefined {
 
 async function main() {
   const env = loadEnv();
-  const servers: BinaryName[] = ["nats-server", "redis-server", "stripe-mock"];
+  // helm and actionlint check the deployment files offline (@ticketing/deploy-check).
+  const servers: BinaryName[] = ["nats-server", "redis-server", "stripe-mock", "helm", "actionlint"];
   if (!env.testMongoUrl) servers.unshift("ferretdb");
   await ensureBinaries(servers, {
     cacheDir: env.cacheDir,

@@ -1,0 +1,241 @@
+{{/* Names and labels. */}}
+{{- define "ticketing.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "ticketing.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ticketing.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "ticketing.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: ticketing
+{{- end -}}
+
+{{/* Labels of one component: (dict "root" $ "component" "gateway") */}}
+{{- define "ticketing.componentLabels" -}}
+{{ include "ticketing.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "ticketing.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "ticketing.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* The in-cluster host name of a component's Service. */}}
+{{- define "ticketing.host" -}}
+{{- printf "%s-%s" (include "ticketing.fullname" .root) .component -}}
+{{- end -}}
+
+{{/*
+What each component is wired to. This is the product's shape, not configuration: which
+servers a service uses and which of its variables point at the others.
+*/}}
+{{- define "ticketing.wiring" -}}
+gateway: { mongo: false, redis: true, nats: true, subgraph: false, stripe: false }
+auth: { mongo: true, redis: true, nats: true, subgraph: true, stripe: false }
+tickets: { mongo: true, redis: false, nats: true, subgraph: true, stripe: false }
+orders: { mongo: true, redis: false, nats: true, subgraph: true, stripe: false }
+payments: { mongo: true, redis: false, nats: true, subgraph: true, stripe: true }
+expiration: { mongo: false, redis: true, nats: true, subgraph: false, stripe: false }
+{{- end -}}
+
+{{/* The image of a component: (dict "root" $ "component" "gateway" "values" $values) */}}
+{{- define "ticketing.image" -}}
+{{- $image := .values.image | default dict -}}
+{{- $repository := $image.repository -}}
+{{- if not $repository -}}
+{{- $registry := required "image.registry is required: where the release workflow pushed the images, e.g. --set image.registry=ghcr.io/your-org (or set components.<name>.image.repository)" .root.Values.image.registry -}}
+{{- $repository = printf "%s/ticketing-%s" (trimSuffix "/" $registry) .component -}}
+{{- end -}}
+{{- $tag := $image.tag | default .root.Values.image.tag | default .root.Chart.AppVersion -}}
+{{- if hasPrefix "sha256:" $tag -}}
+{{- printf "%s@%s" $repository $tag -}}
+{{- else -}}
+{{- printf "%s:%s" $repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The public origin browsers use. */}}
+{{- define "ticketing.publicOrigin" -}}
+{{- if .Values.publicOrigin -}}
+{{- .Values.publicOrigin -}}
+{{- else if .Values.ingress.enabled -}}
+{{- $host := required "ingress.host is required when ingress.enabled: the public host name, e.g. --set ingress.host=tickets.example.com" .Values.ingress.host -}}
+{{- printf "%s://%s" (ternary "https" "http" .Values.ingress.tls.enabled) $host -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret generated for a laptop cluster (secrets.generateForDevelopment). */}}
+{{- define "ticketing.devSecretName" -}}
+{{- printf "%s-dev-secrets" (include "ticketing.fullname" .) -}}
+{{- end -}}
+
+{{/* Where the in-chart MongoDB's root credentials are: a dict with name, usernameKey, passwordKey. */}}
+{{- define "ticketing.mongoCredentials" -}}
+{{- $s := .Values.secrets.mongodb -}}
+{{- if $s.name -}}
+{{- toYaml (dict "name" $s.name "usernameKey" $s.usernameKey "passwordKey" $s.passwordKey) -}}
+{{- else if .Values.secrets.generateForDevelopment -}}
+{{- toYaml (dict "name" (include "ticketing.devSecretName" .) "usernameKey" "mongodb-username" "passwordKey" "mongodb-password") -}}
+{{- else -}}
+{{- fail "secrets.mongodb.name is required for the in-chart MongoDB: create a Secret with the keys username and password (docs/operations.md, Secrets) and set its name, or use an external server (mongodb.enabled=false, mongodb.external.urlSecret.name)" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Where the in-chart Redis's password is: a dict with name, passwordKey. */}}
+{{- define "ticketing.redisCredentials" -}}
+{{- $s := .Values.secrets.redis -}}
+{{- if $s.name -}}
+{{- toYaml (dict "name" $s.name "passwordKey" $s.passwordKey) -}}
+{{- else if .Values.secrets.generateForDevelopment -}}
+{{- toYaml (dict "name" (include "ticketing.devSecretName" .) "passwordKey" "redis-password") -}}
+{{- else -}}
+{{- fail "secrets.redis.name is required for the in-chart Redis: create a Secret with the key password (docs/operations.md, Secrets) and set its name, or use an external server (redis.enabled=false, redis.external.urlSecret.name)" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ticketing.natsUrl" -}}
+{{- if .Values.nats.enabled -}}
+{{- printf "nats://%s-nats:4222" (include "ticketing.fullname" .) -}}
+{{- else -}}
+{{- required "nats.external.url is required when nats.enabled=false: the external NATS server, e.g. nats://nats.nats.svc:4222" .Values.nats.external.url -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Plain (non-secret) settings of a component: (dict "root" $ "component" "auth" "values" $values) */}}
+{{- define "ticketing.configData" -}}
+{{- $root := .root -}}
+{{- $wiring := get (include "ticketing.wiring" . | fromYaml) .component -}}
+{{- $data := dict "NODE_ENV" $root.Values.nodeEnv "LOG_LEVEL" $root.Values.logLevel "HOST" "0.0.0.0" "PORT" (toString .values.port) -}}
+{{- if $wiring.nats -}}
+{{- $_ := set $data "NATS_URL" (include "ticketing.natsUrl" $root) -}}
+{{- end -}}
+{{- $auth := $root.Values.components.auth -}}
+{{- $authUrl := printf "http://%s:%d" (include "ticketing.host" (dict "root" $root "component" "auth")) (int $auth.port) -}}
+{{- if $wiring.subgraph -}}
+{{- $_ := set $data "AUTH_JWKS_URL" (printf "%s/.well-known/jwks.json" $authUrl) -}}
+{{- end -}}
+{{- if eq .component "gateway" -}}
+{{- $_ := set $data "AUTH_URL" $authUrl -}}
+{{- $origin := include "ticketing.publicOrigin" $root -}}
+{{- if $origin -}}
+{{- $_ := set $data "PUBLIC_ORIGIN" $origin -}}
+{{- end -}}
+{{- range $name := list "auth" "tickets" "orders" "payments" -}}
+{{- $c := get $root.Values.components $name -}}
+{{- if $c.enabled -}}
+{{- $_ := set $data (printf "SUBGRAPH_%s_URL" (upper $name)) (printf "http://%s:%d/graphql" (include "ticketing.host" (dict "root" $root "component" $name)) (int $c.port)) -}}
+{{- end -}}
+{{- end -}}
+{{- $payments := $root.Values.components.payments -}}
+{{- $_ := set $data "PAYMENTS_WEBHOOK_URL" (printf "http://%s:%d/webhooks/stripe" (include "ticketing.host" (dict "root" $root "component" "payments")) (int $payments.port)) -}}
+{{- end -}}
+{{- if and $wiring.stripe (eq $root.Values.stripe.mode "sandbox") -}}
+{{- $_ := set $data "STRIPE_MOCK_URL" (printf "http://%s:12111" (include "ticketing.host" (dict "root" $root "component" "stripe-mock"))) -}}
+{{- end -}}
+{{- range $key, $value := .values.env -}}
+{{- $_ := set $data $key (toString $value) -}}
+{{- end -}}
+{{- toYaml $data -}}
+{{- end -}}
+
+{{/* Variables from Secrets, as a container's env list: (dict "root" $ "component" "auth" "values" $values) */}}
+{{- define "ticketing.secretEnv" -}}
+{{- $root := .root -}}
+{{- $wiring := get (include "ticketing.wiring" . | fromYaml) .component -}}
+{{- if $wiring.mongo }}
+{{- if $root.Values.mongodb.enabled }}
+{{- $creds := include "ticketing.mongoCredentials" $root | fromYaml }}
+- name: MONGO_USERNAME
+  valueFrom: { secretKeyRef: { name: {{ $creds.name }}, key: {{ $creds.usernameKey }} } }
+- name: MONGO_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ $creds.name }}, key: {{ $creds.passwordKey }} } }
+- name: MONGO_URL
+  value: {{ printf "mongodb://$(MONGO_USERNAME):$(MONGO_PASSWORD)@%s-mongodb:27017/?authSource=admin" (include "ticketing.fullname" $root) | quote }}
+{{- else }}
+{{- $url := $root.Values.mongodb.external.urlSecret }}
+- name: MONGO_URL
+  valueFrom: { secretKeyRef: { name: {{ required "mongodb.external.urlSecret.name is required when mongodb.enabled=false: a Secret holding the MongoDB URL (docs/operations.md, Secrets)" $url.name }}, key: {{ $url.key }} } }
+{{- end }}
+{{- end }}
+{{- if $wiring.redis }}
+{{- if $root.Values.redis.enabled }}
+{{- $creds := include "ticketing.redisCredentials" $root | fromYaml }}
+- name: REDIS_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ $creds.name }}, key: {{ $creds.passwordKey }} } }
+- name: REDIS_URL
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s-redis:6379" (include "ticketing.fullname" $root) | quote }}
+{{- else }}
+{{- $url := $root.Values.redis.external.urlSecret }}
+- name: REDIS_URL
+  valueFrom: { secretKeyRef: { name: {{ required "redis.external.urlSecret.name is required when redis.enabled=false: a Secret holding the Redis URL (docs/operations.md, Secrets)" $url.name }}, key: {{ $url.key }} } }
+{{- end }}
+{{- end }}
+{{- if and $wiring.stripe (eq $root.Values.stripe.mode "live") }}
+{{- $s := $root.Values.secrets.stripe }}
+{{- $name := required "secrets.stripe.name is required with stripe.mode=live: create a Secret with the keys secret-key and webhook-secret (docs/operations.md, Secrets), or use stripe.mode=sandbox" $s.name }}
+- name: STRIPE_SECRET_KEY
+  valueFrom: { secretKeyRef: { name: {{ $name }}, key: {{ $s.secretKeyKey }} } }
+- name: STRIPE_WEBHOOK_SECRET
+  valueFrom: { secretKeyRef: { name: {{ $name }}, key: {{ $s.webhookSecretKey }} } }
+{{- end }}
+{{- range .values.secretEnv }}
+- name: {{ required "components.<name>.secretEnv[].name is required" .name }}
+  valueFrom: { secretKeyRef: { name: {{ required "components.<name>.secretEnv[].secretName is required" .secretName }}, key: {{ required "components.<name>.secretEnv[].key is required" .key }} } }
+{{- end }}
+{{- end -}}
+
+{{/* An HTTP probe: (dict "probe" $probe "port" "http") */}}
+{{- define "ticketing.httpProbe" -}}
+httpGet:
+  path: {{ .probe.path }}
+  port: http
+periodSeconds: {{ .probe.periodSeconds }}
+timeoutSeconds: {{ .probe.timeoutSeconds }}
+failureThreshold: {{ .probe.failureThreshold }}
+{{- end -}}
+
+{{/* nats-server's configuration: (dict "root" $ "name" "<release>-nats" "replicas" 3) */}}
+{{- define "ticketing.natsConfig" -}}
+{{- $n := .root.Values.nats -}}
+server_name: $SERVER_NAME
+port: 4222
+http_port: 8222
+pid_file: /var/run/nats/nats.pid
+lame_duck_duration: 30s
+lame_duck_grace_period: 10s
+max_payload: 1MB
+jetstream {
+  store_dir: /data/jetstream
+  max_memory_store: {{ $n.jetstream.maxMemoryStore }}
+  max_file_store: {{ $n.jetstream.maxFileStore }}
+}
+{{- if gt (int .replicas) 1 }}
+cluster {
+  name: {{ .name }}
+  port: 6222
+  routes: [
+{{- range $i := until (int .replicas) }}
+    nats://{{ $.name }}-{{ $i }}.{{ $.name }}-headless:6222
+{{- end }}
+  ]
+  connect_retries: 120
+}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,79 @@
+// Renders the chart with `helm template` and parses what comes out.
+import { parseAllDocuments } from "yaml";
+import { chartDir } from "./repo.js";
+import { run } from "./tools.js";
+
+/** The Kubernetes version the chart is rendered for offline (the schemas are those of 1.30). */
+export const KUBE_VERSION = "1.30.0";
+
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+export interface RenderOptions {
+  valuesFiles?: string[];
+  set?: Record<string, string>;
+  release?: string;
+  namespace?: string;
+}
+
+export interface Render {
+  ok: boolean;
+  stderr: string;
+  manifests: Manifest[];
+}
+
+function helmArgs(options: RenderOptions): string[] {
+  return [
+    ...(options.valuesFiles ?? []).flatMap((file) => ["--values", file]),
+    ...Object.entries(options.set ?? {}).flatMap(([key, value]) => ["--set-string", `${key}=${value}`]),
+  ];
+}
+
+export function parseManifests(text: string): Manifest[] {
+  const manifests: Manifest[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0)
+      throw new Error(`invalid YAML: ${doc.errors.map((e) => e.message).join("; ")}`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    manifests.push(value as Manifest);
+  }
+  return manifests;
+}
+
+export function helmTemplate(helm: string, options: RenderOptions = {}): Render {
+  const result = run(helm, [
+    "template",
+    options.release ?? "ticketing",
+    chartDir,
+    "--namespace",
+    options.namespace ?? "ticketing",
+    "--kube-version",
+    KUBE_VERSION,
+    ...helmArgs(options),
+  ]);
+  const ok = result.status === 0;
+  return { ok, stderr: result.stderr, manifests: ok ? parseManifests(result.stdout) : [] };
+}
+
+export function helmLint(helm: string, options: RenderOptions = {}): { ok: boolean; output: string } {
+  const result = run(helm, [
+    "lint",
+    chartDir,
+    "--strict",
+    "--kube-version",
+    KUBE_VERSION,
+    ...helmArgs(options),
+  ]);
+  return { ok: result.status === 0, output: result.stdout + result.stderr };
+}
+
+export function find(manifests: Manifest[], kind: string, name: string): Manifest {
+  const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} in the render`);
+  return found;
+}
