@@ -13,6 +13,8 @@ import { z } from "zod";
 import { SUBGRAPHS, type SubgraphName } from "./subgraphs.js";
 
 const httpUrl = z.url({ protocol: /^https?$/ });
+const positiveInt = z.coerce.number().int().positive();
+const onOff = z.enum(["on", "off"]);
 
 const schema = z.object({
   NODE_ENV: nodeEnvSchema,
@@ -27,6 +29,21 @@ const schema = z.object({
   AUTH_URL: httpUrl.default("http://127.0.0.1:4001"),
   AUTH_JWKS_URL: jwksUrlSchema.optional(),
   PAYMENTS_WEBHOOK_URL: httpUrl.default("http://127.0.0.1:4004/webhooks/stripe"),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL")
+    .default("redis://127.0.0.1:6479"),
+  /** Origins whose pages may call the graph: `*`, or a comma-separated list. */
+  CORS_ORIGINS: z.string().default("*"),
+  PERSISTED_DOCUMENTS_PATH: z.string().optional(),
+  TRUSTED_DOCUMENTS: onOff.default("off"),
+  LIMIT_DEPTH: positiveInt.default(10),
+  LIMIT_ALIASES: positiveInt.default(15),
+  LIMIT_DIRECTIVES: positiveInt.default(10),
+  LIMIT_TOKENS: positiveInt.default(1000),
+  LIMIT_COST: positiveInt.default(5000),
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: positiveInt.optional(),
+  RATE_LIMIT_KEYED_PER_MINUTE: positiveInt.default(1200),
   ...Object.fromEntries(
     SUBGRAPHS.map((subgraph) => [`SUBGRAPH_${subgraph.name.toUpperCase()}_URL`, httpUrl.optional()]),
   ),
@@ -47,20 +64,45 @@ export function loadEnv(source: EnvSource = process.env) {
         string | undefined) ?? subgraph.url,
     ]),
   ) as Record<SubgraphName, string>;
-  const publicOrigin = env.PUBLIC_ORIGIN ?? `http://localhost:${env.PORT}`;
+  const publicOrigin = (env.PUBLIC_ORIGIN ?? `http://localhost:${env.PORT}`).replace(/\/$/, "");
+  const production = env.NODE_ENV === "production";
+  const webRoot = env.WEB_ROOT ?? builtSpa();
   return {
-    production: env.NODE_ENV === "production",
+    production,
     http: { port: env.PORT, host: env.HOST },
     logLevel: env.LOG_LEVEL,
     publicOrigin,
     secureCookies: publicOrigin.startsWith("https:"),
-    webRoot: env.WEB_ROOT ?? builtSpa(),
+    webRoot,
     supergraphPath: env.SUPERGRAPH_PATH ?? fileURLToPath(new URL("../supergraph.graphql", import.meta.url)),
     natsUrl: env.NATS_URL,
     authUrl: env.AUTH_URL.replace(/\/$/, ""),
     jwksUrl: env.AUTH_JWKS_URL ?? `${env.AUTH_URL.replace(/\/$/, "")}/.well-known/jwks.json`,
     paymentsWebhookUrl: env.PAYMENTS_WEBHOOK_URL,
     subgraphUrls,
+    redisUrl: env.REDIS_URL,
+    publicGraph: {
+      corsOrigins:
+        env.CORS_ORIGINS.trim() === "*"
+          ? ("*" as const)
+          : env.CORS_ORIGINS.split(",")
+              .map((origin) => origin.trim().replace(/\/$/, ""))
+              .filter(Boolean),
+      persistedDocumentsPath: env.PERSISTED_DOCUMENTS_PATH ?? join(webRoot, "persisted-documents.json"),
+      trustedDocuments: env.TRUSTED_DOCUMENTS === "on",
+      limits: {
+        depth: env.LIMIT_DEPTH,
+        aliases: env.LIMIT_ALIASES,
+        directives: env.LIMIT_DIRECTIVES,
+        tokens: env.LIMIT_TOKENS,
+        cost: env.LIMIT_COST,
+      },
+      rateLimits: {
+        // Generous outside production, where one address is every developer, test and benchmark.
+        anonymousPerMinute: env.RATE_LIMIT_ANONYMOUS_PER_MINUTE ?? (production ? 300 : 10_000),
+        keyedPerMinute: env.RATE_LIMIT_KEYED_PER_MINUTE,
+      },
+    },
   };
 }
 

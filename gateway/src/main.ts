@@ -2,6 +2,7 @@ import { connect } from "@nats-io/transport-node";
 import { createLogger, gracefulShutdown } from "@ticketing/shared-runtime";
 import { ensureStreams } from "@ticketing/shared-events";
 import { loadEnv } from "./env.js";
+import { createApiKeys } from "./api-keys.js";
 import { createIdentity } from "./identity.js";
 import { createGateway } from "./server.js";
 
@@ -17,10 +18,12 @@ const logger = createLogger("gateway", env.logLevel);
 const nc = await connect({ servers: env.natsUrl, name: "gateway", maxReconnectAttempts: -1 });
 await ensureStreams(nc);
 const identity = await createIdentity(nc, env.jwksUrl, logger);
+const apiKeys = await createApiKeys({ authUrl: env.authUrl, nc, logger });
 const gateway = await createGateway({
   env,
   logger,
   verifier: identity.verifier,
+  apiKeys,
   natsReady: () => !nc.isClosed(),
 });
 await gateway.listen(env.http.port, env.http.host);
@@ -31,6 +34,7 @@ gracefulShutdown({
   steps: [
     { name: "stop taking requests", run: () => gateway.close() },
     { name: "stop following revocations", run: () => identity.stop() },
+    { name: "stop following API keys", run: () => apiKeys.stop() },
     { name: "close NATS", run: () => nc.drain() },
   ],
 });

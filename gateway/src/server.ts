@@ -29,6 +29,9 @@ import {
 } from "./session.js";
 import type { Env } from "./env.js";
 import { join } from "node:path";
+import type { Redis } from "ioredis";
+import { createApiKeys, type ApiKeys, type Client } from "./api-keys.js";
+import { createPublicGraph } from "./public-graph.js";
 
 /**
  * Errors a subgraph raised on purpose arrive already masked by it, with their code: they pass
@@ -56,6 +59,8 @@ export interface GatewayContext {
   token: string | undefined;
   requestId: string;
   clientIp: string;
+  /** A partner (API key) or an anonymous address: for limits and logs. */
+  client: Client;
   res: Response;
   secureCookies: boolean;
 }
@@ -70,11 +75,20 @@ export interface GatewayOptions {
     | "paymentsWebhookUrl"
     | "subgraphUrls"
     | "secureCookies"
+    | "publicOrigin"
+    | "publicGraph"
+    | "redisUrl"
   >;
   logger: Logger;
   verifier: TokenVerifier;
   /** Whether the event stream is reachable (for /readyz). */
   natsReady?: () => boolean;
+  /** API keys as auth knows them, revocations followed; without it, checked against auth each minute. */
+  apiKeys?: ApiKeys;
+  /** For rate limits and persisted queries; without it, one is opened to `env.redisUrl`. */
+  redis?: Redis;
+  /** False turns off the public graph's limits, keys and rate limits (to measure what they cost). */
+  publicGraphChecks?: boolean;
 }
 
 /** Sends the viewer's token, the request id and the client's address to every subgraph, and
@@ -115,7 +129,15 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function createGateway({ env, logger, verifier, natsReady }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({
+  env,
+  logger,
+  verifier,
+  natsReady,
+  apiKeys: givenApiKeys,
+  redis,
+  publicGraphChecks,
+}: GatewayOptions): Promise<Gateway> {
   const app = express();
   const httpServer = createHttpServer(app);
   app.disable("x-powered-by");
@@ -128,16 +150,29 @@ export async function createGateway({ env, logger, verifier, natsReady }: Gatewa
       new SubgraphSource({ url: env.subgraphUrls[name as keyof typeof env.subgraphUrls] ?? url }),
     logger: logger.child({ component: "gateway" }),
   });
+  const apiKeys = givenApiKeys ?? (await createApiKeys({ authUrl: env.authUrl, logger }));
+  const publicGraph = await createPublicGraph({
+    env,
+    logger,
+    apiKeys,
+    checks: publicGraphChecks ?? true,
+    ...(redis ? { redis } : {}),
+  });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: logger.child({ component: "apollo" }),
-    introspection: !env.production,
+    ...publicGraph.apolloOptions,
     hideSchemaDetailsFromClientErrors: env.production,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
-    formatError: formatGatewayError,
+    formatError: (formatted, error) =>
+      publicGraph.formatError(formatGatewayError(formatted, error), formatted),
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      ...publicGraph.apolloOptions.plugins,
+    ],
   });
   await apollo.start();
   const sessions = createSessions({ verifier, authUrl: env.authUrl });
@@ -154,6 +189,8 @@ export async function createGateway({ env, logger, verifier, natsReady }: Gatewa
 
   app.use(
     "/graphql",
+    publicGraph.cors,
+    publicGraph.admission,
     express.json({ limit: "1mb" }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
@@ -171,6 +208,7 @@ export async function createGateway({ env, logger, verifier, natsReady }: Gatewa
             token: session.token,
             requestId,
             clientIp: req.ip ?? "",
+            client: publicGraph.clientOf(req),
             res,
             secureCookies: env.secureCookies,
           };
@@ -251,6 +289,8 @@ export async function createGateway({ env, logger, verifier, natsReady }: Gatewa
     async close() {
       closing = true;
       await apollo.stop();
+      await publicGraph.close();
+      if (!givenApiKeys) await apiKeys.stop();
     },
   };
 }

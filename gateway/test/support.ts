@@ -10,6 +10,7 @@ import { infra } from "@ticketing/testkit";
 import { createGateway, type Gateway } from "../src/server.js";
 import { loadEnv } from "../src/env.js";
 import { createIdentity } from "../src/identity.js";
+import { createApiKeys } from "../src/api-keys.js";
 import { startAuth, type RunningAuth } from "./auth.js";
 import { createTicketsService, loadEnv as loadTicketsEnv } from "@ticketing/tickets";
 import { uniqueName } from "@ticketing/testkit";
@@ -63,11 +64,13 @@ export async function startSystem(
     SUBGRAPH_AUTH_URL: `${auth.baseUrl}/graphql`,
     WEB_ROOT: await spaFixture(),
     PORT: "0",
+    REDIS_URL: infra().redisUrl,
     ...(ticketsService ? { SUBGRAPH_TICKETS_URL: ticketsService.url } : {}),
     ...gatewayExtra,
   });
   const identity = await createIdentity(nc, env.jwksUrl, logger);
-  const gateway: Gateway = await createGateway({ env, logger, verifier: identity.verifier });
+  const apiKeys = await createApiKeys({ authUrl: env.authUrl, nc, logger });
+  const gateway: Gateway = await createGateway({ env, logger, verifier: identity.verifier, apiKeys });
   const { port } = await gateway.listen(0, "127.0.0.1");
   return {
     url: `http://127.0.0.1:${port}`,
@@ -75,6 +78,7 @@ export async function startSystem(
     nc,
     async stop() {
       await gateway.close();
+      await apiKeys.stop();
       await identity.stop();
       await ticketsService?.stop();
       await auth.stop();

@@ -89,6 +89,18 @@ export const catalogue = {
   }),
   "ticketing.session.started": z.object({ sessionId: id, userId: id, expiresAt: isoDate }),
   "ticketing.session.revoked": z.object({ sessionId: id, userId: id }),
+  /**
+   * A partner's API key. `secretHash` is the SHA-256 of the key's 256-bit random secret: it
+   * cannot be turned back into the key, and the key itself is shown once, to its creator.
+   */
+  "ticketing.apikey.created": z.object({
+    id,
+    name: z.string(),
+    secretHash: z.string().regex(/^[0-9a-f]{64}$/),
+    requestsPerMinute: z.number().int().positive().nullable(),
+    createdBy: id,
+  }),
+  "ticketing.apikey.revoked": z.object({ id, revokedBy: id }),
 } as const;
 
 export type Catalogue = typeof catalogue;

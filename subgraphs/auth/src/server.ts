@@ -8,10 +8,11 @@ import {
   type SubgraphServer,
   type TokenVerifier,
 } from "@ticketing/shared-runtime";
-import type { Express, Request, Response } from "express";
+import express, { type Express, type Request, type Response } from "express";
 import { GraphQLError } from "graphql";
 import type { Logger } from "pino";
 import type { Accounts } from "./accounts.js";
+import type { ApiKeys } from "./api-keys.js";
 import type { AuthContext, SessionHandoff } from "./schema/context.js";
 import { buildAuthSchema } from "./schema/index.js";
 import { bearerToken, type TokenService } from "./tokens.js";
@@ -21,9 +22,12 @@ export const SESSION_EXPIRES_HEADER = "x-session-expires";
 export const CLIENT_IP_HEADER = "x-client-ip";
 export const JWKS_PATH = "/.well-known/jwks.json";
 export const RENEW_PATH = "/sessions/renew";
+/** Internal: the gateway asks whether an `x-api-key` is valid (body `{ key }`). */
+export const API_KEY_VERIFY_PATH = "/api-keys/verify";
 
 export interface ServerDependencies {
   accounts: Accounts;
+  apiKeys: ApiKeys;
   tokens: TokenService;
   verifier: TokenVerifier;
   logger: Logger;
@@ -34,6 +38,7 @@ export interface ServerDependencies {
 
 export type AuthServer = SubgraphServer<{
   accounts: Accounts;
+  apiKeys: ApiKeys;
   user: AuthContext["user"];
   handoff: SessionHandoff;
   clientAddress: string;
@@ -61,7 +66,7 @@ export function clientAddress(req: Request): string {
   return address.startsWith("::ffff:") && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
-function routes(accounts: Accounts, tokens: TokenService) {
+function routes(accounts: Accounts, apiKeys: ApiKeys, tokens: TokenService) {
   return (app: Express) => {
     app.get(JWKS_PATH, (_req, res) => {
       res.setHeader("cache-control", "public, max-age=300");
@@ -83,12 +88,28 @@ function routes(accounts: Accounts, tokens: TokenService) {
         res.status(503).json({ error: "unavailable" });
       }
     });
+
+    app.post(API_KEY_VERIFY_PATH, express.json({ limit: "1kb" }), async (req, res) => {
+      res.setHeader("cache-control", "no-store");
+      const key = (req.body as { key?: unknown } | undefined)?.key;
+      try {
+        const verified = typeof key === "string" ? await apiKeys.verify(key) : null;
+        if (!verified) {
+          res.status(404).json({ error: "unknown or revoked key" });
+          return;
+        }
+        res.json(verified);
+      } catch (err) {
+        requestScope(req).logger.error({ err }, "API key verification failed");
+        res.status(503).json({ error: "unavailable" });
+      }
+    });
   };
 }
 
 /** The auth subgraph over HTTP: `/graphql`, the JWKS, session renewal and the probes. */
 export async function createServer(deps: ServerDependencies): Promise<AuthServer> {
-  const { accounts, tokens, verifier, logger, readiness, introspection } = deps;
+  const { accounts, apiKeys, tokens, verifier, logger, readiness, introspection } = deps;
   const { schema } = await buildAuthSchema();
   const server = createSubgraphServer({
     name: "auth",
@@ -98,12 +119,13 @@ export async function createServer(deps: ServerDependencies): Promise<AuthServer
     introspection,
     context: ({ req, res }) => ({
       accounts,
+      apiKeys,
       user: memoize((id: string) => accounts.user(id)),
       handoff: handoffFor(res),
       clientAddress: clientAddress(req),
     }),
     readiness,
-    routes: routes(accounts, tokens),
+    routes: routes(accounts, apiKeys, tokens),
   });
   server.apollo.addPlugin(retryAfterPlugin());
   return server;

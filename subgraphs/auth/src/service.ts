@@ -14,6 +14,9 @@ import {
 import type { Express } from "express";
 import { Redis } from "ioredis";
 import { createAccounts } from "./accounts.js";
+import { createApiKeys } from "./api-keys.js";
+import { collection } from "./data/collections.js";
+import { API_KEY_LOG, type ApiKeyState } from "./events/api-keys.js";
 import { credentialRepository } from "./data/credentials.js";
 import { createLogs, type Logs } from "./data/logs.js";
 import { signingKeyRepository } from "./data/signing-keys.js";
@@ -25,6 +28,7 @@ import { createTokenService, localTokenVerifier } from "./tokens.js";
 export { loadEnv, type AuthEnv } from "./env.js";
 export {
   CLIENT_IP_HEADER,
+  API_KEY_VERIFY_PATH,
   JWKS_PATH,
   RENEW_PATH,
   SESSION_EXPIRES_HEADER,
@@ -97,6 +101,7 @@ export async function createAuthService(
       run: async () => {
         await logs?.users.stop();
         await logs?.sessions.stop();
+        await logs?.apiKeys.stop();
       },
     },
     { name: "close NATS", run: () => nats?.drain() },
@@ -118,6 +123,7 @@ export async function createAuthService(
     logs = createLogs(mongo, createPublisher(nats), logger);
     await logs.users.start();
     await logs.sessions.start();
+    await logs.apiKeys.start();
     revocations = await watchRevokedSessions(nats, {
       // Tokens live at most this long, so older revocations no longer matter.
       lookbackMs: (env.TOKEN_TTL_SECONDS + 60) * 1000,
@@ -152,6 +158,10 @@ export async function createAuthService(
     }
     server = await createServer({
       accounts,
+      apiKeys: createApiKeys(
+        logs.apiKeys,
+        collection<ApiKeyState & { _id: string }>(mongo, API_KEY_LOG.projectionCollection),
+      ),
       tokens,
       verifier: localTokenVerifier(tokens, (sessionId) => accounts.isSessionEnded(sessionId)),
       logger,

@@ -1,15 +1,18 @@
 import { AggregateLog, type Publisher } from "@ticketing/shared-events";
 import type { Connection } from "mongoose";
 import type { Logger } from "pino";
+import { API_KEY_LOG, evolveApiKey, type ApiKeyState } from "../events/api-keys.js";
 import { evolveSession, SESSION_LOG, type SessionState } from "../events/sessions.js";
 import { evolveUser, USER_LOG, type UserState } from "../events/users.js";
 
 export type UserLog = AggregateLog<UserState>;
 export type SessionLog = AggregateLog<SessionState>;
+export type ApiKeyLog = AggregateLog<ApiKeyState>;
 
 export interface Logs {
   users: UserLog;
   sessions: SessionLog;
+  apiKeys: ApiKeyLog;
 }
 
 /** The aggregate logs (and outboxes) of users and sessions. */
@@ -28,6 +31,13 @@ export function createLogs(connection: Connection, publisher: Publisher, logger:
       evolve: evolveSession,
       publisher,
       logger: logger.child({ log: SESSION_LOG.logCollection }),
+    }),
+    apiKeys: new AggregateLog<ApiKeyState>({
+      connection,
+      ...API_KEY_LOG,
+      evolve: evolveApiKey,
+      publisher,
+      logger: logger.child({ log: API_KEY_LOG.logCollection }),
     }),
   };
 }

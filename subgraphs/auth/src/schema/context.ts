@@ -1,5 +1,6 @@
 import type { SubgraphContext } from "@ticketing/shared-runtime";
 import type { Accounts } from "../accounts.js";
+import type { ApiKeys } from "../api-keys.js";
 
 /**
  * How a resolver hands a session to the gateway: response headers, which the gateway turns into
@@ -12,6 +13,7 @@ export interface SessionHandoff {
 
 export interface AuthContext extends SubgraphContext {
   accounts: Accounts;
+  apiKeys: ApiKeys;
   /** A user by id, looked up once per request however many references name it. */
   user: (id: string) => ReturnType<Accounts["user"]>;
   handoff: SessionHandoff;
