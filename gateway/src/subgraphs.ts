@@ -2,6 +2,7 @@
 export const SUBGRAPHS = [
   { name: "auth", package: "@ticketing/auth", url: "http://127.0.0.1:4001/graphql" },
   { name: "tickets", package: "@ticketing/tickets", url: "http://127.0.0.1:4002/graphql" },
+  { name: "orders", package: "@ticketing/orders", url: "http://127.0.0.1:4003/graphql" },
 ] as const;
 
 export type SubgraphName = (typeof SUBGRAPHS)[number]["name"];

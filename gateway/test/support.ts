@@ -13,6 +13,12 @@ import { createIdentity } from "../src/identity.js";
 import { createApiKeys } from "../src/api-keys.js";
 import { startAuth, type RunningAuth } from "./auth.js";
 import { createTicketsService, loadEnv as loadTicketsEnv } from "@ticketing/tickets";
+import { createOrdersService, loadEnv as loadOrdersEnv } from "@ticketing/orders";
+import {
+  createExpirationService,
+  loadEnv as loadExpirationEnv,
+  type ExpirationService,
+} from "@ticketing/expiration";
 import { uniqueName } from "@ticketing/testkit";
 
 /** A built SPA in miniature: the gateway serves whatever web/dist holds. */
@@ -27,6 +33,7 @@ export interface System {
   url: string;
   auth: RunningAuth;
   nc: NatsConnection;
+  expiration?: RunningExpiration;
   stop(): Promise<void>;
 }
 
@@ -48,15 +55,79 @@ async function startTickets(jwksUrl: string) {
   return { url: `http://127.0.0.1:${port}/graphql`, stop: () => service.close() };
 }
 
+/** The orders subgraph, for the buying tests; `env` sets ORDER_HOLD_SECONDS and the like. */
+async function startOrders(jwksUrl: string, env: Record<string, string>) {
+  const service = await createOrdersService(
+    loadOrdersEnv({
+      MONGO_URL: infra().mongoUrl,
+      NATS_URL: infra().natsUrl,
+      AUTH_JWKS_URL: jwksUrl,
+      LOG_LEVEL: "silent",
+      ...env,
+    }),
+    {
+      database: uniqueName("orders"),
+      consumers: {
+        tickets: uniqueName("orders-tickets"),
+        expiration: uniqueName("orders-expiration"),
+        payments: uniqueName("orders-payments"),
+      },
+      logger: createLogger("orders", "silent"),
+    },
+  );
+  const { port } = await service.listen(0, "127.0.0.1");
+  return { url: `http://127.0.0.1:${port}/graphql`, stop: () => service.close() };
+}
+
+/** The expiration worker, with a queue of its own; `restart` stops it and starts it again. */
+export interface RunningExpiration {
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+function expirationWorker(): RunningExpiration {
+  const names = { queue: uniqueName("order-expiration"), consumer: uniqueName("expiration-orders") };
+  let service: ExpirationService | undefined;
+  return {
+    async start() {
+      service = await createExpirationService(
+        loadExpirationEnv({ NATS_URL: infra().natsUrl, REDIS_URL: infra().redisUrl, LOG_LEVEL: "silent" }),
+        {
+          ordersConsumer: names.consumer,
+          queue: { name: names.queue },
+          logger: createLogger("expiration", "silent"),
+        },
+      );
+    },
+    async stop() {
+      await service?.close();
+      service = undefined;
+    },
+  };
+}
+
 export async function startSystem(
   extra: Record<string, string> = {},
   gatewayExtra: Record<string, string> = {},
-  { tickets = false } = {},
+  {
+    tickets = false,
+    orders,
+    expiration = false,
+  }: {
+    tickets?: boolean;
+    /** The orders subgraph's settings; absent: no orders subgraph. */
+    orders?: Record<string, string>;
+    expiration?: boolean;
+  } = {},
 ): Promise<System> {
   const nc = await connect({ servers: infra().natsUrl });
   await ensureStreams(nc);
   const auth = await startAuth(extra);
-  const ticketsService = tickets ? await startTickets(`${auth.baseUrl}/.well-known/jwks.json`) : undefined;
+  const jwksUrl = `${auth.baseUrl}/.well-known/jwks.json`;
+  const ticketsService = tickets ? await startTickets(jwksUrl) : undefined;
+  const ordersService = orders ? await startOrders(jwksUrl, orders) : undefined;
+  const worker = expiration ? expirationWorker() : undefined;
+  await worker?.start();
   const logger = createLogger("gateway", "silent");
   const env = loadEnv({
     NATS_URL: infra().natsUrl,
@@ -66,6 +137,7 @@ export async function startSystem(
     PORT: "0",
     REDIS_URL: infra().redisUrl,
     ...(ticketsService ? { SUBGRAPH_TICKETS_URL: ticketsService.url } : {}),
+    ...(ordersService ? { SUBGRAPH_ORDERS_URL: ordersService.url } : {}),
     ...gatewayExtra,
   });
   const identity = await createIdentity(nc, env.jwksUrl, logger);
@@ -76,10 +148,13 @@ export async function startSystem(
     url: `http://127.0.0.1:${port}`,
     auth,
     nc,
+    ...(worker ? { expiration: worker } : {}),
     async stop() {
       await gateway.close();
       await apiKeys.stop();
       await identity.stop();
+      await worker?.stop();
+      await ordersService?.stop();
       await ticketsService?.stop();
       await auth.stop();
       await nc.close();
