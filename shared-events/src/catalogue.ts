@@ -67,6 +67,21 @@ export const catalogue = {
   /** A payment succeeded for an order that had already ended: the money goes back. */
   "ticketing.order.refund_required": z.object({ id, ticketId: id, paymentId: id }),
   "ticketing.expiration.due": z.object({ orderId: id }),
+  /** A PaymentIntent was created for an order (once per order; the client secret stays in payments). */
+  "ticketing.payment.started": z.object({
+    id,
+    orderId: id,
+    buyerId: id,
+    paymentIntentId: id,
+    amount: moneySchema,
+  }),
+  /** Stripe reported a failed attempt; the intent can still be paid. */
+  "ticketing.payment.failed": z.object({
+    id,
+    orderId: id,
+    paymentIntentId: id,
+    reason: z.string(),
+  }),
   "ticketing.payment.succeeded": z.object({
     id,
     orderId: id,
