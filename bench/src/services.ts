@@ -8,6 +8,8 @@ export interface RunningServices {
   /** The public origin, e.g. http://127.0.0.1:40123 */
   origin: string;
   urls: Record<string, string>;
+  /** Process ids by service name. */
+  pids: Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,8 @@ export async function startServices(
     NODE_ENV: "production",
     DEMO_CATALOG: "off",
     DEMO_ACCOUNTS: "off",
+    // Every benchmark client comes from one address: the per-address limit would measure itself.
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: "100000000",
     AUTH_URL: urls.auth!,
     AUTH_JWKS_URL: `${urls.auth}/.well-known/jwks.json`,
     ...Object.fromEntries(
@@ -40,6 +44,7 @@ export async function startServices(
     ...extraEnv,
   };
   const children: ChildProcess[] = [];
+  const pids: Record<string, number> = {};
   const start = (name: string, workspace: string) => {
     const child = spawn(process.execPath, ["--enable-source-maps", "dist/main.js"], {
       cwd: `${root}/${workspace}`,
@@ -47,6 +52,7 @@ export async function startServices(
       stdio: ["ignore", "inherit", "inherit"],
     });
     children.push(child);
+    if (child.pid !== undefined) pids[name] = child.pid;
   };
   const stop = async () => {
     await Promise.all(
@@ -71,7 +77,7 @@ export async function startServices(
     await stop();
     throw error;
   }
-  return { origin: urls.gateway!, urls, stop };
+  return { origin: urls.gateway!, urls, pids, stop };
 }
 
 async function ready(origin: string, timeoutMs = 60_000): Promise<void> {

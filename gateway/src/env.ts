@@ -44,6 +44,12 @@ const schema = z.object({
   LIMIT_COST: positiveInt.default(5000),
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: positiveInt.optional(),
   RATE_LIMIT_KEYED_PER_MINUTE: positiveInt.default(1200),
+  /** Subscriptions one WebSocket connection may hold. */
+  LIVE_SUBSCRIPTIONS_PER_CONNECTION: positiveInt.default(25),
+  /** Subscriptions one client (a user, or an address when anonymous) may hold over all its connections. */
+  LIVE_SUBSCRIPTIONS_PER_CLIENT: positiveInt.default(200),
+  /** A WebSocket connection without any subscription is closed after this long. */
+  LIVE_IDLE_SECONDS: positiveInt.default(300),
   ...Object.fromEntries(
     SUBGRAPHS.map((subgraph) => [`SUBGRAPH_${subgraph.name.toUpperCase()}_URL`, httpUrl.optional()]),
   ),
@@ -81,6 +87,11 @@ export function loadEnv(source: EnvSource = process.env) {
     paymentsWebhookUrl: env.PAYMENTS_WEBHOOK_URL,
     subgraphUrls,
     redisUrl: env.REDIS_URL,
+    live: {
+      perConnection: env.LIVE_SUBSCRIPTIONS_PER_CONNECTION,
+      perClient: env.LIVE_SUBSCRIPTIONS_PER_CLIENT,
+      idleSeconds: env.LIVE_IDLE_SECONDS,
+    },
     publicGraph: {
       corsOrigins:
         env.CORS_ORIGINS.trim() === "*"

@@ -25,6 +25,7 @@ const gateway = await createGateway({
   verifier: identity.verifier,
   apiKeys,
   natsReady: () => !nc.isClosed(),
+  nats: nc,
 });
 await gateway.listen(env.http.port, env.http.host);
 logger.info(`Ticketing is at ${env.publicOrigin}/ (graph at ${env.publicOrigin}/graphql)`);

@@ -7,6 +7,7 @@ import {
   type GraphQLDataSourceProcessOptions,
 } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
@@ -28,6 +29,7 @@ import {
   sessionCookie,
 } from "./session.js";
 import type { Env } from "./env.js";
+import { attachLive, type Live } from "./live/server.js";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { createApiKeys, type ApiKeys, type Client } from "./api-keys.js";
@@ -61,7 +63,8 @@ export interface GatewayContext {
   clientIp: string;
   /** A partner (API key) or an anonymous address: for limits and logs. */
   client: Client;
-  res: Response;
+  /** The HTTP response, for the session cookie; none for the WebSocket's own queries. */
+  res?: Response;
   secureCookies: boolean;
 }
 
@@ -78,11 +81,14 @@ export interface GatewayOptions {
     | "publicOrigin"
     | "publicGraph"
     | "redisUrl"
+    | "live"
   >;
   logger: Logger;
   verifier: TokenVerifier;
   /** Whether the event stream is reachable (for /readyz). */
   natsReady?: () => boolean;
+  /** The event stream: with it, the WebSocket endpoint serves subscriptions. */
+  nats?: NatsConnection;
   /** API keys as auth knows them, revocations followed; without it, checked against auth each minute. */
   apiKeys?: ApiKeys;
   /** For rate limits and persisted queries; without it, one is opened to `env.redisUrl`. */
@@ -109,7 +115,7 @@ class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
     context,
   }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>["didReceiveResponse"]>>[0]) {
     const token = response.http?.headers.get(SESSION_TOKEN_HEADER);
-    if (token !== null && token !== undefined && "res" in context) {
+    if (token !== null && token !== undefined && "res" in context && context.res) {
       const expires = response.http?.headers.get(SESSION_EXPIRES_HEADER);
       context.res.append(
         "set-cookie",
@@ -125,6 +131,8 @@ class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
 export interface Gateway {
   app: Express;
   httpServer: Server;
+  /** The subscriptions' side, when the gateway was given the event stream. */
+  live: Live | undefined;
   listen(port: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
@@ -137,6 +145,7 @@ export async function createGateway({
   apiKeys: givenApiKeys,
   redis,
   publicGraphChecks,
+  nats,
 }: GatewayOptions): Promise<Gateway> {
   const app = express();
   const httpServer = createHttpServer(app);
@@ -174,8 +183,24 @@ export async function createGateway({
       ...publicGraph.apolloOptions.plugins,
     ],
   });
-  await apollo.start();
   const sessions = createSessions({ verifier, authUrl: env.authUrl });
+  // Registered before the gateway loads the supergraph, so it sees the first schema too.
+  const live = nats
+    ? await attachLive({
+        httpServer,
+        apollo,
+        gateway,
+        nats,
+        sessions,
+        verifier,
+        logger: logger.child({ component: "live" }),
+        limits: env.publicGraph.limits,
+        live: env.live,
+        production: env.production,
+        secureCookies: env.secureCookies,
+      })
+    : undefined;
+  await apollo.start();
   let closing = false;
 
   app.get("/healthz", (_req, res) => {
@@ -286,8 +311,10 @@ export async function createGateway({
       const { port: bound } = httpServer.address() as AddressInfo;
       return { port: bound, url: `http://${host === "0.0.0.0" ? "localhost" : host}:${bound}` };
     },
+    live,
     async close() {
       closing = true;
+      await live?.close();
       await apollo.stop();
       await publicGraph.close();
       if (!givenApiKeys) await apiKeys.stop();

@@ -1,0 +1,373 @@
+// The graph's WebSocket endpoint (graphql-transport-ws) on the gateway's HTTP server and path.
+// @apollo/gateway executes no subscriptions; here each one is fed from the stream and every
+// change is resolved through the supergraph, as a query by the gateway itself with the
+// subscriber's identity, so a subscriber may select any field the graph offers.
+import type { IncomingMessage, Server } from "node:http";
+import { randomUUID } from "node:crypto";
+import type { ApolloServer } from "@apollo/server";
+import type { ApolloGateway } from "@apollo/gateway";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { TokenVerifier, Viewer } from "@ticketing/shared-runtime";
+import {
+  execute,
+  getArgumentValues,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  OperationTypeNode,
+  print,
+  validate,
+  visit,
+  type DefinitionNode,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FieldNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from "graphql";
+import type { Context } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
+import type { Logger } from "pino";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { Client } from "../api-keys.js";
+import { checkOperation, type OperationLimits } from "../limits.js";
+import type { GatewayContext } from "../server.js";
+import { SESSION_COOKIE, type createSessions } from "../session.js";
+import { opsEvents, type OpsEvent } from "./ops-feed.js";
+import { liveSchema } from "./schema.js";
+import { LiveEnded, startTicketFeed, type TicketEnvelope } from "./ticket-feed.js";
+
+export interface LiveLimits {
+  perConnection: number;
+  perClient: number;
+  /** A connection with no subscription for this long is closed. */
+  idleSeconds: number;
+}
+
+export interface LiveOptions {
+  httpServer: Server;
+  apollo: ApolloServer<GatewayContext>;
+  gateway: ApolloGateway;
+  nats: NatsConnection;
+  sessions: ReturnType<typeof createSessions>;
+  verifier: TokenVerifier;
+  logger: Logger;
+  limits: OperationLimits;
+  live: LiveLimits;
+  production: boolean;
+  secureCookies: boolean;
+  /** Milliseconds between keep-alive pings. */
+  keepAliveMs?: number;
+}
+
+/** One WebSocket connection: who is on it and what it has open. */
+interface Connection {
+  viewer: Viewer;
+  token: string | undefined;
+  client: Client;
+  clientKey: string;
+  open: Set<{ end(error: LiveEnded | null): void }>;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+type Extra = { request: IncomingMessage; socket: WebSocket; connection?: Connection };
+
+const refuse = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
+
+function addressOf(request: IncomingMessage): string {
+  return request.socket.remoteAddress ?? "unknown";
+}
+
+/** The root field of a subscription document (validation leaves exactly one). */
+function rootField(operation: OperationDefinitionNode): FieldNode {
+  return operation.selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD)!;
+}
+
+/**
+ * `query($__ticketId: ID!, …) { ticket(id: $__ticketId) { <the subscriber's selection> } }` with
+ * the fragments and the variables that selection uses.
+ */
+function ticketQuery(document: DocumentNode, operation: OperationDefinitionNode, field: FieldNode) {
+  const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
+  const used = new Set<string>();
+  const collect = (node: object) =>
+    visit(node as DefinitionNode, {
+      Variable: (variable) => {
+        used.add(variable.name.value);
+      },
+    });
+  if (field.selectionSet) collect(field.selectionSet);
+  for (const fragment of fragments) collect(fragment);
+  const variables = (operation.variableDefinitions ?? []).filter((d) => used.has(d.variable.name.value));
+  const selection = field.selectionSet ? print(field.selectionSet) : "{ id }";
+  const definitions = variables.map((d) => print(d)).join(", ");
+  const text =
+    `query LiveTicket($__ticketId: ID!${definitions ? `, ${definitions}` : ""}) ` +
+    `{ ticket(id: $__ticketId) ${selection} }\n` +
+    fragments.map((fragment) => print(fragment)).join("\n");
+  return { text, variableNames: [...used] };
+}
+
+export async function attachLive(options: LiveOptions) {
+  const { httpServer, apollo, gateway, nats, sessions, logger } = options;
+  let schema: GraphQLSchema | undefined;
+  const connections = new Set<Connection>();
+  const perClient = new Map<string, number>();
+  const feed = await startTicketFeed(nats, { logger });
+
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
+    const first = schema === undefined;
+    schema = liveSchema(apiSchema);
+    if (first) return;
+    // Documents were validated against the old graph: their clients subscribe again.
+    const changed = new LiveEnded("The graph changed; subscribe again", "SUPERGRAPH_CHANGED");
+    for (const connection of connections) for (const open of [...connection.open]) open.end(changed);
+  });
+
+  /** The viewer's token, renewed when it is about to expire while its session lives. */
+  async function currentToken(connection: Connection): Promise<string | undefined> {
+    if (!connection.token) return undefined;
+    const session = await sessions.resolve(undefined, `${SESSION_COOKIE}=${connection.token}`);
+    connection.token = session.token;
+    return session.token;
+  }
+
+  // One execution per change for everyone who asked the same thing with the same identity.
+  const resolutions = new Map<string, Promise<ExecutionResult | null>>();
+  function resolveTicket(
+    connection: Connection,
+    query: { text: string; variables: Record<string, unknown>; responseKey: string },
+    event: TicketEnvelope,
+  ): Promise<ExecutionResult | null> {
+    const viewerKey = connection.viewer
+      ? `${connection.viewer.userId}:${connection.viewer.roles.join(",")}`
+      : "";
+    const key = `${event.id}\n${viewerKey}\n${query.text}\n${JSON.stringify(query.variables)}`;
+    let pending = resolutions.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const token = await currentToken(connection);
+        const contextValue: GatewayContext = {
+          viewer: connection.viewer,
+          token,
+          requestId: randomUUID(),
+          clientIp: connection.client.kind === "anonymous" ? connection.client.address : "",
+          client: connection.client,
+          secureCookies: options.secureCookies,
+        };
+        const response = await apollo.executeOperation(
+          { query: query.text, variables: { ...query.variables, __ticketId: event.data.id } },
+          { contextValue },
+        );
+        if (response.body.kind !== "single") return null;
+        const { data, errors } = response.body.singleResult;
+        const ticket = (data as { ticket?: unknown } | null | undefined)?.ticket ?? null;
+        if (ticket === null && !errors) return null;
+        return {
+          data: ticket === null ? null : { [query.responseKey]: ticket },
+          ...(errors
+            ? { errors: errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) }
+            : {}),
+        } as ExecutionResult;
+      })().catch((error: unknown) => {
+        logger.warn({ err: error }, "a live ticket change could not be resolved");
+        return null;
+      });
+      resolutions.set(key, pending);
+      setTimeout(() => resolutions.delete(key), 10_000).unref();
+    }
+    return pending;
+  }
+
+  function release(connection: Connection, open: { end(error: LiveEnded | null): void }) {
+    if (!connection.open.delete(open)) return;
+    const count = (perClient.get(connection.clientKey) ?? 1) - 1;
+    if (count <= 0) perClient.delete(connection.clientKey);
+    else perClient.set(connection.clientKey, count);
+  }
+
+  const wss = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  const server = useServer<Record<string, unknown> | undefined, { connection: Connection }>(
+    {
+      schema: () => schema!,
+      connectionInitWaitTimeout: 5_000,
+      async onConnect(ctx: Context<Record<string, unknown> | undefined, Extra>) {
+        const params = ctx.connectionParams ?? {};
+        const bearer = typeof params.authorization === "string" ? params.authorization : undefined;
+        const fromParams =
+          typeof params.session === "string" ? `${SESSION_COOKIE}=${params.session}` : undefined;
+        let session;
+        try {
+          session = await sessions.resolve(bearer, fromParams ?? ctx.extra.request.headers.cookie);
+        } catch {
+          return false; // a token that is no good: 4403 Forbidden
+        }
+        const address = addressOf(ctx.extra.request);
+        const connection: Connection = {
+          viewer: session.viewer,
+          token: session.token,
+          client: { kind: "anonymous", address },
+          clientKey: session.viewer ? `user:${session.viewer.userId}` : `address:${address}`,
+          open: new Set(),
+          idleTimer: undefined,
+        };
+        ctx.extra.connection = connection;
+        connections.add(connection);
+        idleWatch(ctx.extra);
+        return true;
+      },
+      onClose(ctx) {
+        const connection = ctx.extra.connection;
+        if (!connection) return;
+        clearTimeout(connection.idleTimer);
+        for (const open of [...connection.open]) open.end(null);
+        connections.delete(connection);
+      },
+      onSubscribe(ctx, _id, payload) {
+        const connection = ctx.extra.connection!;
+        if (!schema) return refuse("The graph is starting; try again shortly", "SERVICE_UNAVAILABLE");
+        const checked = checkOperation(schema, payload.query, {
+          limits: options.limits,
+          client: connection.client,
+          production: options.production,
+          ...(payload.variables ? { variables: payload.variables } : {}),
+          ...(payload.operationName ? { operationName: payload.operationName } : {}),
+        });
+        if ("error" in checked) return [checked.error];
+        const errors = validate(schema, checked.document);
+        if (errors.length > 0) return errors;
+        const operation = getOperationAST(checked.document, payload.operationName);
+        if (!operation) return refuse("Name the operation to run", "BAD_USER_INPUT");
+        if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
+          return refuse(
+            "Send queries and mutations over HTTP; the WebSocket is for subscriptions",
+            "BAD_REQUEST",
+          );
+        }
+        if (connection.open.size >= options.live.perConnection) {
+          return refuse(`At most ${options.live.perConnection} subscriptions per connection`, "RATE_LIMITED");
+        }
+        if ((perClient.get(connection.clientKey) ?? 0) >= options.live.perClient) {
+          return refuse(`At most ${options.live.perClient} subscriptions per client`, "RATE_LIMITED");
+        }
+        const variables = getVariableValues(
+          schema,
+          operation.variableDefinitions ?? [],
+          payload.variables ?? {},
+        );
+        if (variables.errors) return variables.errors;
+        const field = rootField(operation);
+        if (field.name.value === "opsFeed" && !connection.viewer?.roles.includes("OPS")) {
+          return refuse("The ops feed is for OPS only", "FORBIDDEN");
+        }
+        const args: ExecutionArgs = {
+          schema,
+          document: checked.document,
+          operationName: payload.operationName ?? null,
+          variableValues: variables.coerced,
+          contextValue: { connection, operation, field },
+        };
+        return args;
+      },
+      async subscribe(args) {
+        const { connection, operation, field } = args.contextValue as {
+          connection: Connection;
+          operation: OperationDefinitionNode;
+          field: FieldNode;
+        };
+        const fieldDef = args.schema.getSubscriptionType()!.getFields()[field.name.value]!;
+        const values = getArgumentValues(fieldDef, field, args.variableValues ?? {});
+        const responseKey = field.alias?.value ?? field.name.value;
+
+        if (field.name.value === "ticketChanged") {
+          const { text, variableNames } = ticketQuery(args.document, operation, field);
+          const variables = Object.fromEntries(
+            variableNames.map((name) => [name, args.variableValues?.[name]]),
+          );
+          const subscription = feed.subscribe(String(values.eventId), (event) =>
+            resolveTicket(connection, { text, variables, responseKey }, event),
+          );
+          track(connection, subscription);
+          return subscription;
+        }
+
+        // opsFeed
+        const since = typeof values.since === "string" ? values.since : null;
+        if (since !== null && !/^\d{1,15}$/.test(since)) {
+          return { errors: refuse("since must be a cursor from the ops feed", "BAD_USER_INPUT") };
+        }
+        const events = await opsEvents(nats, since === null ? null : Number(since));
+        let done = false;
+        const stream: AsyncIterableIterator<ExecutionResult> & { end(error: LiveEnded | null): void } = {
+          async next() {
+            if (done) return { done: true, value: undefined };
+            const next = await events.iterator.next();
+            if (next.done || done) return { done: true, value: undefined };
+            const result = await execute({
+              ...args,
+              rootValue: { [field.name.value]: next.value satisfies OpsEvent },
+            });
+            return { done: false, value: result };
+          },
+          return() {
+            stream.end(null);
+            return Promise.resolve({ done: true, value: undefined });
+          },
+          end() {
+            if (done) return;
+            done = true;
+            events.stop();
+            release(connection, stream);
+          },
+          [Symbol.asyncIterator]() {
+            return stream;
+          },
+        };
+        track(connection, stream);
+        return stream;
+      },
+      onComplete(ctx) {
+        if (ctx.extra.connection) idleWatch(ctx.extra);
+      },
+    },
+    wss,
+    options.keepAliveMs ?? 12_000,
+  );
+
+  function track(connection: Connection, open: { end(error: LiveEnded | null): void }) {
+    connection.open.add(open);
+    perClient.set(connection.clientKey, (perClient.get(connection.clientKey) ?? 0) + 1);
+    clearTimeout(connection.idleTimer);
+    connection.idleTimer = undefined;
+    const end = open.end.bind(open);
+    open.end = (error) => {
+      end(error);
+      release(connection, open);
+    };
+  }
+
+  /** Closes a connection that has had no subscription for `idleSeconds`. */
+  function idleWatch(extra: Extra) {
+    const connection = extra.connection!;
+    clearTimeout(connection.idleTimer);
+    connection.idleTimer = setTimeout(() => {
+      if (connection.open.size === 0) extra.socket.close(4408, "Idle: no subscription");
+    }, options.live.idleSeconds * 1_000);
+    connection.idleTimer.unref();
+  }
+
+  return {
+    subscribers: () => feed.size(),
+    async close() {
+      feed.endAll(null);
+      for (const connection of connections) for (const open of [...connection.open]) open.end(null);
+      await server.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await feed.stop();
+    },
+  };
+}
+
+export type Live = Awaited<ReturnType<typeof attachLive>>;
