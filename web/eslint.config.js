@@ -1,3 +1,3 @@
 import { config } from "@ticketing/eslint-config";
 
-export default config({ root: import.meta.dirname, browser: true });
+export default [{ ignores: ["src/gql/**"] }, ...config({ root: import.meta.dirname, browser: true })];

@@ -1,4 +1,32 @@
 import react from "@vitejs/plugin-react";
+import { defineConfig } from "vitest/config";
 import { defineProject } from "@ticketing/testkit/config";
 
-export default defineProject({ root: import.meta.dirname, environment: "happy-dom", plugins: [react()] });
+const root = import.meta.dirname;
+// Component tests (happy-dom), and the browser tests of the whole system (Chromium driven by
+// playwright-core, against private servers) in e2e/.
+const unit = defineProject({ root, environment: "happy-dom", plugins: [react()] });
+const e2e = defineProject({ root, integration: true });
+// Reporters belong to the whole run; each project keeps the rest of its preset.
+const { reporters, ...unitTest } = unit.test ?? {};
+const { reporters: _, ...e2eTest } = e2e.test ?? {};
+
+export default defineConfig({
+  test: {
+    reporters,
+    projects: [
+      { ...unit, test: { ...unitTest, name: "unit" } },
+      {
+        ...e2e,
+        test: {
+          ...e2eTest,
+          name: "e2e",
+          include: ["e2e/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

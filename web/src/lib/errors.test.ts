@@ -1,0 +1,37 @@
+import { CombinedGraphQLErrors, ServerError } from "@apollo/client/errors";
+import { expect, it } from "vitest";
+import { describeError, errorField } from "./errors.js";
+
+const refused = (code: string, field?: string) =>
+  new CombinedGraphQLErrors({
+    data: null,
+    errors: [{ message: "internal wording", extensions: { code, ...(field ? { field } : {}) } }],
+  });
+
+it("says what a refused purchase means to a fan", () => {
+  expect(describeError(refused("CONFLICT"), "createOrder")).toBe("Someone else reserved this ticket first.");
+  expect(describeError(refused("NOT_FOUND"), "createOrder")).toBe("This ticket is no longer listed.");
+  expect(describeError(refused("BAD_USER_INPUT", "ticketId"), "createOrder")).toMatch(/your own ticket/);
+  expect(describeError(refused("CONFLICT"), "pay")).toMatch(/hold on this ticket has expired/);
+  expect(describeError(refused("UNAUTHENTICATED"), "createOrder")).toMatch(/sign in/i);
+});
+
+it("never shows the graph's own wording, and names the field of a bad input", () => {
+  for (const code of ["FORBIDDEN", "RATE_LIMITED", "SOMETHING_NEW", "CONFLICT"]) {
+    expect(describeError(refused(code), "listTicket")).not.toMatch(/internal wording/);
+  }
+  expect(describeError(refused("UNAUTHENTICATED"), "signIn")).toBe(
+    "That email and password don't match an account.",
+  );
+  expect(errorField(refused("BAD_USER_INPUT", "input.title"))).toBe("title");
+  expect(describeError(refused("BAD_USER_INPUT", "input.title"), "listTicket")).toMatch(/1 to 120/);
+});
+
+it("understands refusals that come as HTTP statuses", () => {
+  const limited = new ServerError("Too many", {
+    response: new Response("{}", { status: 429 }),
+    bodyText: "{}",
+  });
+  expect(describeError(limited, "load")).toMatch(/Too many requests/);
+  expect(describeError(new TypeError("Failed to fetch"), "load")).toMatch(/can't reach/);
+});

@@ -1,0 +1,131 @@
+// Every refusal of the graph, in words a fan understands.
+import { CombinedGraphQLErrors, ServerError } from "@apollo/client/errors";
+
+export type Action =
+  | "load"
+  | "signIn"
+  | "signUp"
+  | "listTicket"
+  | "updateTicket"
+  | "withdrawTicket"
+  | "createOrder"
+  | "cancelOrder"
+  | "pay"
+  | "opsFeed";
+
+export interface Refusal {
+  code: string | undefined;
+  field: string | undefined;
+  message: string | undefined;
+  status: number | undefined;
+}
+
+/** The contract's error code (and field) of a failed request, whatever carried it. */
+export function refusal(error: unknown): Refusal {
+  if (CombinedGraphQLErrors.is(error)) {
+    const first = error.errors[0];
+    const extensions = first?.extensions ?? {};
+    return {
+      code: typeof extensions.code === "string" ? extensions.code : undefined,
+      field: typeof extensions.field === "string" ? extensions.field : undefined,
+      message: first?.message,
+      status: undefined,
+    };
+  }
+  if (ServerError.is(error)) {
+    let code: string | undefined;
+    try {
+      const body = JSON.parse(error.bodyText) as { errors?: { extensions?: { code?: unknown } }[] };
+      const found = body.errors?.[0]?.extensions?.code;
+      if (typeof found === "string") code = found;
+    } catch {
+      // not a GraphQL body
+    }
+    if (!code && error.statusCode === 429) code = "RATE_LIMITED";
+    return { code, field: undefined, message: undefined, status: error.statusCode };
+  }
+  if (error && typeof error === "object" && "code" in error && typeof error.code === "string") {
+    return { code: error.code, field: undefined, message: undefined, status: undefined };
+  }
+  return { code: undefined, field: undefined, message: undefined, status: undefined };
+}
+
+const FIELDS: Record<string, string> = {
+  email: "Please enter a valid email address.",
+  password: "Your password needs 8 to 128 characters.",
+  displayName: "Your name needs 1 to 50 characters.",
+  title: "The title needs 1 to 120 characters.",
+  section: "The section can have at most 40 characters.",
+  price: "Please enter a price between 0.01 and 1,000,000.",
+  amount: "Please enter a price between 0.01 and 1,000,000.",
+  currency: "Please choose one of the currencies offered.",
+  eventId: "Please choose an event.",
+  ticketId: "That's your own ticket: you can't buy it.",
+};
+
+/** The field a BAD_USER_INPUT refers to, for forms to mark it. */
+export function errorField(error: unknown): string | undefined {
+  const { code, field } = refusal(error);
+  return code === "BAD_USER_INPUT" ? field?.split(".").pop() : undefined;
+}
+
+export function describeError(error: unknown, action: Action): string {
+  const { code, field } = refusal(error);
+  switch (code ?? "") {
+    case "UNAUTHENTICATED":
+      return action === "signIn"
+        ? "That email and password don't match an account."
+        : "Please sign in to continue. Your session may have ended.";
+    case "FORBIDDEN":
+      if (action === "opsFeed") return "This page is for the operations team only.";
+      if (action === "updateTicket" || action === "withdrawTicket")
+        return "Only the seller can change this ticket.";
+      if (action === "cancelOrder" || action === "pay") return "This order belongs to another account.";
+      return "You're not allowed to do that.";
+    case "NOT_FOUND":
+      if (action === "createOrder") return "This ticket is no longer listed.";
+      return "We couldn't find that. It may have been removed.";
+    case "CONFLICT":
+      return conflict(action);
+    case "BAD_USER_INPUT": {
+      const key = field?.split(".").pop();
+      if (action === "createOrder") return "That's your own ticket: you can't buy it.";
+      if (action === "pay") return "This order can't be paid for any more: your hold may have expired.";
+      if (action === "signUp" && key === "email")
+        return "Please use a valid email address that has no account yet.";
+      return (key && FIELDS[key]) ?? "Please check what you entered.";
+    }
+    case "RATE_LIMITED":
+      return "Too many requests right now. Please wait a moment and try again.";
+    case "GRAPHQL_VALIDATION_FAILED":
+      return action === "pay"
+        ? "Paying isn't available right now. Your ticket stays held until the timer runs out."
+        : "This part of the marketplace isn't available right now.";
+    default:
+      if (error instanceof TypeError || (error instanceof Error && /fetch|network/i.test(error.message))) {
+        return "We can't reach the marketplace right now. Check your connection and try again.";
+      }
+      return "Something went wrong on our side. Please try again in a moment.";
+  }
+}
+
+function conflict(action: Action): string {
+  switch (action) {
+    case "createOrder":
+      return "Someone else reserved this ticket first.";
+    case "signUp":
+      return "An account with that email already exists. Try signing in.";
+    case "pay":
+      return "Your hold on this ticket has expired, so it can't be paid for any more.";
+    case "cancelOrder":
+      return "This order can't be cancelled any more: it was already paid, cancelled or expired.";
+    case "updateTicket":
+    case "withdrawTicket":
+      return "This ticket is reserved, sold or changed since you opened the page, so it can't be changed now.";
+    case "load":
+    case "signIn":
+    case "listTicket":
+    case "opsFeed":
+      return "Someone changed this at the same moment. Please reload and try again.";
+  }
+}

@@ -1,0 +1,156 @@
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { MockedProvider } from "@apollo/client/testing/react";
+import { MemoryRouter, Route, Routes } from "react-router";
+import type { ReactNode } from "react";
+import type { MockLink } from "@apollo/client/testing";
+import { afterEach, beforeEach, expect, it } from "vitest";
+
+type MockedResponse = MockLink.MockedResponse;
+import { EventDocument, MeDocument, CreateOrderDocument, TicketDocument } from "../gql/graphql.js";
+import { liveState } from "../live/connection.js";
+import { EventPage } from "./Event.js";
+import { TicketPage } from "./Ticket.js";
+import { remaining } from "./Order.js";
+
+beforeEach(() => liveState.set("unavailable"));
+afterEach(cleanup);
+
+const money = (amount: number) => ({ __typename: "Money" as const, amount, currency: "USD" });
+const seller = { __typename: "User" as const, id: "s1", displayName: "Mara" };
+const ticket = (id: string, title: string, status: "AVAILABLE" | "RESERVED" | "SOLD") => ({
+  __typename: "TicketEdge" as const,
+  cursor: id,
+  node: {
+    __typename: "Ticket" as const,
+    id,
+    title,
+    section: null,
+    status,
+    version: 1,
+    price: money(4500),
+    seller,
+  },
+});
+
+function page(path: string, element: ReactNode, pattern: string, mocks: MockedResponse[]) {
+  return render(
+    <MockedProvider mocks={mocks}>
+      <MemoryRouter initialEntries={[path]}>
+        <Routes>
+          <Route path={pattern} element={element} />
+          <Route path="/orders/:id" element={<p>order page</p>} />
+        </Routes>
+      </MemoryRouter>
+    </MockedProvider>,
+  );
+}
+
+it("lists an event's tickets: reserved ones greyed, sold ones gone, and says it is not live", async () => {
+  page("/events/e1", <EventPage />, "/events/:id", [
+    {
+      request: { query: EventDocument, variables: { id: "e1", first: 100 } },
+      result: {
+        data: {
+          __typename: "Query",
+          event: {
+            __typename: "Event",
+            id: "e1",
+            name: "Night Show",
+            venue: "Hall",
+            city: "Lyon",
+            startsAt: "2031-05-01T19:00:00.000Z",
+            category: null,
+            availableTickets: 1,
+            tickets: {
+              __typename: "TicketConnection",
+              edges: [
+                ticket("t1", "Front row", "AVAILABLE"),
+                ticket("t2", "Balcony", "RESERVED"),
+                ticket("t3", "Pit", "SOLD"),
+              ],
+              pageInfo: { __typename: "PageInfo", hasNextPage: false, endCursor: null },
+            },
+          },
+        },
+      },
+    },
+  ]);
+  expect(await screen.findByRole("heading", { name: "Night Show" })).toBeTruthy();
+  expect(screen.getByText("Front row", { selector: "strong" }).closest("li")?.className).toContain(
+    "available",
+  );
+  expect(screen.getByText("Balcony", { selector: "strong" }).closest("li")?.className).toContain("reserved");
+  expect(screen.queryByText("Pit")).toBeNull();
+  expect(screen.getByText("(1 available)")).toBeTruthy();
+  expect(screen.getAllByText("$45.00", { selector: ".money" })).toHaveLength(2);
+  expect(screen.getByText(/refreshes every few seconds/)).toBeTruthy();
+});
+
+it("tells a buyer who lost the race that someone else reserved the ticket first", async () => {
+  page("/tickets/t1", <TicketPage />, "/tickets/:id", [
+    {
+      request: { query: MeDocument },
+      result: {
+        data: {
+          __typename: "Query",
+          me: { __typename: "User", id: "b1", email: "b@x.io", displayName: "Bea", roles: ["USER"] },
+        },
+      },
+    },
+    {
+      request: { query: TicketDocument, variables: { id: "t1" } },
+      result: {
+        data: {
+          __typename: "Query",
+          ticket: {
+            ...ticket("t1", "Front row", "AVAILABLE").node,
+            event: {
+              __typename: "Event",
+              id: "e1",
+              name: "Night Show",
+              startsAt: "2031-05-01T19:00:00.000Z",
+            },
+          },
+        },
+      },
+    },
+    {
+      request: { query: CreateOrderDocument, variables: { ticketId: "t1" } },
+      result: { errors: [{ message: "ticket t1 is RESERVED", extensions: { code: "CONFLICT" } }] },
+    },
+  ]);
+  fireEvent.click(await screen.findByRole("button", { name: "Buy" }));
+  expect((await screen.findByRole("alert")).textContent).toBe("Someone else reserved this ticket first.");
+});
+
+it("asks an anonymous visitor to sign in before buying, and comes back after", async () => {
+  page("/tickets/t1", <TicketPage />, "/tickets/:id", [
+    { request: { query: MeDocument }, result: { data: { __typename: "Query", me: null } } },
+    {
+      request: { query: TicketDocument, variables: { id: "t1" } },
+      result: {
+        data: {
+          __typename: "Query",
+          ticket: {
+            ...ticket("t1", "Front row", "AVAILABLE").node,
+            event: {
+              __typename: "Event",
+              id: "e1",
+              name: "Night Show",
+              startsAt: "2031-05-01T19:00:00.000Z",
+            },
+          },
+        },
+      },
+    },
+  ]);
+  const link = await screen.findByRole("link", { name: "Sign in to buy" });
+  expect(link.getAttribute("href")).toBe("/signin?next=%2Ftickets%2Ft1");
+});
+
+it("counts a hold down in minutes and seconds, never below zero", () => {
+  const now = Date.parse("2030-01-01T10:00:00.000Z");
+  expect(remaining("2030-01-01T10:15:00.000Z", now)).toBe("15:00");
+  expect(remaining("2030-01-01T10:00:09.200Z", now)).toBe("0:10");
+  expect(remaining("2030-01-01T09:59:00.000Z", now)).toBe("0:00");
+});

@@ -1,0 +1,38 @@
+import { lazy } from "react";
+import { Route, Routes } from "react-router";
+import { Layout } from "./components/Layout.js";
+import { NotFoundPage } from "./pages/RouteError.js";
+
+// Every page is its own chunk: the first load carries only the shell.
+const HomePage = lazy(() => import("./pages/Home.js").then((m) => ({ default: m.HomePage })));
+const SignInPage = lazy(() => import("./pages/Auth.js").then((m) => ({ default: m.SignInPage })));
+const SignUpPage = lazy(() => import("./pages/Auth.js").then((m) => ({ default: m.SignUpPage })));
+const EventPage = lazy(() => import("./pages/Event.js").then((m) => ({ default: m.EventPage })));
+const TicketPage = lazy(() => import("./pages/Ticket.js").then((m) => ({ default: m.TicketPage })));
+const SellPage = lazy(() => import("./pages/Sell.js").then((m) => ({ default: m.SellPage })));
+const MyListingsPage = lazy(() =>
+  import("./pages/MyListings.js").then((m) => ({ default: m.MyListingsPage })),
+);
+const MyOrdersPage = lazy(() => import("./pages/MyOrders.js").then((m) => ({ default: m.MyOrdersPage })));
+const OrderPage = lazy(() => import("./pages/Order.js").then((m) => ({ default: m.OrderPage })));
+const OpsPage = lazy(() => import("./pages/Ops.js").then((m) => ({ default: m.OpsPage })));
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route element={<Layout />}>
+        <Route index element={<HomePage />} />
+        <Route path="signin" element={<SignInPage />} />
+        <Route path="signup" element={<SignUpPage />} />
+        <Route path="events/:id" element={<EventPage />} />
+        <Route path="tickets/:id" element={<TicketPage />} />
+        <Route path="sell" element={<SellPage />} />
+        <Route path="listings" element={<MyListingsPage />} />
+        <Route path="orders" element={<MyOrdersPage />} />
+        <Route path="orders/:id" element={<OrderPage />} />
+        <Route path="ops" element={<OpsPage />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}
