@@ -19,6 +19,8 @@ const onOff = z.enum(["on", "off"]);
 const schema = z.object({
   NODE_ENV: nodeEnvSchema,
   PORT: portSchema(4000),
+  /** The public port when one command starts every service (`npm start` with PORT); wins over PORT. */
+  PUBLIC_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   HOST: z.string().min(1).default("0.0.0.0"),
   LOG_LEVEL: logLevelSchema,
   /** The origin browsers use; an https one makes the session cookie Secure. */
@@ -70,12 +72,13 @@ export function loadEnv(source: EnvSource = process.env) {
         string | undefined) ?? subgraph.url,
     ]),
   ) as Record<SubgraphName, string>;
-  const publicOrigin = (env.PUBLIC_ORIGIN ?? `http://localhost:${env.PORT}`).replace(/\/$/, "");
+  const port = env.PUBLIC_PORT ?? env.PORT;
+  const publicOrigin = (env.PUBLIC_ORIGIN ?? `http://localhost:${port}`).replace(/\/$/, "");
   const production = env.NODE_ENV === "production";
   const webRoot = env.WEB_ROOT ?? builtSpa();
   return {
     production,
-    http: { port: env.PORT, host: env.HOST },
+    http: { port, host: env.HOST },
     logLevel: env.LOG_LEVEL,
     publicOrigin,
     secureCookies: publicOrigin.startsWith("https:"),

@@ -39,8 +39,14 @@ export interface InfraEnv {
 }
 
 /** The environment a child process inherits (servers, builds, the command `up` runs). */
+/**
+ * The environment of the command `up` runs. That command starts every service at once, so a
+ * PORT given to it is the public origin's: it reaches the gateway as PUBLIC_PORT, and every other
+ * service keeps its own default port.
+ */
 export function inheritedEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, ...extra };
+  const { PORT: port, ...rest } = process.env;
+  return { ...rest, ...(port ? { PUBLIC_PORT: port } : {}), ...extra };
 }
 
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): InfraEnv {
