@@ -19,6 +19,7 @@ import {
   loadEnv as loadExpirationEnv,
   type ExpirationService,
 } from "@ticketing/expiration";
+import { createPaymentsService, loadEnv as loadPaymentsEnv } from "@ticketing/payments";
 import { uniqueName } from "@ticketing/testkit";
 
 /** A built SPA in miniature: the gateway serves whatever web/dist holds. */
@@ -79,6 +80,28 @@ async function startOrders(jwksUrl: string, env: Record<string, string>) {
   return { url: `http://127.0.0.1:${port}/graphql`, stop: () => service.close() };
 }
 
+/** The payments subgraph, in sandbox mode against the harness's stripe-mock. */
+async function startPayments(jwksUrl: string, env: Record<string, string>) {
+  const service = await createPaymentsService(
+    loadPaymentsEnv({
+      MONGO_URL: infra().mongoUrl,
+      NATS_URL: infra().natsUrl,
+      AUTH_JWKS_URL: jwksUrl,
+      ...(infra().stripeMockUrl ? { STRIPE_MOCK_URL: infra().stripeMockUrl } : {}),
+      LOG_LEVEL: "silent",
+      ...env,
+    }),
+    {
+      database: uniqueName("payments"),
+      consumers: { orders: uniqueName("payments-orders") },
+      logger: createLogger("payments", "silent"),
+    },
+  );
+  const { port } = await service.listen(0, "127.0.0.1");
+  const base = `http://127.0.0.1:${port}`;
+  return { url: `${base}/graphql`, webhookUrl: `${base}/webhooks/stripe`, stop: () => service.close() };
+}
+
 /** The expiration worker, with a queue of its own; `restart` stops it and starts it again. */
 export interface RunningExpiration {
   stop(): Promise<void>;
@@ -112,11 +135,14 @@ export async function startSystem(
   {
     tickets = false,
     orders,
+    payments,
     expiration = false,
   }: {
     tickets?: boolean;
     /** The orders subgraph's settings; absent: no orders subgraph. */
     orders?: Record<string, string>;
+    /** The payments subgraph's settings; absent: no payments subgraph. */
+    payments?: Record<string, string>;
     expiration?: boolean;
   } = {},
 ): Promise<System> {
@@ -126,6 +152,7 @@ export async function startSystem(
   const jwksUrl = `${auth.baseUrl}/.well-known/jwks.json`;
   const ticketsService = tickets ? await startTickets(jwksUrl) : undefined;
   const ordersService = orders ? await startOrders(jwksUrl, orders) : undefined;
+  const paymentsService = payments ? await startPayments(jwksUrl, payments) : undefined;
   const worker = expiration ? expirationWorker() : undefined;
   await worker?.start();
   const logger = createLogger("gateway", "silent");
@@ -138,6 +165,9 @@ export async function startSystem(
     REDIS_URL: infra().redisUrl,
     ...(ticketsService ? { SUBGRAPH_TICKETS_URL: ticketsService.url } : {}),
     ...(ordersService ? { SUBGRAPH_ORDERS_URL: ordersService.url } : {}),
+    ...(paymentsService
+      ? { SUBGRAPH_PAYMENTS_URL: paymentsService.url, PAYMENTS_WEBHOOK_URL: paymentsService.webhookUrl }
+      : {}),
     ...gatewayExtra,
   });
   const identity = await createIdentity(nc, env.jwksUrl, logger);
@@ -154,6 +184,7 @@ export async function startSystem(
       await apiKeys.stop();
       await identity.stop();
       await worker?.stop();
+      await paymentsService?.stop();
       await ordersService?.stop();
       await ticketsService?.stop();
       await auth.stop();

@@ -23,6 +23,7 @@ import { WEBHOOK_PATH } from "./webhook.js";
 
 export { loadEnv, SANDBOX_WEBHOOK_SECRET, type PaymentsEnv } from "./env.js";
 export { CONSUMERS } from "./events/consumers.js";
+export { signWebhookPayload } from "./stripe.js";
 
 export const DATABASE = "ticketing-payments";
 /** auth's tokens say who issued them and for whom. */

@@ -123,3 +123,11 @@ export function createStripeGateway(env: PaymentsEnv): StripeGateway {
     },
   };
 }
+
+/**
+ * A `stripe-signature` header for a webhook body, as Stripe computes it (the stripe package's
+ * own helper): for sandbox tools and tests that play Stripe.
+ */
+export function signWebhookPayload(payload: string, secret: string): string {
+  return new Stripe(SANDBOX_KEY).webhooks.generateTestHeaderString({ payload, secret });
+}
