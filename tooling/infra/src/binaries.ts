@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { inheritedEnv } from "./env.js";
 import { withLock } from "./lock.js";
 
-export type BinaryName = "ferretdb" | "stripe-mock" | "nats-server" | "redis-server" | "helm" | "actionlint";
+export type BinaryName =
+  "ferretdb" | "stripe-mock" | "nats-server" | "redis-server" | "helm" | "actionlint" | "chromium";
 
 interface GoTool {
   kind: "go";
@@ -66,6 +67,8 @@ const TOOLS: Record<BinaryName, GoTool | DebianTool> = {
   },
   "nats-server": { kind: "debian", debianPackage: "nats-server" },
   "redis-server": { kind: "debian", debianPackage: "redis-server" },
+  // The SPA's browser tests drive it with playwright-core (ensured by those tests only).
+  chromium: { kind: "debian", debianPackage: "chromium" },
 };
 
 const SYSTEM_DIRS = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];

@@ -1,0 +1,162 @@
+// Browser tests of the whole system: fans in Chromium against the services as `npm start` runs them.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { fan, launch, shoot, signUp, type Fan } from "./browser.js";
+import { startSystem, type System } from "./system.js";
+
+const HOLD_SECONDS = 30;
+const OPS_EMAIL = "ops@e2e.example";
+let system: System;
+let chromium: { browser: Browser; close(): Promise<void> };
+let browser: Browser;
+const fans: Fan[] = [];
+let run = 0;
+
+beforeAll(async () => {
+  [system, chromium] = await Promise.all([
+    startSystem({ ORDER_HOLD_SECONDS: String(HOLD_SECONDS), OPS_EMAILS: OPS_EMAIL }),
+    launch(),
+  ]);
+  browser = chromium.browser;
+});
+
+afterAll(async () => {
+  await chromium?.close();
+  await system?.stop();
+});
+
+async function newFan(name: string): Promise<Fan> {
+  const someone = await fan(browser, system.origin);
+  fans.push(someone);
+  await signUp(someone, name, `${name.toLowerCase()}-${Date.now()}-${run++}@e2e.example`);
+  return someone;
+}
+
+function expectNoConsoleErrors(...who: Fan[]) {
+  for (const { errors } of who) expect(errors).toEqual([]);
+}
+
+/** The seller lists a ticket for the first demo event; returns the event page's path. */
+async function listTicket(seller: Fan, title: string, price: string): Promise<string> {
+  const { page } = seller;
+  await page.goto("/sell");
+  const event = page.getByLabel("Event");
+  const value = await event.locator("option:not([disabled])").first().getAttribute("value");
+  await event.selectOption(value ?? "");
+  await page.getByLabel("Title").fill(title);
+  await page.getByLabel("Section (optional)").fill("B");
+  await page.getByLabel("Price").fill(price);
+  await page.getByLabel("Currency").selectOption("EUR");
+  await page.getByRole("button", { name: "List ticket" }).click();
+  await page.waitForURL(/\/events\//);
+  return new URL(page.url()).pathname;
+}
+
+it("a listing appears live to a watching buyer, who buys and pays in sandbox while ops watch", async () => {
+  const [seller, buyer, ops] = await Promise.all([newFan("Sam"), newFan("Bea"), fan(browser, system.origin)]);
+  fans.push(ops);
+  await signUp(ops, "Olga", OPS_EMAIL);
+
+  await buyer.page.goto("/");
+  await expect.poll(() => buyer.page.locator(".card").count(), { timeout: 20_000 }).toBeGreaterThan(0);
+  await shoot(buyer, "home");
+
+  await ops.page.goto("/ops");
+  await ops.page.getByText("Live: changes appear as they happen.").waitFor({ timeout: 20_000 });
+
+  // The buyer watches the event the seller is about to list in.
+  await seller.page.goto("/sell");
+  const eventId = await seller.page
+    .getByLabel("Event")
+    .locator("option:not([disabled])")
+    .first()
+    .getAttribute("value");
+  await buyer.page.goto(`/events/${eventId}`);
+  await buyer.page.getByRole("heading", { name: /Tickets/ }).waitFor();
+  await buyer.page.getByText("Live: changes appear as they happen.").waitFor({ timeout: 20_000 });
+  const path = await listTicket(seller, "Front row centre", "89.50");
+  expect(path).toBe(`/events/${eventId}`);
+  await shoot(seller, "sell-done");
+
+  const listing = buyer.page.locator("li.ticket", { hasText: "Front row centre" });
+  await listing.waitFor({ timeout: 15_000 });
+  expect(await listing.textContent()).toContain("€89.50");
+  await shoot(buyer, "event");
+
+  await listing.getByRole("link", { name: /View/ }).click();
+  await buyer.page.getByRole("button", { name: "Buy" }).waitFor();
+  await shoot(buyer, "ticket");
+  await buyer.page.getByRole("button", { name: "Buy" }).click();
+  await buyer.page.waitForURL(/\/orders\//);
+  await buyer.page.getByText("Awaiting payment").waitFor();
+  await shoot(buyer, "order");
+  await buyer.page.getByRole("button", { name: /Pay \(sandbox\)/ }).click();
+  await buyer.page.getByText("Paid. The ticket is yours.").waitFor({ timeout: 30_000 });
+  await shoot(buyer, "order-complete");
+
+  // Ops saw the purchase arrive on the feed, and the chart counted it.
+  await ops.page.locator('li[data-subject="ticketing.order.completed"]').first().waitFor({ timeout: 20_000 });
+  await expect.poll(() => ops.page.locator('[data-series="sales"]').textContent()).toBe("1");
+  await shoot(ops, "ops");
+
+  await seller.page.goto("/listings");
+  await seller.page.getByText("Sold", { exact: false }).first().waitFor();
+  await shoot(seller, "listings");
+  await buyer.page.goto("/orders");
+  await buyer.page.getByText("Paid").first().waitFor();
+  await shoot(buyer, "my-orders");
+  expectNoConsoleErrors(seller, buyer, ops);
+});
+
+it("two fans race for one ticket: one holds it, the other is told someone was first", async () => {
+  const [seller, first, second] = await Promise.all([newFan("Sol"), newFan("Ana"), newFan("Ben")]);
+  await listTicket(seller, "Balcony seat 12", "40");
+  const ticketUrl = await seller.page
+    .locator("li.ticket", { hasText: "Balcony seat 12" })
+    .getByRole("link")
+    .getAttribute("href");
+  await Promise.all([first.page.goto(ticketUrl ?? ""), second.page.goto(ticketUrl ?? "")]);
+  await Promise.all([
+    first.page.getByRole("button", { name: "Buy" }).waitFor(),
+    second.page.getByRole("button", { name: "Buy" }).waitFor(),
+  ]);
+  await Promise.all([
+    first.page.getByRole("button", { name: "Buy" }).click(),
+    second.page.getByRole("button", { name: "Buy" }).click(),
+  ]);
+  const outcome = async ({ page }: Fan) => {
+    const alert = page.getByText("Someone else reserved this ticket first.");
+    await Promise.race([
+      page.waitForURL(/\/orders\//, { timeout: 20_000 }),
+      alert.waitFor({ timeout: 20_000 }),
+    ]);
+    return page.url().includes("/orders/") ? "holds" : "told";
+  };
+  const outcomes = await Promise.all([outcome(first), outcome(second)]);
+  expect(outcomes.sort()).toEqual(["holds", "told"]);
+  await shoot(outcomes[0] === "told" ? first : second, "race-lost");
+  // The 409-like refusal arrives as a GraphQL error, never as a console error.
+  expectNoConsoleErrors(seller, first, second);
+});
+
+it("a hold that is not paid in time expires and the ticket goes back on sale", async () => {
+  const [seller, buyer] = await Promise.all([newFan("Ivo"), newFan("Eva")]);
+  const path = await listTicket(seller, "Standing, left", "25");
+  await buyer.page.goto(path);
+  await buyer.page.locator("li.ticket", { hasText: "Standing, left" }).getByRole("link").click();
+  await buyer.page.getByRole("button", { name: "Buy" }).click();
+  await buyer.page.waitForURL(/\/orders\//);
+  const timer = await buyer.page.locator(".timer").textContent();
+  expect(timer).toMatch(/^0:(2|3)\d$/);
+  await buyer.page
+    .getByText("Your hold expired before payment")
+    .waitFor({ timeout: (HOLD_SECONDS + 30) * 1000 });
+  await buyer.page.getByText("Expired", { exact: true }).waitFor();
+  await shoot(buyer, "order-expired");
+
+  // Seller's event page shows it available again.
+  await seller.page.goto(path);
+  const row = seller.page.locator("li.ticket.available", { hasText: "Standing, left" });
+  await row.waitFor({ timeout: 20_000 });
+  expectNoConsoleErrors(seller, buyer);
+});
