@@ -31,6 +31,9 @@ async function spaFixture(): Promise<string> {
 }
 
 export interface System {
+  gateway: Gateway;
+  /** Stops the gateway and starts a new one on the same port (the subgraphs stay up). */
+  restartGateway(): Promise<Gateway>;
   url: string;
   auth: RunningAuth;
   nc: NatsConnection;
@@ -172,15 +175,29 @@ export async function startSystem(
   });
   const identity = await createIdentity(nc, env.jwksUrl, logger);
   const apiKeys = await createApiKeys({ authUrl: env.authUrl, nc, logger });
-  const gateway: Gateway = await createGateway({ env, logger, verifier: identity.verifier, apiKeys });
+  const gateway: Gateway = await createGateway({
+    env,
+    logger,
+    verifier: identity.verifier,
+    apiKeys,
+    nats: nc,
+  });
   const { port } = await gateway.listen(0, "127.0.0.1");
+  let current = gateway;
   return {
+    gateway,
+    restartGateway: async () => {
+      await current.close();
+      current = await createGateway({ env, logger, verifier: identity.verifier, apiKeys, nats: nc });
+      await current.listen(port, "127.0.0.1");
+      return current;
+    },
     url: `http://127.0.0.1:${port}`,
     auth,
     nc,
     ...(worker ? { expiration: worker } : {}),
     async stop() {
-      await gateway.close();
+      await current.close();
       await apiKeys.stop();
       await identity.stop();
       await worker?.stop();
