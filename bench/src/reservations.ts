@@ -3,9 +3,11 @@
 // one; a CONFLICT tells every buyer that ticket is gone (as live availability would). Reports
 // reservations per minute, createOrder latency, and how long tickets takes to show a ticket
 // RESERVED after its order.created (read off the stream). Services run as their own processes.
+// Buyers hold sessions signed with auth's own key (a thousand sign-ups would measure scrypt).
 //   npm run bench:reservations -w @ticketing/bench -- [buyers = 1000] [tickets = 100] [runs = 3]
 import { cpus } from "node:os";
 import { connect } from "@nats-io/transport-node";
+import { mintSessions } from "./sessions.js";
 import { startServices } from "./services.js";
 import { withPrivateStack } from "./stack.js";
 import { median, ms, summarize } from "./stats.js";
@@ -63,15 +65,14 @@ await withPrivateStack(async (infra) => {
   const setupStarted = performance.now();
   const ops = await signUp("ops@example.com");
   const sellers = await inBatches(SELLERS, 4, (i) => signUp(`seller${i}@example.com`));
-  const buyers = await inBatches(buyerCount, 4, (i) => signUp(`buyer${i}@example.com`));
-  console.log(
-    `signed up ${buyerCount} buyers in ${((performance.now() - setupStarted) / 1000).toFixed(0)} s`,
-  );
+  const buyers = await mintSessions(infra.mongoUrl, buyerCount);
+  console.log(`set up in ${((performance.now() - setupStarted) / 1000).toFixed(0)} s`);
 
   // order.created → RESERVED, from what the stream carries.
   const nc = await connect({ servers: infra.natsUrl });
   const orderCreatedAt = new Map<string, number>();
   const reservedAfter: number[] = [];
+  const reservedSeen = new Set<string>();
   const watch = nc.subscribe("ticketing.>", {
     callback: (_error, msg) => {
       const event = msg.json<{
@@ -86,8 +87,12 @@ await withPrivateStack(async (infra) => {
         event.data.status === "RESERVED" &&
         event.data.orderId
       ) {
+        // A core subscriber also sees a re-publish the stream drops as a duplicate: first one counts.
         const created = orderCreatedAt.get(event.data.orderId);
-        if (created !== undefined) reservedAfter.push(Date.now() - created);
+        if (created !== undefined && !reservedSeen.has(event.data.orderId)) {
+          reservedSeen.add(event.data.orderId);
+          reservedAfter.push(Date.now() - created);
+        }
       }
     },
   });
@@ -114,7 +119,8 @@ await withPrivateStack(async (infra) => {
       return listed.body.data!.listTicket!.id;
     });
     // Orders learns of tickets from the stream: wait until it knows the last one listed.
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 300) throw new Error("orders never learnt of the tickets listed");
       const probe = await call(
         "mutation($t: ID!) { createOrder(ticketId: $t) { id } }",
         { t: tickets.at(-1) },
@@ -147,7 +153,9 @@ await withPrivateStack(async (infra) => {
             taken.set(ticketId, (taken.get(ticketId) ?? 0) + 1);
             return;
           }
-          if (reply.body.errors[0]?.extensions?.code !== "CONFLICT") failures++;
+          if (reply.body.errors[0]?.extensions?.code !== "CONFLICT") {
+            if (failures++ === 0) console.log(`first unexpected error: ${JSON.stringify(reply.body.errors)}`);
+          }
           void buyer;
         }
       }),

@@ -54,6 +54,17 @@ export async function startServices(
     children.push(child);
     if (child.pid !== undefined) pids[name] = child.pid;
   };
+  // A benchmark stopped with Ctrl-C or a timeout takes its services along.
+  const killAll = () => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  };
+  process.once("exit", killAll);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
   const stop = async () => {
     await Promise.all(
       children.map(
@@ -69,10 +80,10 @@ export async function startServices(
   try {
     for (const name of subgraphs) {
       start(name, `subgraphs/${name}`);
-      await ready(urls[name]!);
+      await ready(urls[name]!, children.at(-1)!);
     }
     start("gateway", "gateway");
-    await ready(urls.gateway!);
+    await ready(urls.gateway!, children.at(-1)!);
   } catch (error) {
     await stop();
     throw error;
@@ -80,9 +91,10 @@ export async function startServices(
   return { origin: urls.gateway!, urls, pids, stop };
 }
 
-async function ready(origin: string, timeoutMs = 60_000): Promise<void> {
+async function ready(origin: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${origin}: the service exited (${child.exitCode})`);
     const ok = await fetch(`${origin}/readyz`)
       .then((response) => response.ok)
       .catch(() => false);

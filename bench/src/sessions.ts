@@ -1,0 +1,34 @@
+import { randomUUID } from "node:crypto";
+import { importJWK, SignJWT, type JWK } from "jose";
+import mongoose from "mongoose";
+
+/**
+ * Session cookies for `count` users, signed with the key auth keeps in its database (as auth
+ * signs them), so a benchmark needs no thousand sign-ups. For benchmarks on private servers only.
+ */
+export async function mintSessions(mongoUrl: string, count: number): Promise<string[]> {
+  const connection = await mongoose.createConnection(mongoUrl, { dbName: "ticketing-auth" }).asPromise();
+  try {
+    const stored = await connection
+      .db!.collection<{ _id: string; kid: string; alg: string; privateJwk: JWK }>("signing_keys")
+      .findOne({ _id: "current" });
+    if (!stored) throw new Error("auth has no signing key yet");
+    const key = await importJWK(stored.privateJwk, stored.alg);
+    const now = Math.floor(Date.now() / 1000);
+    return Promise.all(
+      Array.from({ length: count }, async () => {
+        const token = await new SignJWT({ sid: randomUUID(), roles: ["USER"] })
+          .setProtectedHeader({ alg: stored.alg, kid: stored.kid, typ: "JWT" })
+          .setSubject(randomUUID())
+          .setIssuer("ticketing-auth")
+          .setAudience("ticketing")
+          .setIssuedAt(now)
+          .setExpirationTime(now + 3_600)
+          .sign(key);
+        return `session=${token}`;
+      }),
+    );
+  } finally {
+    await connection.close();
+  }
+}
