@@ -121,3 +121,11 @@ export function loadEnv(source: EnvSource = process.env) {
 }
 
 export type Env = ReturnType<typeof loadEnv>;
+
+/**
+ * @apollo/gateway sends usage metrics to Apollo's servers (and probes cloud metadata endpoints)
+ * unless this is set: the product talks to nobody outside itself.
+ */
+export function disableApolloTelemetry(): void {
+  process.env.APOLLO_TELEMETRY_DISABLED = "true";
+}

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -28,8 +28,9 @@ import {
   SESSION_TOKEN_HEADER,
   sessionCookie,
 } from "./session.js";
-import type { Env } from "./env.js";
+import { disableApolloTelemetry, type Env } from "./env.js";
 import { attachLive, type Live } from "./live/server.js";
+import { supergraphFromFile } from "./supergraph.js";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { createApiKeys, type ApiKeys, type Client } from "./api-keys.js";
@@ -153,10 +154,18 @@ export async function createGateway({
   app.set("trust proxy", "loopback");
   app.use(requestScoping(logger));
 
+  disableApolloTelemetry();
   const gateway = new ApolloGateway({
-    supergraphSdl: readFileSync(env.supergraphPath, "utf8"),
+    supergraphSdl: supergraphFromFile(env.supergraphPath, logger.child({ component: "supergraph" })),
     buildService: ({ name, url }) =>
-      new SubgraphSource({ url: env.subgraphUrls[name as keyof typeof env.subgraphUrls] ?? url }),
+      new SubgraphSource({
+        url: env.subgraphUrls[name as keyof typeof env.subgraphUrls] ?? url,
+        // Node's fetch closes a kept-alive connection before the subgraph's keep-alive timeout
+        // does; the default client reuses it as the server closes it, and the request fails.
+        fetcher: fetch as unknown as NonNullable<
+          ConstructorParameters<typeof RemoteGraphQLDataSource>[0]
+        >["fetcher"],
+      }),
     logger: logger.child({ component: "gateway" }),
   });
   const apiKeys = givenApiKeys ?? (await createApiKeys({ authUrl: env.authUrl, logger }));

@@ -60,3 +60,7 @@ it("lists a ticket and shows it with its event and its seller's name from auth",
   );
   expect(refused.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
 });
+
+it("reports nothing to Apollo's servers: the gateway's telemetry is off", () => {
+  expect(process.env.APOLLO_TELEMETRY_DISABLED).toBe("true");
+});

@@ -1,5 +1,9 @@
 // Subscriptions over the gateway's WebSocket: ticketChanged and opsFeed, on real servers.
 import { randomUUID } from "node:crypto";
+import { appendFile, copyFile, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createClient, type Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -94,6 +98,7 @@ function collect<T>(client: Client, query: string, variables: Record<string, unk
 }
 
 let system: System;
+let supergraphPath = "";
 let ops: Browser;
 let seller: Browser;
 let buyer: Browser;
@@ -122,9 +127,12 @@ const list = async (eventId: string, amount = 3_000) =>
 
 beforeAll(async () => {
   const opsEmail = `ops-${randomUUID()}@example.com`;
+  // A copy of the supergraph the test can deploy again.
+  supergraphPath = join(await mkdtemp(join(tmpdir(), "live-supergraph-")), "supergraph.graphql");
+  await copyFile(fileURLToPath(new URL("../supergraph.graphql", import.meta.url)), supergraphPath);
   system = await startSystem(
     { OPS_EMAILS: opsEmail },
-    {},
+    { SUPERGRAPH_PATH: supergraphPath },
     { tickets: true, orders: { ORDER_HOLD_SECONDS: "600" } },
   );
   ops = await signedUp(opsEmail, "Ops");
@@ -301,6 +309,38 @@ describe("opsFeed", () => {
     expect(replay.received.every((event) => !Number.isNaN(Date.parse(event.occurredAt)))).toBe(true);
     replay.dispose();
     await resumed.dispose();
+  });
+});
+
+describe("a new supergraph", () => {
+  it("ends open subscriptions with SUPERGRAPH_CHANGED, and a new subscription works on the new graph", async () => {
+    const eventId = await newEvent("Redeploy");
+    const client = wsClient(system);
+    const before = collect<Change>(client, TICKET_CHANGES, { eventId, withSeller: false });
+    await eventually(
+      () => system.gateway.live?.subscribers() ?? 0,
+      (count) => count >= 1,
+    );
+    await appendFile(supergraphPath, "\n# deployed again\n");
+    await eventually(
+      () => Promise.resolve(before.isCompleted()),
+      (completed) => completed,
+    );
+    expect(JSON.stringify(before.errors)).toContain("SUPERGRAPH_CHANGED");
+
+    const after = collect<Change>(client, TICKET_CHANGES, { eventId, withSeller: false });
+    await eventually(
+      () => system.gateway.live?.subscribers() ?? 0,
+      (count) => count >= 1,
+    );
+    const ticketId = await list(eventId);
+    await eventually(
+      () => Promise.resolve(after.received.map((change) => change.id)),
+      (ids) => ids.includes(ticketId),
+    );
+    expect(after.received.map((change) => change.id)).toContain(ticketId);
+    after.dispose();
+    await client.dispose();
   });
 });
 
