@@ -6,9 +6,9 @@
 import { cpus, loadavg } from "node:os";
 import { connect } from "@nats-io/transport-node";
 import { createAuthService, loadEnv as loadAuthEnv } from "@ticketing/auth";
-import { createApiKeys, createGateway, createIdentity, loadGatewayEnv } from "@ticketing/gateway";
+import { createApiKeys, createGateway, loadGatewayEnv } from "@ticketing/gateway";
 import { ensureStreams } from "@ticketing/shared-events";
-import { createLogger } from "@ticketing/shared-runtime";
+import { createIdentity, createLogger } from "@ticketing/shared-runtime";
 import { createTicketsService, loadEnv as loadTicketsEnv } from "@ticketing/tickets";
 import { withPrivateStack } from "./stack.js";
 import { median, ms, summarize } from "./stats.js";

@@ -4,9 +4,9 @@
 import { cpus } from "node:os";
 import { connect } from "@nats-io/transport-node";
 import { createAuthService, loadEnv as loadAuthEnv } from "@ticketing/auth";
-import { createGateway, createIdentity, loadGatewayEnv } from "@ticketing/gateway";
+import { createGateway, loadGatewayEnv } from "@ticketing/gateway";
 import { ensureStreams } from "@ticketing/shared-events";
-import { createLogger } from "@ticketing/shared-runtime";
+import { createIdentity, createLogger } from "@ticketing/shared-runtime";
 import { withPrivateStack } from "./stack.js";
 import { median, ms, summarize } from "./stats.js";
 

@@ -1,9 +1,8 @@
 import { connect } from "@nats-io/transport-node";
-import { createLogger, gracefulShutdown } from "@ticketing/shared-runtime";
+import { createIdentity, createLogger, gracefulShutdown } from "@ticketing/shared-runtime";
 import { ensureStreams } from "@ticketing/shared-events";
 import { loadEnv } from "./env.js";
 import { createApiKeys } from "./api-keys.js";
-import { createIdentity } from "./identity.js";
 import { createGateway } from "./server.js";
 
 let env;

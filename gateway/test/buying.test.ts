@@ -186,6 +186,19 @@ describe("buying, with a 15-minute hold", () => {
     expect(dataOf(await order(stranger, ticketId)).createOrder.status).toBe("AWAITING_PAYMENT");
   });
 
+  it("lets exactly one of 200 concurrent buyers have a ticket, 20 times over", async () => {
+    const buyers = await Promise.all(Array.from({ length: 200 }, () => mintedBuyer(shop.system)));
+    for (let round = 0; round < 20; round++) {
+      const ticketId = await list(shop);
+      await order(shop.seller, ticketId); // known to orders once refused as the seller's own
+      const attempts = await Promise.all(
+        buyers.map((buyer) => buyer.graphql<{ createOrder: OrderNode }>(CREATE_ORDER, { ticketId })),
+      );
+      expect(attempts.filter((response) => !response.errors)).toHaveLength(1);
+      expect(attempts.filter((response) => codeOf(response) === "CONFLICT")).toHaveLength(199);
+    }
+  }, 300_000);
+
   it("gives 100 tickets raced by 1,000 buyers to exactly 100 of them", async () => {
     const tickets = await Promise.all(Array.from({ length: 100 }, () => list(shop)));
     // Orders knows every ticket once the last one listed can be ordered by its seller (refused as own).

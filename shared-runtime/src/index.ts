@@ -13,3 +13,4 @@ export * from "./demo.js";
 export * from "./graphql/types.js";
 export * from "./graphql/scalars.js";
 export * from "./graphql/pagination.js";
+export * from "./identity.js";

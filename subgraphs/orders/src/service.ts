@@ -4,11 +4,10 @@ import { AggregateLog, createPublisher, ensureStreams, type RunningConsumer } fr
 import {
   connectMongo,
   createLogger,
-  createTokenVerifier,
+  createIdentity,
   runShutdownSteps,
-  watchRevokedSessions,
   type Logger,
-  type RevokedSessions,
+  type ProcessIdentity,
   type ShutdownStep,
 } from "@ticketing/shared-runtime";
 import type { Express } from "express";
@@ -23,11 +22,6 @@ export { loadEnv, type OrdersEnv } from "./env.js";
 export { CONSUMERS } from "./events/consumers.js";
 
 export const DATABASE = "ticketing-orders";
-/** auth's tokens say who issued them and for whom. */
-export const ISSUER = "ticketing-auth";
-export const AUDIENCE = "ticketing";
-/** Tokens live at most 15 minutes; a revocation older than that concerns expired tokens only. */
-const REVOCATION_LOOKBACK_MS = 20 * 60_000;
 
 export interface OrdersServiceOptions {
   logger?: Logger;
@@ -60,7 +54,7 @@ export async function createOrdersService(
   let log: AggregateLog<OrderState> | undefined;
   let orders: Orders | undefined;
   let consumers: RunningConsumer[] = [];
-  let revocations: RevokedSessions | undefined;
+  let identity: ProcessIdentity | undefined;
   let server: OrdersServer | undefined;
 
   const steps: ShutdownStep[] = [
@@ -70,7 +64,7 @@ export async function createOrdersService(
       run: async () => void (await Promise.all(consumers.map((c) => c.stop()))),
     },
     { name: "stop the sweeper", run: () => orders?.stop() },
-    { name: "stop the revocation watch", run: () => revocations?.stop() },
+    { name: "stop the revocation watch", run: () => identity?.stop() },
     { name: "flush the order log", run: () => log?.stop() },
     { name: "close NATS", run: () => nats?.drain() },
     { name: "close MongoDB", run: () => mongo?.close() },
@@ -95,14 +89,8 @@ export async function createOrdersService(
     consumers = await startOrderConsumers(nats, { orders, store, logger }, options.consumers);
     orders.start(env.ORDER_SWEEP_SECONDS * 1_000);
 
-    const watch = await watchRevokedSessions(nats, { lookbackMs: REVOCATION_LOOKBACK_MS, logger });
-    revocations = watch;
-    const verifier = createTokenVerifier({
-      jwksUrl: env.AUTH_JWKS_URL,
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      isSessionRevoked: (sessionId) => watch.isRevoked(sessionId),
-    });
+    identity = await createIdentity(nats, env.AUTH_JWKS_URL, logger);
+    const { verifier } = identity;
     server = await createServer({
       orders,
       verifier,

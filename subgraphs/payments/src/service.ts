@@ -4,11 +4,10 @@ import { AggregateLog, createPublisher, ensureStreams, type RunningConsumer } fr
 import {
   connectMongo,
   createLogger,
-  createTokenVerifier,
+  createIdentity,
   runShutdownSteps,
-  watchRevokedSessions,
   type Logger,
-  type RevokedSessions,
+  type ProcessIdentity,
   type ShutdownStep,
 } from "@ticketing/shared-runtime";
 import type { Express } from "express";
@@ -26,11 +25,6 @@ export { CONSUMERS } from "./events/consumers.js";
 export { signWebhookPayload } from "./stripe.js";
 
 export const DATABASE = "ticketing-payments";
-/** auth's tokens say who issued them and for whom. */
-export const ISSUER = "ticketing-auth";
-export const AUDIENCE = "ticketing";
-/** Tokens live at most 15 minutes; a revocation older than that concerns expired tokens only. */
-const REVOCATION_LOOKBACK_MS = 20 * 60_000;
 
 export interface PaymentsServiceOptions {
   logger?: Logger;
@@ -63,7 +57,7 @@ export async function createPaymentsService(
   let nats: NatsConnection | undefined;
   let log: AggregateLog<PaymentState> | undefined;
   let consumers: RunningConsumer[] = [];
-  let revocations: RevokedSessions | undefined;
+  let identity: ProcessIdentity | undefined;
   let server: PaymentsServer | undefined;
   /** Where this service listens, for confirmSandboxPayment's default webhook address. */
   let listening: number | undefined;
@@ -74,7 +68,7 @@ export async function createPaymentsService(
       name: "drain the consumers",
       run: async () => void (await Promise.all(consumers.map((c) => c.stop()))),
     },
-    { name: "stop the revocation watch", run: () => revocations?.stop() },
+    { name: "stop the revocation watch", run: () => identity?.stop() },
     { name: "flush the payment log", run: () => log?.stop() },
     { name: "close NATS", run: () => nats?.drain() },
     { name: "close MongoDB", run: () => mongo?.close() },
@@ -113,14 +107,8 @@ export async function createPaymentsService(
     });
     consumers = await startPaymentConsumers(nats, { payments, store, logger }, options.consumers);
 
-    const watch = await watchRevokedSessions(nats, { lookbackMs: REVOCATION_LOOKBACK_MS, logger });
-    revocations = watch;
-    const verifier = createTokenVerifier({
-      jwksUrl: env.AUTH_JWKS_URL,
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      isSessionRevoked: (sessionId) => watch.isRevoked(sessionId),
-    });
+    identity = await createIdentity(nats, env.AUTH_JWKS_URL, logger);
+    const { verifier } = identity;
     server = await createServer({
       payments,
       stripe,

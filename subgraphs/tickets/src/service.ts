@@ -4,11 +4,10 @@ import { createPublisher, ensureStreams, type RunningConsumer } from "@ticketing
 import {
   connectMongo,
   createLogger,
-  createTokenVerifier,
+  createIdentity,
   runShutdownSteps,
-  watchRevokedSessions,
   type Logger,
-  type RevokedSessions,
+  type ProcessIdentity,
   type ShutdownStep,
 } from "@ticketing/shared-runtime";
 import type { Express } from "express";
@@ -26,11 +25,6 @@ export { ORDERS_CONSUMER } from "./events/orders.js";
 export { DEMO_SELLERS } from "@ticketing/shared-runtime";
 
 export const DATABASE = "ticketing-tickets";
-/** auth's tokens say who issued them and for whom. */
-export const ISSUER = "ticketing-auth";
-export const AUDIENCE = "ticketing";
-/** Tokens live at most 15 minutes; a revocation older than that concerns expired tokens only. */
-const REVOCATION_LOOKBACK_MS = 20 * 60_000;
 
 export interface TicketsServiceOptions {
   logger?: Logger;
@@ -64,13 +58,13 @@ export async function createTicketsService(
   let nats: NatsConnection | undefined;
   let logs: Logs | undefined;
   let consumer: RunningConsumer | undefined;
-  let revocations: RevokedSessions | undefined;
+  let identity: ProcessIdentity | undefined;
   let server: TicketsServer | undefined;
 
   const steps: ShutdownStep[] = [
     { name: "stop taking requests", run: () => server?.close() },
     { name: "drain the order consumer", run: () => consumer?.stop() },
-    { name: "stop the revocation watch", run: () => revocations?.stop() },
+    { name: "stop the revocation watch", run: () => identity?.stop() },
     {
       name: "flush the event logs",
       run: async () => {
@@ -102,14 +96,8 @@ export async function createTicketsService(
       { tickets: logs.tickets, reads, publisher, logger },
       options.ordersConsumer ?? ORDERS_CONSUMER.durable,
     );
-    const watch = await watchRevokedSessions(nats, { lookbackMs: REVOCATION_LOOKBACK_MS, logger });
-    revocations = watch;
-    const verifier = createTokenVerifier({
-      jwksUrl: env.AUTH_JWKS_URL,
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      isSessionRevoked: (sessionId) => watch.isRevoked(sessionId),
-    });
+    identity = await createIdentity(nats, env.AUTH_JWKS_URL, logger);
+    const { verifier } = identity;
     server = await createServer({
       catalog,
       listings,
