@@ -50,11 +50,11 @@ await withPrivateStack(async (urls) => {
   interface Hold extends AggregateState {
     orderId: string;
   }
-  const log = new AggregateLog<Hold>({
+  const log = new AggregateLog<Hold, "ticketing.expiration.due">({
     connection,
     logCollection: "hold_events",
     projectionCollection: "holds",
-    evolve: (_state, event) => ({ orderId: (event.data as { orderId: string }).orderId }),
+    evolve: (_state, event) => ({ orderId: event.data.orderId }),
     publisher,
     logger,
   });

@@ -10,11 +10,18 @@
 import { randomUUID } from "node:crypto";
 import type { Connection, mongo } from "mongoose";
 import type { Logger } from "pino";
-import { validatePayload, type Envelope, type Payload, type Subject } from "./catalogue.js";
+import {
+  validatePayload,
+  type Change,
+  type Envelope,
+  type EnvelopeHeader,
+  type Subject,
+} from "./catalogue.js";
 import { collection, ensureIndexes, isDuplicateKey, type Collection } from "./mongo.js";
 import type { Publisher } from "./publisher.js";
 
-export interface LogEntry {
+/** A log document as stored; `LogEntry` is the same document with its subject and data paired. */
+interface StoredEntry {
   _id: string;
   eventId: string;
   aggregateId: string;
@@ -27,6 +34,9 @@ export interface LogEntry {
   published: boolean;
   projected: boolean;
 }
+
+/** One logged event of an aggregate whose log holds the subjects `S`. */
+export type LogEntry<S extends Subject = Subject> = Change<S> & Omit<StoredEntry, "subject" | "data">;
 
 /** The state a projection keeps; `version` is the log version it reflects. */
 export interface AggregateState {
@@ -53,13 +63,8 @@ export class ConcurrencyError extends Error {
   }
 }
 
-export interface Change<S extends Subject = Subject> {
-  subject: S;
-  data: Payload<S>;
-}
-
 /** What a command decides from the current state: an event to append, or nothing to do. */
-export type Decision = Change | null;
+export type Decision<S extends Subject = Subject> = Change<S> | null;
 
 export interface ExecuteOptions {
   /** The version the client saw; a different current version fails with ConcurrencyError. */
@@ -70,19 +75,23 @@ export interface ExecuteOptions {
   maxAttempts?: number;
 }
 
-export type ExecuteResult<TState> =
-  | { outcome: "appended"; state: TState; event: Envelope }
+export type ExecuteResult<TState, S extends Subject = Subject> =
+  | { outcome: "appended"; state: TState; event: Envelope<S> }
   | { outcome: "unchanged"; state: TState | null }
   | { outcome: "duplicate"; state: TState | null };
 
-export interface AggregateLogOptions<TState extends AggregateState> {
+/**
+ * `S` is the aggregate's subjects: the only changes `append` and `execute` take, so the only
+ * events `evolve` is given, and a `switch (event.subject)` over them can be exhaustive.
+ */
+export interface AggregateLogOptions<TState extends AggregateState, S extends Subject> {
   connection: Connection;
   /** Collection of the log; one per aggregate type, e.g. "ticket_events". */
   logCollection: string;
   /** Collection of the projections queries read, e.g. "tickets". */
   projectionCollection: string;
   /** Folds one event into the state; the log sets `version` afterwards. */
-  evolve: (state: TState | null, event: Envelope) => Omit<TState, "version">;
+  evolve: (state: TState | null, event: Envelope<S>) => Omit<TState, "version">;
   publisher: Publisher;
   logger: Logger;
   /**
@@ -93,13 +102,13 @@ export interface AggregateLogOptions<TState extends AggregateState> {
   intervalMs?: number;
   /** Crash points, for the tests that kill a writer between the steps. */
   hooks?: {
-    afterAppend?: (entry: LogEntry) => void | Promise<void>;
-    afterProject?: (entry: LogEntry) => void | Promise<void>;
+    afterAppend?: (entry: LogEntry<S>) => void | Promise<void>;
+    afterProject?: (entry: LogEntry<S>) => void | Promise<void>;
   };
 }
 
-export function envelopeOfEntry(entry: LogEntry): Envelope {
-  const meta: NonNullable<Envelope["meta"]> = {};
+export function envelopeOfEntry<S extends Subject>(entry: LogEntry<S>): Envelope<S> {
+  const meta: NonNullable<EnvelopeHeader["meta"]> = {};
   if (entry.requestId) meta.requestId = entry.requestId;
   if (entry.causationId) meta.causationId = entry.causationId;
   return {
@@ -108,7 +117,7 @@ export function envelopeOfEntry(entry: LogEntry): Envelope {
     occurredAt: entry.occurredAt.toISOString(),
     aggregateId: entry.aggregateId,
     version: entry.version,
-    data: entry.data as Envelope["data"],
+    data: entry.data,
     ...(Object.keys(meta).length > 0 ? { meta } : {}),
   };
 }
@@ -116,14 +125,14 @@ export function envelopeOfEntry(entry: LogEntry): Envelope {
 const jitter = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
 
-export class AggregateLog<TState extends AggregateState> {
-  private readonly log: Collection<LogEntry>;
+export class AggregateLog<TState extends AggregateState, S extends Subject> {
+  private readonly log: Collection<StoredEntry>;
   private readonly projections: Collection<ProjectionDoc<TState>>;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
 
-  constructor(private readonly options: AggregateLogOptions<TState>) {
-    this.log = collection<LogEntry>(options.connection, options.logCollection);
+  constructor(private readonly options: AggregateLogOptions<TState, S>) {
+    this.log = collection<StoredEntry>(options.connection, options.logCollection);
     this.projections = collection<ProjectionDoc<TState>>(options.connection, options.projectionCollection);
   }
 
@@ -165,7 +174,7 @@ export class AggregateLog<TState extends AggregateState> {
   }
 
   /** Every logged event of one aggregate, oldest first. */
-  async history(aggregateId: string): Promise<LogEntry[]> {
+  async history(aggregateId: string): Promise<LogEntry<S>[]> {
     return this.tail(aggregateId, 0);
   }
 
@@ -173,13 +182,13 @@ export class AggregateLog<TState extends AggregateState> {
    * Appends the aggregate's next event at `expectedVersion + 1`. The insert is the commit; a
    * duplicate key means another writer got there first (ConcurrencyError).
    */
-  async append<S extends Subject>(
+  async append<C extends S>(
     aggregateId: string,
     expectedVersion: number,
-    change: Change<S>,
+    change: Change<C>,
     meta: { causationId?: string; requestId?: string } = {},
-  ): Promise<Envelope<S>> {
-    const entry: LogEntry = {
+  ): Promise<Envelope<C>> {
+    const entry: LogEntry<C> = {
       _id: entryId(aggregateId, expectedVersion + 1),
       eventId: randomUUID(),
       aggregateId,
@@ -207,7 +216,7 @@ export class AggregateLog<TState extends AggregateState> {
     void this.publishInOrder(entry).catch((error: unknown) =>
       this.options.logger.warn({ err: error, aggregateId }, "event publish deferred to the sweep"),
     );
-    return envelopeOfEntry(entry) as Envelope<S>;
+    return envelopeOfEntry(entry);
   }
 
   /**
@@ -218,9 +227,9 @@ export class AggregateLog<TState extends AggregateState> {
    */
   async execute(
     aggregateId: string,
-    decide: (state: TState | null) => Decision,
+    decide: (state: TState | null) => Decision<S>,
     options: ExecuteOptions = {},
-  ): Promise<ExecuteResult<TState>> {
+  ): Promise<ExecuteResult<TState, S>> {
     const maxAttempts = options.maxAttempts ?? 50;
     for (let attempt = 1; ; attempt++) {
       const { state, causes } = await this.loadWithCauses(aggregateId);
@@ -290,7 +299,7 @@ export class AggregateLog<TState extends AggregateState> {
         .limit(100)
         .toArray();
       for (const entry of batch.sort((a, b) => a.version - b.version || +a.occurredAt - +b.occurredAt)) {
-        await this.publish(entry);
+        await this.publish(logged<S>(entry));
       }
       if (batch.length < 100) return;
     }
@@ -313,7 +322,7 @@ export class AggregateLog<TState extends AggregateState> {
    * unpublished (then the sweep publishes them in order), so consumers see an aggregate's
    * events in version order.
    */
-  private async publishInOrder(entry: LogEntry) {
+  private async publishInOrder(entry: LogEntry<S>) {
     if (entry.version > 1) {
       const previous = await this.log.findOne({ _id: entryId(entry.aggregateId, entry.version - 1) });
       if (previous && !previous.published) return;
@@ -321,7 +330,7 @@ export class AggregateLog<TState extends AggregateState> {
     await this.publish(entry);
   }
 
-  private async publish(entry: LogEntry) {
+  private async publish(entry: LogEntry<S>) {
     await this.options.publisher.publishEnvelope(envelopeOfEntry(entry));
     await this.log.updateOne({ _id: entry._id }, { $set: { published: true } });
   }
@@ -335,12 +344,12 @@ export class AggregateLog<TState extends AggregateState> {
   }
 
   /** The aggregate's entries after `version`, read by _id (the one lookup every server indexes). */
-  private async tail(aggregateId: string, version: number): Promise<LogEntry[]> {
-    const entries: LogEntry[] = [];
+  private async tail(aggregateId: string, version: number): Promise<LogEntry<S>[]> {
+    const entries: LogEntry<S>[] = [];
     for (let next = version + 1; ; next++) {
       const entry = await this.log.findOne({ _id: entryId(aggregateId, next) });
       if (!entry) return entries;
-      entries.push(entry);
+      entries.push(logged<S>(entry));
     }
   }
 
@@ -359,20 +368,29 @@ export class AggregateLog<TState extends AggregateState> {
     return { state: state as unknown as TState, causes: _causes ?? [] };
   }
 
-  private fold(state: TState | null, causes: string[], entry: LogEntry): Loaded<TState> {
+  private fold(state: TState | null, causes: string[], entry: LogEntry<S>): Loaded<TState> {
     return {
       state: this.apply(state, envelopeOfEntry(entry)),
       causes: entry.causationId ? [...causes, entry.causationId].slice(-REMEMBERED_CAUSES) : causes,
     };
   }
 
-  private apply(state: TState | null, event: Envelope): TState {
+  private apply(state: TState | null, event: Envelope<S>): TState {
     return { ...this.options.evolve(state, event), version: event.version } as TState;
   }
 
   private byId(aggregateId: string) {
     return { _id: aggregateId } as mongo.Filter<ProjectionDoc<TState>>;
   }
+}
+
+/**
+ * A stored document as the entry it is. Only `append` writes the log, and it takes only changes
+ * of the log's subjects, each payload validated against its subject, so the pairing holds; this
+ * is the one place the type system has to be told so.
+ */
+function logged<S extends Subject>(stored: StoredEntry): LogEntry<S> {
+  return stored as LogEntry<S>;
 }
 
 function entryId(aggregateId: string, version: number) {

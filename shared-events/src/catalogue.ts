@@ -123,21 +123,53 @@ export type Subject = keyof Catalogue;
 export type Payload<S extends Subject> = z.infer<Catalogue[S]>;
 export const subjects = Object.keys(catalogue) as Subject[];
 
+/**
+ * The catalogue seen one subject at a time: indexing it with a generic `S` gives a schema whose
+ * output is `Payload<S>`, which indexing `catalogue` itself does not (that yields the union of
+ * every schema).
+ */
+const schemas: { [S in Subject]: z.ZodType<Payload<S>> } = catalogue;
+
 export function isSubject(value: string): value is Subject {
   return Object.hasOwn(catalogue, value);
 }
 
-/** Every event on the stream. `id` doubles as the JetStream message id. */
-export interface Envelope<S extends Subject = Subject> {
+/** Envelope fields that do not depend on the subject. */
+export interface EnvelopeHeader {
+  /** Unique; doubles as the JetStream message id. */
   id: string;
-  subject: S;
   occurredAt: string;
   aggregateId: string;
   /** The aggregate's version this event brings it to (0 for events of no aggregate log). */
   version: number;
-  data: Payload<S>;
   /** Where the event came from: the request that caused it, the event it answers. */
   meta?: { requestId?: string; causationId?: string };
+}
+
+/**
+ * What happened: a subject with its payload. A union over `S`, one member per subject, so that
+ * checking `subject` (an `if` or an exhaustive `switch`) narrows `data` to that subject's payload.
+ */
+export type Change<S extends Subject = Subject> = { [K in S]: { subject: K; data: Payload<K> } }[S];
+
+/**
+ * Every event on the stream: `{ id, subject, occurredAt, aggregateId, version, data, meta? }`.
+ * Like `Change`, a union over the subject: `Envelope` alone is any event, narrowed by its subject.
+ */
+export type Envelope<S extends Subject = Subject> = {
+  [K in S]: EnvelopeHeader & { subject: K; data: Payload<K> };
+}[S];
+
+/**
+ * Narrows an event to some subjects, for code that is given one of several (a follower of a
+ * wildcard, a helper generic over its subject). For a single known subject, comparing
+ * `event.subject` narrows just as well.
+ */
+export function isEventOf<S extends Subject>(
+  event: { subject: Subject },
+  ...subjects: S[]
+): event is Envelope<S> {
+  return subjects.some((subject) => subject === event.subject);
 }
 
 const envelopeShape = z.object({
@@ -156,19 +188,28 @@ export class EventValidationError extends Error {
 
 /** Validates a payload against its subject's schema and returns the parsed payload. */
 export function validatePayload<S extends Subject>(subject: S, data: unknown): Payload<S> {
-  const result = catalogue[subject].safeParse(data);
+  const result = schemas[subject].safeParse(data);
   if (!result.success) {
     throw new EventValidationError(`invalid ${subject} payload: ${z.prettifyError(result.error)}`);
   }
-  return result.data as Payload<S>;
+  return result.data;
 }
 
-/** Parses an envelope received from the stream; throws EventValidationError when it is not one. */
+/** The envelope of one subject with its payload validated; generic so subject and data stay paired. */
+function withPayload<S extends Subject>(header: EnvelopeHeader, subject: S, data: unknown): Envelope<S> {
+  return { ...header, subject, data: validatePayload(subject, data) };
+}
+
+/**
+ * Parses an envelope received from the stream; throws EventValidationError when it is not one.
+ * The result is narrowed by its subject: after `event.subject === "ticketing.session.revoked"`,
+ * `event.data` is that subject's parsed payload.
+ */
 export function parseEnvelope(raw: unknown): Envelope {
   const result = envelopeShape.safeParse(raw);
   if (!result.success)
     throw new EventValidationError(`not an event envelope: ${z.prettifyError(result.error)}`);
-  const envelope = result.data;
-  if (!isSubject(envelope.subject)) throw new EventValidationError(`unknown subject ${envelope.subject}`);
-  return { ...envelope, subject: envelope.subject, data: validatePayload(envelope.subject, envelope.data) };
+  const { subject, data, ...header } = result.data;
+  if (!isSubject(subject)) throw new EventValidationError(`unknown subject ${subject}`);
+  return withPayload(header, subject, data);
 }

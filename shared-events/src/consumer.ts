@@ -13,7 +13,20 @@ export class RetryLater extends Error {
 }
 
 export type Handler<S extends Subject> = (event: Envelope<S>) => Promise<void>;
+/** A handler per subject, each given that subject's parsed event. */
 export type Handlers = { [S in Subject]?: Handler<S> };
+
+/**
+ * The handler of the event's subject applied to it, if there is one. Generic so that the compiler
+ * pairs `handlers[event.subject]` with the event (a plain `Envelope` gives a union of handlers).
+ */
+function handlerFor<S extends Subject>(
+  handlers: Handlers,
+  event: Envelope<S>,
+): (() => Promise<void>) | undefined {
+  const handler: Handler<S> | undefined = handlers[event.subject];
+  return handler && (() => handler(event));
+}
 
 export interface ConsumerOptions extends ConsumerConfig {
   nc: NatsConnection;
@@ -66,10 +79,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       // A message that is not a valid event never will be: no point retrying it.
       return deadLetter(msg, error instanceof EventValidationError ? error.message : "not JSON");
     }
-    const handler = handlers[envelope.subject] as Handler<Subject> | undefined;
-    if (!handler) return msg.ack();
+    const run = handlerFor(handlers, envelope);
+    if (!run) return msg.ack();
     try {
-      await handler(envelope);
+      await run();
       msg.ack();
     } catch (error) {
       const attempt = msg.info.deliveryCount;

@@ -25,7 +25,7 @@ export interface Publisher {
     options: PublishOptions,
   ): Promise<Envelope<S> & Published>;
   /** Sends an envelope built elsewhere (the outbox relay), revalidating its payload. */
-  publishEnvelope(envelope: Envelope): Promise<Published>;
+  publishEnvelope<S extends Subject>(envelope: Envelope<S>): Promise<Published>;
 }
 
 export function envelopeOf<S extends Subject>(
@@ -47,7 +47,7 @@ export function envelopeOf<S extends Subject>(
 export function createPublisher(nc: NatsConnection, { timeoutMs = 5_000 } = {}): Publisher {
   const js: JetStreamClient = jetstream(nc, { timeout: timeoutMs });
 
-  async function publishEnvelope(envelope: Envelope): Promise<Published> {
+  async function publishEnvelope<S extends Subject>(envelope: Envelope<S>): Promise<Published> {
     validatePayload(envelope.subject, envelope.data);
     const ack = await js.publish(envelope.subject, JSON.stringify(envelope), {
       msgID: envelope.id,

@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { parseEnvelope, STREAM, type Envelope, type Payload, type Subject } from "./catalogue.js";
+import { isEventOf, parseEnvelope, STREAM, type Envelope, type Payload, type Subject } from "./catalogue.js";
 import { createPublisher, type Publisher } from "./publisher.js";
 import { ensureStreams } from "./stream.js";
 
@@ -27,11 +27,10 @@ export class TestStream {
     data: Payload<S>,
     { id = randomUUID(), aggregateId, version }: { id?: string; aggregateId?: string; version?: number } = {},
   ): Promise<Envelope<S>> {
-    const payload = data as { id?: string; version?: number };
     return this.publisher.publish(subject, data, {
-      aggregateId: aggregateId ?? payload.id ?? "test",
+      aggregateId: aggregateId ?? ("id" in data ? data.id : undefined) ?? "test",
       id,
-      version: version ?? payload.version ?? 1,
+      version: version ?? ("version" in data ? data.version : undefined) ?? 1,
     });
   }
 
@@ -56,7 +55,8 @@ export class TestStream {
     for (let seq = since + 1; seq <= last; seq++) {
       const message = await jsm.streams.getMessage(STREAM, { seq }).catch(() => null);
       if (message?.subject !== subject) continue;
-      events.push(parseEnvelope(message.json()) as Envelope<S>);
+      const event = parseEnvelope(message.json());
+      if (isEventOf(event, subject)) events.push(event);
     }
     return events;
   }

@@ -36,7 +36,7 @@ describe("the aggregate log", () => {
       const history = await log.history(id);
       expect(history.map((entry) => entry.version)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
       // Every writer saw the one before it: the prices climb by exactly one per version.
-      expect(history.map((entry) => (entry.data as { price: { amount: number } }).price.amount)).toEqual(
+      expect(history.map((entry) => entry.data.price.amount)).toEqual(
         Array.from({ length: 51 }, (_, i) => 5_000 + i),
       );
       const state = await log.load(id);

@@ -1,5 +1,13 @@
-import { describe, expect, it } from "vitest";
-import { EventValidationError, parseEnvelope, subjects, validatePayload, envelopeOf } from "../src/index.js";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import {
+  EventValidationError,
+  isEventOf,
+  parseEnvelope,
+  subjects,
+  validatePayload,
+  envelopeOf,
+  type Payload,
+} from "../src/index.js";
 
 describe("the event catalogue", () => {
   it("names every subject ticketing.<aggregate>.<what>", () => {
@@ -46,6 +54,26 @@ describe("the event catalogue", () => {
     expect(() => parseEnvelope({ ...good, subject: "ticketing.nope.happened" })).toThrow(/unknown subject/);
     expect(() => parseEnvelope({ ...good, data: { orderId: 7 } })).toThrow(EventValidationError);
     expect(() => parseEnvelope("not an object")).toThrow(EventValidationError);
+  });
+
+  it("narrows a parsed event's payload by its subject", () => {
+    const sent = envelopeOf(
+      "ticketing.session.revoked",
+      { sessionId: "s-1", userId: "u-1" },
+      { aggregateId: "s-1" },
+    );
+    const event = parseEnvelope(JSON.parse(JSON.stringify(sent)));
+    // @ts-expect-error: until the subject is known, data is any subject's payload
+    expect(event.data.sessionId).toBe("s-1");
+    if (event.subject !== "ticketing.session.revoked") throw new Error(`unexpected ${event.subject}`);
+    expectTypeOf(event.data).toEqualTypeOf<Payload<"ticketing.session.revoked">>();
+    expect(event.data.sessionId).toBe("s-1");
+
+    const any = parseEnvelope(JSON.parse(JSON.stringify(sent)));
+    expect(isEventOf(any, "ticketing.ticket.created", "ticketing.ticket.updated")).toBe(false);
+    if (!isEventOf(any, "ticketing.session.started", "ticketing.session.revoked"))
+      throw new Error("not a session");
+    expectTypeOf(any.data.userId).toEqualTypeOf<string>();
   });
 
   it("type-checks a publish only with the subject's payload", () => {

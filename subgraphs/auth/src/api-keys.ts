@@ -6,7 +6,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { badUserInput, notFound, type Identity } from "@ticketing/shared-runtime";
 import type { mongo } from "mongoose";
 import type { ApiKeyLog } from "./data/logs.js";
-import type { ApiKeyState } from "./events/api-keys.js";
+import type { ApiKeyState } from "./domain/api-keys.js";
 
 const KEY = /^tkt_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 export const API_KEY_NAME_MAX = 80;

@@ -16,9 +16,9 @@ import {
 } from "@ticketing/shared-runtime";
 import type { Logger } from "pino";
 import type { OrderStore } from "./data/store.js";
-import { isOpen, type OrderState } from "./events/orders.js";
+import { isOpen, type OrderState, type OrderSubject } from "./domain/orders.js";
 
-export type OrderLog = AggregateLog<OrderState>;
+export type OrderLog = AggregateLog<OrderState, OrderSubject>;
 
 /** A lock older than this with no open order behind it is a leftover of a crash: released. */
 const ORPHAN_LOCK_MS = 30_000;
@@ -64,7 +64,11 @@ export function createOrders({
   logger: Logger;
 }): Orders {
   /** Runs a transition; an order that is over (now or already) gives its ticket back. */
-  async function transition(orderId: string, decide: (order: OrderState | null) => Decision, options = {}) {
+  async function transition(
+    orderId: string,
+    decide: (order: OrderState | null) => Decision<OrderSubject>,
+    options = {},
+  ) {
     const result = await log.execute(orderId, decide, { maxAttempts: 100, ...options });
     if (result.state && !isOpen(result.state)) await store.release(orderId, result.state.ticketId);
     return result;

@@ -1,7 +1,7 @@
 // How orders end: payment, cancellation and expiry racing; events delivered twice or early;
 // the sweeper; tickets' rejection.
 import { randomUUID } from "node:crypto";
-import type { Envelope, Subject } from "@ticketing/shared-events";
+import type { Envelope } from "@ticketing/shared-events";
 import type { TestStream } from "@ticketing/shared-events/testing";
 import { eventually } from "@ticketing/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +18,7 @@ import {
   type OrderNode,
   type RunningOrders,
 } from "./support.js";
+import type { OrderSubject } from "../src/domain/orders.js";
 
 const ENDINGS = [
   "ticketing.order.completed",
@@ -71,10 +72,10 @@ const expirationDue = (orderId: string) =>
   stream.publish("ticketing.expiration.due", { orderId }, { aggregateId: orderId, version: 0 });
 
 /** The order's events of the given subjects on the stream since `since`. */
-async function eventsOf(since: number, orderId: string, subjects: readonly Subject[]) {
-  const all: Envelope[] = [];
+async function eventsOf<S extends OrderSubject>(since: number, orderId: string, subjects: readonly S[]) {
+  const all: Envelope<S>[] = [];
   for (const subject of subjects) all.push(...(await stream.since(since, subject)));
-  return all.filter((event) => (event.data as { id?: string }).id === orderId);
+  return all.filter((event) => event.data.id === orderId);
 }
 
 describe("an order ends exactly one way", () => {
@@ -163,10 +164,7 @@ describe("payments", () => {
       () => eventsOf(since, order.id, ["ticketing.order.refund_required"]),
       (found) => found.length === 2,
     );
-    expect(refunds.map((event) => (event.data as { paymentId: string }).paymentId)).toEqual([
-      short.data.id,
-      second.data.id,
-    ]);
+    expect(refunds.map((event) => event.data.paymentId)).toEqual([short.data.id, second.data.id]);
   });
 });
 

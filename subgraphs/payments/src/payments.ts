@@ -6,10 +6,10 @@ import type { AggregateLog, Decision, Money, Payload } from "@ticketing/shared-e
 import { conflict, forbidden, notFound, type Identity } from "@ticketing/shared-runtime";
 import type { Logger } from "pino";
 import type { OrderReplica, PaymentStore } from "./data/store.js";
-import type { PaymentState } from "./events/payments.js";
+import type { PaymentState, PaymentSubject } from "./domain/payments.js";
 import type { StripeGateway, WebhookEvent } from "./stripe.js";
 
-export type PaymentLog = AggregateLog<PaymentState>;
+export type PaymentLog = AggregateLog<PaymentState, PaymentSubject>;
 
 /** How long startPayment waits for an order created a moment ago to reach the replica. */
 const ORDER_WAIT_MS = 2_000;
@@ -129,7 +129,7 @@ export function createPayments({
     const { id: refundId } = await stripe.refund(payment.paymentIntentId, refundKey(payment));
     await log.execute(
       payment.orderId,
-      (current): Decision =>
+      (current): Decision<PaymentSubject> =>
         !current || current.status === "REFUNDED"
           ? null
           : {
@@ -180,7 +180,7 @@ export function createPayments({
     }
     const result = await log.execute(
       orderId,
-      (current): Decision =>
+      (current): Decision<PaymentSubject> =>
         current && (current.status === "PENDING" || current.status === "FAILED")
           ? {
               subject: "ticketing.payment.succeeded",
@@ -203,7 +203,7 @@ export function createPayments({
   ) {
     const result = await log.execute(
       orderId,
-      (current): Decision =>
+      (current): Decision<PaymentSubject> =>
         current?.status === "PENDING" && current.paymentIntentId === event.paymentIntentId
           ? {
               subject: "ticketing.payment.failed",

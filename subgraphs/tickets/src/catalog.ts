@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { badUserInput, decodeCursor, pageSize, toPage, type Page } from "@ticketing/shared-runtime";
 import type { CatalogReads, EventSummary } from "./data/reads.js";
 import type { EventLog } from "./data/logs.js";
-import type { EventState } from "./events/catalog.js";
+import type { EventState } from "./domain/catalog.js";
 import { instant, SEARCH_MAX, text, validateEvent, type EventFields } from "./validation.js";
 
 export interface EventFilterInput {

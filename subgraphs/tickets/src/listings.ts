@@ -13,7 +13,7 @@ import {
 import { GraphQLError } from "graphql";
 import type { CatalogReads } from "./data/reads.js";
 import type { EventLog, TicketLog } from "./data/logs.js";
-import { ticketUpdate, type TicketState } from "./events/tickets.js";
+import { ticketUpdate, type TicketState } from "./domain/tickets.js";
 import { validateChanges, validateListing, type ListingFields } from "./validation.js";
 
 export interface ListTicketFields {

@@ -1,13 +1,13 @@
 import { AggregateLog, type Publisher } from "@ticketing/shared-events";
 import type { Connection } from "mongoose";
 import type { Logger } from "pino";
-import { API_KEY_LOG, evolveApiKey, type ApiKeyState } from "../events/api-keys.js";
-import { evolveSession, SESSION_LOG, type SessionState } from "../events/sessions.js";
-import { evolveUser, USER_LOG, type UserState } from "../events/users.js";
+import { API_KEY_LOG, evolveApiKey, type ApiKeyState, type ApiKeySubject } from "../domain/api-keys.js";
+import { evolveSession, SESSION_LOG, type SessionState, type SessionSubject } from "../domain/sessions.js";
+import { evolveUser, USER_LOG, type UserState, type UserSubject } from "../domain/users.js";
 
-export type UserLog = AggregateLog<UserState>;
-export type SessionLog = AggregateLog<SessionState>;
-export type ApiKeyLog = AggregateLog<ApiKeyState>;
+export type UserLog = AggregateLog<UserState, UserSubject>;
+export type SessionLog = AggregateLog<SessionState, SessionSubject>;
+export type ApiKeyLog = AggregateLog<ApiKeyState, ApiKeySubject>;
 
 export interface Logs {
   users: UserLog;
@@ -18,21 +18,21 @@ export interface Logs {
 /** The aggregate logs (and outboxes) of users and sessions. */
 export function createLogs(connection: Connection, publisher: Publisher, logger: Logger): Logs {
   return {
-    users: new AggregateLog<UserState>({
+    users: new AggregateLog<UserState, UserSubject>({
       connection,
       ...USER_LOG,
       evolve: evolveUser,
       publisher,
       logger: logger.child({ log: USER_LOG.logCollection }),
     }),
-    sessions: new AggregateLog<SessionState>({
+    sessions: new AggregateLog<SessionState, SessionSubject>({
       connection,
       ...SESSION_LOG,
       evolve: evolveSession,
       publisher,
       logger: logger.child({ log: SESSION_LOG.logCollection }),
     }),
-    apiKeys: new AggregateLog<ApiKeyState>({
+    apiKeys: new AggregateLog<ApiKeyState, ApiKeySubject>({
       connection,
       ...API_KEY_LOG,
       evolve: evolveApiKey,

@@ -12,7 +12,7 @@ import {
   Resolver,
 } from "type-graphql";
 import { DateTimeScalar } from "@ticketing/shared-runtime";
-import type { ApiKeyState } from "../events/api-keys.js";
+import type { ApiKeyState } from "../domain/api-keys.js";
 import type { AuthContext } from "./context.js";
 
 @ObjectType({ description: "A partner's key for the public graph, sent in the `x-api-key` header." })

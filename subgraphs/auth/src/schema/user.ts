@@ -10,7 +10,7 @@ import {
   Resolver,
   Root,
 } from "type-graphql";
-import type { UserState } from "../events/users.js";
+import type { UserState } from "../domain/users.js";
 import type { AuthContext } from "./context.js";
 
 export enum Role {

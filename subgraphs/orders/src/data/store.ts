@@ -9,7 +9,7 @@ import {
   type Payload,
 } from "@ticketing/shared-events";
 import type { Connection } from "mongoose";
-import { ORDER_LOG, type OrderState } from "../events/orders.js";
+import { ORDER_LOG, type OrderState } from "../domain/orders.js";
 
 type TicketStatus = Payload<"ticketing.ticket.updated">["status"];
 

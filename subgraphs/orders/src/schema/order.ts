@@ -22,7 +22,7 @@ import {
   Resolver,
   Root,
 } from "type-graphql";
-import type { OrderState } from "../events/orders.js";
+import type { OrderState } from "../domain/orders.js";
 import type { OrdersContext } from "./context.js";
 import { Ticket, User } from "./references.js";
 

@@ -8,7 +8,6 @@ import {
   RetryLater,
   type Envelope,
   type Money,
-  type Payload,
 } from "@ticketing/shared-events";
 import type { Connection } from "mongoose";
 
@@ -37,23 +36,22 @@ interface IntentSecret {
 export interface PaymentStore {
   order(orderId: string): Promise<OrderReplica | null>;
   /** Applies an order's next version; older ones are skipped, a gap is retried later. */
-  applyOrder(event: Envelope): Promise<void>;
+  applyOrder(event: Envelope<OrderSubject>): Promise<void>;
   saveSecret(orderId: string, paymentIntentId: string, clientSecret: string): Promise<void>;
   secret(paymentIntentId: string): Promise<string | null>;
   /** Stripe event ids whose effect is done: a redelivery is acknowledged and ignored. */
   webhookEvents: AppliedEvents;
 }
 
-type OrderEvent = Extract<
-  Envelope["subject"],
+/** The subjects of orders' log: each is the next version of an order. */
+type OrderSubject =
   | "ticketing.order.created"
   | "ticketing.order.cancelled"
   | "ticketing.order.expired"
   | "ticketing.order.completed"
-  | "ticketing.order.refund_required"
->;
+  | "ticketing.order.refund_required";
 
-const STATUS_AFTER: Record<Exclude<OrderEvent, "ticketing.order.created">, OrderStatus | null> = {
+const STATUS_AFTER: Record<Exclude<OrderSubject, "ticketing.order.created">, OrderStatus | null> = {
   "ticketing.order.cancelled": "CANCELLED",
   "ticketing.order.expired": "EXPIRED",
   "ticketing.order.completed": "COMPLETE",
@@ -71,7 +69,7 @@ export function paymentStore(connection: Connection): PaymentStore {
       const stored = await orders.findOne({ _id: event.aggregateId });
       if (replicaStep(stored?.version, event.version) === "skip") return;
       if (event.subject === "ticketing.order.created") {
-        const data = event.data as Payload<"ticketing.order.created">;
+        const { data } = event;
         try {
           await orders.insertOne({
             _id: data.id,
@@ -88,7 +86,7 @@ export function paymentStore(connection: Connection): PaymentStore {
         return;
       }
       if (!stored) throw new RetryLater(`order ${event.aggregateId} is not known yet`);
-      const status = STATUS_AFTER[event.subject as Exclude<OrderEvent, "ticketing.order.created">];
+      const status = STATUS_AFTER[event.subject];
       // Versions arrive one at a time per order (a gap waits), so this write has no rival.
       await orders.replaceOne(
         { _id: stored._id },

@@ -14,7 +14,7 @@ import {
   Resolver,
   Root,
 } from "type-graphql";
-import type { PaymentState } from "../events/payments.js";
+import type { PaymentState } from "../domain/payments.js";
 import type { StartedPayment } from "../payments.js";
 import type { PaymentsContext } from "./context.js";
 

@@ -1,11 +1,11 @@
 import { AggregateLog, type Publisher } from "@ticketing/shared-events";
 import type { Connection } from "mongoose";
 import type { Logger } from "pino";
-import { EVENT_LOG, evolveEvent, type EventState } from "../events/catalog.js";
-import { evolveTicket, TICKET_LOG, type TicketState } from "../events/tickets.js";
+import { EVENT_LOG, evolveEvent, type EventState, type EventSubject } from "../domain/catalog.js";
+import { evolveTicket, TICKET_LOG, type TicketState, type TicketSubject } from "../domain/tickets.js";
 
-export type EventLog = AggregateLog<EventState>;
-export type TicketLog = AggregateLog<TicketState>;
+export type EventLog = AggregateLog<EventState, EventSubject>;
+export type TicketLog = AggregateLog<TicketState, TicketSubject>;
 
 export interface Logs {
   events: EventLog;
@@ -15,14 +15,14 @@ export interface Logs {
 /** The aggregate logs (and outboxes) of catalog events and tickets. */
 export function createLogs(connection: Connection, publisher: Publisher, logger: Logger): Logs {
   return {
-    events: new AggregateLog<EventState>({
+    events: new AggregateLog<EventState, EventSubject>({
       connection,
       ...EVENT_LOG,
       evolve: evolveEvent,
       publisher,
       logger: logger.child({ log: EVENT_LOG.logCollection }),
     }),
-    tickets: new AggregateLog<TicketState>({
+    tickets: new AggregateLog<TicketState, TicketSubject>({
       connection,
       ...TICKET_LOG,
       evolve: evolveTicket,

@@ -1,9 +1,9 @@
 import { collection, ensureIndexes, isDuplicateKey, type Money } from "@ticketing/shared-events";
 import type { Connection, mongo } from "mongoose";
-import type { EventState } from "../events/catalog.js";
-import type { TicketState } from "../events/tickets.js";
-import { EVENT_LOG } from "../events/catalog.js";
-import { TICKET_LOG } from "../events/tickets.js";
+import type { EventState } from "../domain/catalog.js";
+import type { TicketState } from "../domain/tickets.js";
+import { EVENT_LOG } from "../domain/catalog.js";
+import { TICKET_LOG } from "../domain/tickets.js";
 
 type EventDoc = EventState & { _id: string };
 type TicketDoc = TicketState & { _id: string };

@@ -16,7 +16,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { TicketLog } from "../data/logs.js";
 import type { CatalogReads, OrderOutcome } from "../data/reads.js";
-import { ticketUpdate } from "./tickets.js";
+import { ticketUpdate } from "../domain/tickets.js";
 
 export const ORDERS_CONSUMER = { durable: "tickets-orders", filterSubject: "ticketing.order.>" } as const;
 

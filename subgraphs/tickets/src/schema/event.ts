@@ -15,8 +15,8 @@ import {
   Resolver,
   Root,
 } from "type-graphql";
-import type { EventState } from "../events/catalog.js";
-import type { TicketState } from "../events/tickets.js";
+import type { EventState } from "../domain/catalog.js";
+import type { TicketState } from "../domain/tickets.js";
 import type { TicketsContext } from "./context.js";
 import { TicketConnection } from "./ticket.js";
 

@@ -11,15 +11,22 @@ export interface SessionState {
 }
 
 export const SESSION_LOG = { logCollection: "session_events", projectionCollection: "sessions" } as const;
+/** What `session_events` holds. */
+export type SessionSubject = "ticketing.session.started" | "ticketing.session.revoked";
 
-export function evolveSession(state: SessionState | null, event: Envelope): Omit<SessionState, "version"> {
+export function evolveSession(
+  state: SessionState | null,
+  event: Envelope<SessionSubject>,
+): Omit<SessionState, "version"> {
   if (event.subject === "ticketing.session.started") {
-    const { sessionId, userId, expiresAt } = event.data as Envelope<"ticketing.session.started">["data"];
+    const { sessionId, userId, expiresAt } = event.data;
     return { sessionId, userId, expiresAt, revoked: false };
   }
   if (!state) throw new Error(`${event.subject} cannot start a session`);
-  if (event.subject === "ticketing.session.revoked") return { ...state, revoked: true };
-  return state;
+  switch (event.subject) {
+    case "ticketing.session.revoked":
+      return { ...state, revoked: true };
+  }
 }
 
 /** Whether the session still lets its user in at `now`. */

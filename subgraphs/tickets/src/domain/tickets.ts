@@ -10,14 +10,24 @@ export interface TicketState extends TicketPayload {
 }
 
 export const TICKET_LOG = { logCollection: "ticket_events", projectionCollection: "tickets" } as const;
+/**
+ * What `ticket_events` holds. `ticket.reservation_rejected` is about a ticket too, but changes
+ * nothing of it: it is published for orders, not logged.
+ */
+export type TicketSubject = "ticketing.ticket.created" | "ticketing.ticket.updated";
 
-export function evolveTicket(state: TicketState | null, event: Envelope): Omit<TicketState, "version"> {
-  if (event.subject === "ticketing.ticket.created" || event.subject === "ticketing.ticket.updated") {
-    const { version: _version, ...data } = event.data as TicketPayload;
-    return { ...data, listedAt: state?.listedAt ?? event.occurredAt };
+export function evolveTicket(
+  state: TicketState | null,
+  event: Envelope<TicketSubject>,
+): Omit<TicketState, "version"> {
+  switch (event.subject) {
+    // Both carry the ticket's full state.
+    case "ticketing.ticket.created":
+    case "ticketing.ticket.updated": {
+      const { version: _version, ...data } = event.data;
+      return { ...data, listedAt: state?.listedAt ?? event.occurredAt };
+    }
   }
-  if (!state) throw new Error(`${event.subject} cannot start a ticket`);
-  return state;
 }
 
 type Editable = Pick<TicketPayload, "title" | "section" | "price" | "status" | "orderId">;

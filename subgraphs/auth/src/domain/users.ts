@@ -11,12 +11,17 @@ export interface UserState {
 }
 
 export const USER_LOG = { logCollection: "user_events", projectionCollection: "users" } as const;
+/** What `user_events` holds: so far only the registration. */
+export type UserSubject = "ticketing.user.registered";
 
-export function evolveUser(state: UserState | null, event: Envelope): Omit<UserState, "version"> {
-  if (event.subject === "ticketing.user.registered") {
-    const { id, email, displayName, roles } = event.data as Envelope<"ticketing.user.registered">["data"];
-    return { id, email, displayName, roles };
+export function evolveUser(
+  _state: UserState | null,
+  event: Envelope<UserSubject>,
+): Omit<UserState, "version"> {
+  switch (event.subject) {
+    case "ticketing.user.registered": {
+      const { id, email, displayName, roles } = event.data;
+      return { id, email, displayName, roles };
+    }
   }
-  if (!state) throw new Error(`${event.subject} cannot start a user`);
-  return state;
 }

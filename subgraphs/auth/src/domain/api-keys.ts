@@ -15,13 +15,19 @@ export interface ApiKeyState {
 }
 
 export const API_KEY_LOG = { logCollection: "api_key_events", projectionCollection: "api_keys" } as const;
+/** What `api_key_events` holds. */
+export type ApiKeySubject = "ticketing.apikey.created" | "ticketing.apikey.revoked";
 
-export function evolveApiKey(state: ApiKeyState | null, event: Envelope): Omit<ApiKeyState, "version"> {
+export function evolveApiKey(
+  state: ApiKeyState | null,
+  event: Envelope<ApiKeySubject>,
+): Omit<ApiKeyState, "version"> {
   if (event.subject === "ticketing.apikey.created") {
-    const data = event.data as Envelope<"ticketing.apikey.created">["data"];
-    return { ...data, createdAt: event.occurredAt, revokedAt: null };
+    return { ...event.data, createdAt: event.occurredAt, revokedAt: null };
   }
   if (!state) throw new Error(`${event.subject} cannot start an API key`);
-  if (event.subject === "ticketing.apikey.revoked") return { ...state, revokedAt: event.occurredAt };
-  return state;
+  switch (event.subject) {
+    case "ticketing.apikey.revoked":
+      return { ...state, revokedAt: event.occurredAt };
+  }
 }

@@ -1,4 +1,4 @@
-import type { Envelope, Money, Payload } from "@ticketing/shared-events";
+import type { Envelope, Money } from "@ticketing/shared-events";
 
 export type PaymentStatus = "PENDING" | "SUCCEEDED" | "REFUNDED" | "FAILED";
 
@@ -24,10 +24,19 @@ export interface PaymentState {
 }
 
 export const PAYMENT_LOG = { logCollection: "payment_events", projectionCollection: "payments" } as const;
+/** What `payment_events` holds. */
+export type PaymentSubject =
+  | "ticketing.payment.started"
+  | "ticketing.payment.succeeded"
+  | "ticketing.payment.failed"
+  | "ticketing.payment.refunded";
 
-export function evolvePayment(state: PaymentState | null, event: Envelope): Omit<PaymentState, "version"> {
+export function evolvePayment(
+  state: PaymentState | null,
+  event: Envelope<PaymentSubject>,
+): Omit<PaymentState, "version"> {
   if (event.subject === "ticketing.payment.started") {
-    const data = event.data as Payload<"ticketing.payment.started">;
+    const { data } = event;
     return {
       id: data.id,
       orderId: data.orderId,
@@ -43,29 +52,24 @@ export function evolvePayment(state: PaymentState | null, event: Envelope): Omit
     };
   }
   if (!state) throw new Error(`${event.subject} cannot start a payment`);
-  if (event.subject === "ticketing.payment.succeeded") {
-    const { amount } = event.data as Payload<"ticketing.payment.succeeded">;
-    return {
-      ...state,
-      status: "SUCCEEDED",
-      received: amount,
-      failureReason: null,
-      updatedAt: event.occurredAt,
-    };
+  switch (event.subject) {
+    case "ticketing.payment.succeeded":
+      return {
+        ...state,
+        status: "SUCCEEDED",
+        received: event.data.amount,
+        failureReason: null,
+        updatedAt: event.occurredAt,
+      };
+    case "ticketing.payment.failed":
+      return { ...state, status: "FAILED", failureReason: event.data.reason, updatedAt: event.occurredAt };
+    case "ticketing.payment.refunded":
+      return {
+        ...state,
+        status: "REFUNDED",
+        refundId: event.data.refundId,
+        received: state.received ?? event.data.amount,
+        updatedAt: event.occurredAt,
+      };
   }
-  if (event.subject === "ticketing.payment.failed") {
-    const { reason } = event.data as Payload<"ticketing.payment.failed">;
-    return { ...state, status: "FAILED", failureReason: reason, updatedAt: event.occurredAt };
-  }
-  if (event.subject === "ticketing.payment.refunded") {
-    const { refundId, amount } = event.data as Payload<"ticketing.payment.refunded">;
-    return {
-      ...state,
-      status: "REFUNDED",
-      refundId,
-      received: state.received ?? amount,
-      updatedAt: event.occurredAt,
-    };
-  }
-  return state;
 }

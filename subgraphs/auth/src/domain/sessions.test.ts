@@ -1,16 +1,15 @@
-import type { Envelope } from "@ticketing/shared-events";
+import type { Envelope, Payload } from "@ticketing/shared-events";
 import { describe, expect, it } from "vitest";
-import { evolveSession, isSessionLive, type SessionState } from "./sessions.js";
+import { evolveSession, isSessionLive, type SessionState, type SessionSubject } from "./sessions.js";
 
-const envelope = (subject: Envelope["subject"], data: unknown, version: number): Envelope =>
-  ({
-    id: `e${version}`,
-    subject,
-    occurredAt: new Date().toISOString(),
-    aggregateId: "s1",
-    version,
-    data,
-  }) as Envelope;
+const envelope = <S extends SessionSubject>(subject: S, data: Payload<S>, version: number): Envelope<S> => ({
+  id: `e${version}`,
+  subject,
+  occurredAt: new Date().toISOString(),
+  aggregateId: "s1",
+  version,
+  data,
+});
 
 describe("sessions", () => {
   const expiresAt = new Date(Date.now() + 60_000).toISOString();

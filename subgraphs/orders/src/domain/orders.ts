@@ -1,4 +1,4 @@
-import type { Envelope, Money, Payload } from "@ticketing/shared-events";
+import type { Envelope, Money } from "@ticketing/shared-events";
 
 export type OrderStatus = "AWAITING_PAYMENT" | "COMPLETE" | "CANCELLED" | "EXPIRED";
 
@@ -22,10 +22,20 @@ export interface OrderState {
 }
 
 export const ORDER_LOG = { logCollection: "order_events", projectionCollection: "orders" } as const;
+/** What `order_events` holds: an order's creation, the one way it ended, and late payments. */
+export type OrderSubject =
+  | "ticketing.order.created"
+  | "ticketing.order.cancelled"
+  | "ticketing.order.expired"
+  | "ticketing.order.completed"
+  | "ticketing.order.refund_required";
 
-export function evolveOrder(state: OrderState | null, event: Envelope): Omit<OrderState, "version"> {
+export function evolveOrder(
+  state: OrderState | null,
+  event: Envelope<OrderSubject>,
+): Omit<OrderState, "version"> {
   if (event.subject === "ticketing.order.created") {
-    const data = event.data as Payload<"ticketing.order.created">;
+    const { data } = event;
     return {
       id: data.id,
       ticketId: data.ticketId,
@@ -41,21 +51,16 @@ export function evolveOrder(state: OrderState | null, event: Envelope): Omit<Ord
     };
   }
   if (!state) throw new Error(`${event.subject} cannot start an order`);
-  if (event.subject === "ticketing.order.cancelled") {
-    return { ...state, status: "CANCELLED", endedAt: event.occurredAt };
+  switch (event.subject) {
+    case "ticketing.order.cancelled":
+      return { ...state, status: "CANCELLED", endedAt: event.occurredAt };
+    case "ticketing.order.expired":
+      return { ...state, status: "EXPIRED", endedAt: event.occurredAt };
+    case "ticketing.order.completed":
+      return { ...state, status: "COMPLETE", endedAt: event.occurredAt, paymentId: event.data.paymentId };
+    case "ticketing.order.refund_required":
+      return { ...state, refundedPayments: [...state.refundedPayments, event.data.paymentId] };
   }
-  if (event.subject === "ticketing.order.expired") {
-    return { ...state, status: "EXPIRED", endedAt: event.occurredAt };
-  }
-  if (event.subject === "ticketing.order.completed") {
-    const { paymentId } = event.data as Payload<"ticketing.order.completed">;
-    return { ...state, status: "COMPLETE", endedAt: event.occurredAt, paymentId };
-  }
-  if (event.subject === "ticketing.order.refund_required") {
-    const { paymentId } = event.data as Payload<"ticketing.order.refund_required">;
-    return { ...state, refundedPayments: [...state.refundedPayments, paymentId] };
-  }
-  return state;
 }
 
 export const isOpen = (order: OrderState) => order.status === "AWAITING_PAYMENT";

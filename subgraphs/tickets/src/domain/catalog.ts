@@ -9,12 +9,17 @@ export interface EventState extends Payload<"ticketing.event.created"> {
 }
 
 export const EVENT_LOG = { logCollection: "event_events", projectionCollection: "events" } as const;
+/** What `event_events` holds: so far only the creation. */
+export type EventSubject = "ticketing.event.created";
 
-export function evolveEvent(state: EventState | null, event: Envelope): Omit<EventState, "version"> {
-  if (event.subject === "ticketing.event.created") {
-    const data = event.data as Payload<"ticketing.event.created">;
-    return { ...data, cityKey: data.city.toLowerCase(), categoryKey: data.category?.toLowerCase() ?? null };
+export function evolveEvent(
+  _state: EventState | null,
+  event: Envelope<EventSubject>,
+): Omit<EventState, "version"> {
+  switch (event.subject) {
+    case "ticketing.event.created": {
+      const { data } = event;
+      return { ...data, cityKey: data.city.toLowerCase(), categoryKey: data.category?.toLowerCase() ?? null };
+    }
   }
-  if (!state) throw new Error(`${event.subject} cannot start an event`);
-  return state;
 }
