@@ -1,8 +1,8 @@
 // Browser tests of the whole system: fans in Chromium against the services as `npm start` runs them.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
+import { infra, startSystem, type System } from "@ticketing/testkit";
 import { fan, launch, shoot, signUp, type Fan } from "./browser.js";
-import { startSystem, type System } from "./system.js";
 
 const HOLD_SECONDS = 30;
 const OPS_EMAIL = "ops@e2e.example";
@@ -14,7 +14,7 @@ let run = 0;
 
 beforeAll(async () => {
   [system, chromium] = await Promise.all([
-    startSystem({ ORDER_HOLD_SECONDS: String(HOLD_SECONDS), OPS_EMAILS: OPS_EMAIL }),
+    startSystem({ infra: infra(), env: { ORDER_HOLD_SECONDS: String(HOLD_SECONDS), OPS_EMAILS: OPS_EMAIL } }),
     launch(),
   ]);
   browser = chromium.browser;

@@ -5,6 +5,20 @@ import "./provided.js";
 import type { InfraUrls } from "@ticketing/infra";
 
 export { FakeAuth } from "./fake-auth.js";
+export {
+  startInfraServers,
+  INFRA_SERVERS,
+  type InfraServerName,
+  type InfraServers,
+} from "./infra-servers.js";
+export {
+  startSystem,
+  SERVICES,
+  type ServiceExit,
+  type ServiceName,
+  type System,
+  type SystemOptions,
+} from "./system.js";
 
 /** The URLs of this test run's private servers. */
 export function infra(): InfraUrls {

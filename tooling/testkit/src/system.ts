@@ -1,0 +1,190 @@
+// The whole system as `npm start` runs it: every deployable from its built dist/main.js, each its
+// own process, on free ports, against the servers a test gives it. A test can kill -9 any one
+// service and start it again on the same port, as a supervisor would after a crash.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, openSync, closeSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { freePort, serviceEnv, type InfraUrls } from "@ticketing/infra";
+
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** In start-up order: auth serves the keys every other service verifies tokens with. */
+export const SERVICES = ["auth", "tickets", "orders", "payments", "expiration", "gateway"] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface SystemOptions {
+  /** The servers the services use (MONGO_URL, NATS_URL, REDIS_URL, STRIPE_MOCK_URL). */
+  infra: InfraUrls;
+  /** Settings for every service (ORDER_HOLD_SECONDS, OPS_EMAILS, …); LOG_LEVEL is warn unless set. */
+  env?: Record<string, string>;
+  /** A folder for each service's output (`<name>.log`); absent: the services write to the test's output. */
+  logDir?: string;
+  /** How long a service may take to answer /readyz at start. */
+  readyTimeoutMs?: number;
+}
+
+export interface ServiceExit {
+  name: ServiceName;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: number;
+}
+
+export interface System {
+  /** The public origin: the gateway. */
+  origin: string;
+  /** Where a service listens, e.g. http://127.0.0.1:41234 (its /graphql, /healthz, /readyz). */
+  url(name: ServiceName): string;
+  /** Whether the service's /readyz answers 200 now (within `timeoutMs`). */
+  ready(name: ServiceName, timeoutMs?: number): Promise<boolean>;
+  /** `kill -9` of the service; resolves once the process is gone. */
+  kill(name: ServiceName): Promise<void>;
+  /**
+   * Starts the service again on its port, with `env` on top of the system's settings; resolves
+   * once its /readyz answers 200.
+   */
+  start(name: ServiceName, env?: Record<string, string>): Promise<void>;
+  /** Stops the service (SIGTERM, as a rollout would) and starts it again with `env` on top. */
+  restart(name: ServiceName, env?: Record<string, string>): Promise<void>;
+  /** Whether the service's process is running. */
+  isRunning(name: ServiceName): boolean;
+  /** Services that exited without being told to (not killed or stopped by the test). */
+  unexpectedExits(): ServiceExit[];
+  stop(): Promise<void>;
+}
+
+const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+async function probe(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+export async function startSystem({
+  infra,
+  env = {},
+  logDir,
+  readyTimeoutMs = 90_000,
+}: SystemOptions): Promise<System> {
+  const ports = Object.fromEntries(
+    await Promise.all(SERVICES.map(async (name) => [name, await freePort()] as const)),
+  ) as Record<ServiceName, number>;
+  const url = (name: ServiceName) => `http://127.0.0.1:${ports[name]}`;
+  const subgraphs = SERVICES.filter((name) => name !== "gateway" && name !== "expiration");
+  const shared: Record<string, string> = {
+    ...serviceEnv(infra),
+    LOG_LEVEL: "warn",
+    AUTH_URL: url("auth"),
+    AUTH_JWKS_URL: `${url("auth")}/.well-known/jwks.json`,
+    PAYMENTS_WEBHOOK_URL: `${url("payments")}/webhooks/stripe`,
+    STRIPE_SANDBOX_WEBHOOK_URL: `${url("gateway")}/webhooks/stripe`,
+    PUBLIC_ORIGIN: url("gateway"),
+    ...Object.fromEntries(
+      subgraphs.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, `${url(name)}/graphql`]),
+    ),
+    ...env,
+  };
+  if (logDir) mkdirSync(logDir, { recursive: true });
+
+  const children = new Map<ServiceName, ChildProcess>();
+  const expected = new WeakSet<ChildProcess>();
+  const exits: ServiceExit[] = [];
+  // A test run that ends without stopping the system (a failed hook, an uncaught error) still
+  // takes its services with it.
+  const orphans = () => {
+    for (const child of children.values()) if (!exited(child)) child.kill("SIGKILL");
+  };
+  process.once("exit", orphans);
+
+  function spawnService(name: ServiceName, extra: Record<string, string>): ChildProcess {
+    const dir = name === "gateway" ? "gateway" : `subgraphs/${name}`;
+    const log = logDir ? openSync(join(logDir, `${name}.log`), "a") : undefined;
+    const child = spawn(process.execPath, ["--enable-source-maps", "dist/main.js"], {
+      cwd: join(root, dir),
+      env: { ...process.env, ...shared, ...extra, PORT: String(ports[name]) },
+      stdio: ["ignore", log ?? "inherit", log ?? "inherit"],
+    });
+    if (log !== undefined) closeSync(log);
+    child.once("exit", (code, signal) => {
+      if (!expected.has(child)) exits.push({ name, code, signal, at: Date.now() });
+    });
+    children.set(name, child);
+    return child;
+  }
+
+  async function waitReady(name: ServiceName, child: ChildProcess): Promise<void> {
+    const deadline = Date.now() + readyTimeoutMs;
+    while (Date.now() < deadline) {
+      if (exited(child))
+        throw new Error(`${name} exited at start (code ${child.exitCode ?? child.signalCode})`);
+      if (await probe(`${url(name)}/readyz`, 2_000)) return;
+      await sleep(100);
+    }
+    throw new Error(`${name} was not ready within ${readyTimeoutMs / 1_000} s`);
+  }
+
+  async function end(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+    expected.add(child);
+    if (exited(child)) return;
+    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill(signal);
+    if (signal === "SIGKILL") return gone;
+    const stopped = await Promise.race([gone.then(() => true), sleep(15_000, false)]);
+    if (!stopped) {
+      child.kill("SIGKILL");
+      await gone;
+    }
+  }
+
+  async function start(name: ServiceName, extra: Record<string, string> = {}): Promise<void> {
+    const current = children.get(name);
+    if (current && !exited(current)) throw new Error(`${name} is running`);
+    await waitReady(name, spawnService(name, extra));
+  }
+
+  async function kill(name: ServiceName): Promise<void> {
+    const child = children.get(name);
+    if (!child) throw new Error(`${name} was never started`);
+    await end(child, "SIGKILL");
+  }
+
+  async function restart(name: ServiceName, extra: Record<string, string> = {}): Promise<void> {
+    const child = children.get(name);
+    if (child) await end(child, "SIGTERM");
+    await start(name, extra);
+  }
+
+  const stop = async () => {
+    process.off("exit", orphans);
+    await Promise.all([...children.values()].map((child) => end(child, "SIGTERM")));
+  };
+
+  try {
+    for (const name of SERVICES) await start(name);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    origin: url("gateway"),
+    url,
+    ready: (name, timeoutMs = 3_000) => probe(`${url(name)}/readyz`, timeoutMs),
+    kill,
+    start,
+    restart,
+    isRunning: (name) => {
+      const child = children.get(name);
+      return child !== undefined && !exited(child);
+    },
+    unexpectedExits: () => [...exits],
+    stop,
+  };
+}
