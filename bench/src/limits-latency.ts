@@ -5,11 +5,11 @@
 //   npm run bench:limits -w @ticketing/bench -- [requests per run = 2000] [runs = 5]
 import { cpus, loadavg } from "node:os";
 import { connect } from "@nats-io/transport-node";
-import { createAuthService, loadEnv as loadAuthEnv } from "@ticketing/auth";
+import { authService, loadEnv as loadAuthEnv } from "@ticketing/auth";
 import { createApiKeys, createGateway, loadGatewayEnv } from "@ticketing/gateway";
 import { ensureStreams } from "@ticketing/shared-events";
 import { createIdentity, createLogger } from "@ticketing/shared-runtime";
-import { createTicketsService, loadEnv as loadTicketsEnv } from "@ticketing/tickets";
+import { ticketsService, loadEnv as loadTicketsEnv } from "@ticketing/tickets";
 import { withPrivateStack } from "./stack.js";
 import { median, ms, summarize } from "./stats.js";
 
@@ -29,7 +29,7 @@ await withPrivateStack(async (urls) => {
   const logger = createLogger("bench", "warn");
   const nc = await connect({ servers: urls.natsUrl });
   await ensureStreams(nc);
-  const auth = await createAuthService(
+  const auth = await authService.start(
     loadAuthEnv({
       MONGO_URL: urls.mongoUrl,
       NATS_URL: urls.natsUrl,
@@ -39,7 +39,7 @@ await withPrivateStack(async (urls) => {
   );
   const { port: authPort } = await auth.listen(0, "127.0.0.1");
   const authUrl = `http://127.0.0.1:${authPort}`;
-  const tickets = await createTicketsService(
+  const tickets = await ticketsService.start(
     loadTicketsEnv({
       MONGO_URL: urls.mongoUrl,
       NATS_URL: urls.natsUrl,

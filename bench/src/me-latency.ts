@@ -3,7 +3,7 @@
 //   npm run bench:me -w @ticketing/bench -- [requests per run = 2000] [runs = 5]
 import { cpus } from "node:os";
 import { connect } from "@nats-io/transport-node";
-import { createAuthService, loadEnv as loadAuthEnv } from "@ticketing/auth";
+import { authService, loadEnv as loadAuthEnv } from "@ticketing/auth";
 import { createGateway, loadGatewayEnv } from "@ticketing/gateway";
 import { ensureStreams } from "@ticketing/shared-events";
 import { createIdentity, createLogger } from "@ticketing/shared-runtime";
@@ -18,7 +18,7 @@ await withPrivateStack(async (urls) => {
   const logger = createLogger("bench", "warn");
   const nc = await connect({ servers: urls.natsUrl });
   await ensureStreams(nc);
-  const auth = await createAuthService(
+  const auth = await authService.start(
     loadAuthEnv({
       MONGO_URL: urls.mongoUrl,
       NATS_URL: urls.natsUrl,

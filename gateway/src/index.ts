@@ -1,4 +1,5 @@
 export { createGateway, type Gateway, type GatewayOptions } from "./server.js";
+export { gatewayService } from "./service.js";
 export { loadEnv as loadGatewayEnv, type Env as GatewayEnv } from "./env.js";
 export { API_KEY_HEADER, createApiKeys, identifyClient, type ApiKeys, type Client } from "./api-keys.js";
 export {

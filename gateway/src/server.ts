@@ -12,9 +12,11 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import {
+  createReadiness,
   formatError,
   requestScope,
   requestScoping,
+  type ReadinessOptions,
   type TokenVerifier,
   type Viewer,
 } from "@ticketing/shared-runtime";
@@ -86,8 +88,8 @@ export interface GatewayOptions {
   >;
   logger: Logger;
   verifier: TokenVerifier;
-  /** Whether the event stream is reachable (for /readyz). */
-  natsReady?: () => boolean;
+  /** What /readyz checks besides the gateway itself (the event stream's connection). */
+  readiness?: ReadinessOptions;
   /** The event stream: with it, the WebSocket endpoint serves subscriptions. */
   nats?: NatsConnection;
   /** API keys as auth knows them, revocations followed; without it, checked against auth each minute. */
@@ -142,7 +144,7 @@ export async function createGateway({
   env,
   logger,
   verifier,
-  natsReady,
+  readiness = {},
   apiKeys: givenApiKeys,
   redis,
   publicGraphChecks,
@@ -215,9 +217,11 @@ export async function createGateway({
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
-  app.get("/readyz", (_req, res) => {
-    const checks = { graph: !closing, nats: natsReady?.() ?? true };
-    const ready = Object.values(checks).every(Boolean);
+  const dependencies = createReadiness(readiness, logger);
+  app.get("/readyz", async (_req, res) => {
+    const report = await dependencies();
+    const ready = report.ready && !closing;
+    const checks = { graph: closing ? "failed" : "ok", ...report.checks };
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unready", checks });
   });
 

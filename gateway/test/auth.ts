@@ -1,6 +1,6 @@
 // The real auth subgraph for the gateway's tests, plus what a test needs to reach behind it:
 // calling it directly, and signing tokens with its own key (to make an expired one).
-import { createAuthService, loadEnv as loadAuthEnv } from "@ticketing/auth";
+import { authService, loadEnv as loadAuthEnv } from "@ticketing/auth";
 import { createLogger } from "@ticketing/shared-runtime";
 import { infra, uniqueName } from "@ticketing/testkit";
 import { decodeJwt, importJWK, SignJWT } from "jose";
@@ -24,7 +24,7 @@ export async function startAuth(extra: Record<string, string> = {}): Promise<Run
     LOG_LEVEL: "silent",
     ...extra,
   });
-  const service = await createAuthService(env, { database, logger: createLogger("auth", "silent") });
+  const service = await authService.start(env, { database, logger: createLogger("auth", "silent") });
   const { port } = await service.listen(0, "127.0.0.1");
   const baseUrl = `http://127.0.0.1:${port}`;
   const keys = await mongoose.createConnection(infra().mongoUrl, { dbName: database }).asPromise();

@@ -11,14 +11,14 @@ import { createGateway, type Gateway } from "../src/server.js";
 import { loadEnv } from "../src/env.js";
 import { createApiKeys } from "../src/api-keys.js";
 import { startAuth, type RunningAuth } from "./auth.js";
-import { createTicketsService, loadEnv as loadTicketsEnv } from "@ticketing/tickets";
-import { createOrdersService, loadEnv as loadOrdersEnv } from "@ticketing/orders";
+import { ticketsService, loadEnv as loadTicketsEnv } from "@ticketing/tickets";
+import { ordersService, loadEnv as loadOrdersEnv } from "@ticketing/orders";
 import {
-  createExpirationService,
+  expirationService,
   loadEnv as loadExpirationEnv,
   type ExpirationService,
 } from "@ticketing/expiration";
-import { createPaymentsService, loadEnv as loadPaymentsEnv } from "@ticketing/payments";
+import { paymentsService, loadEnv as loadPaymentsEnv } from "@ticketing/payments";
 import { uniqueName } from "@ticketing/testkit";
 
 /** A built SPA in miniature: the gateway serves whatever web/dist holds. */
@@ -49,7 +49,7 @@ async function startTickets(jwksUrl: string) {
     DEMO_CATALOG: "off",
     LOG_LEVEL: "silent",
   });
-  const service = await createTicketsService(env, {
+  const service = await ticketsService.start(env, {
     database: uniqueName("tickets"),
     ordersConsumer: uniqueName("tickets-orders"),
     logger: createLogger("tickets", "silent"),
@@ -60,7 +60,7 @@ async function startTickets(jwksUrl: string) {
 
 /** The orders subgraph, for the buying tests; `env` sets ORDER_HOLD_SECONDS and the like. */
 async function startOrders(jwksUrl: string, env: Record<string, string>) {
-  const service = await createOrdersService(
+  const service = await ordersService.start(
     loadOrdersEnv({
       MONGO_URL: infra().mongoUrl,
       NATS_URL: infra().natsUrl,
@@ -84,7 +84,7 @@ async function startOrders(jwksUrl: string, env: Record<string, string>) {
 
 /** The payments subgraph, in sandbox mode against the harness's stripe-mock. */
 async function startPayments(jwksUrl: string, env: Record<string, string>) {
-  const service = await createPaymentsService(
+  const service = await paymentsService.start(
     loadPaymentsEnv({
       MONGO_URL: infra().mongoUrl,
       NATS_URL: infra().natsUrl,
@@ -115,7 +115,7 @@ function expirationWorker(): RunningExpiration {
   let service: ExpirationService | undefined;
   return {
     async start() {
-      service = await createExpirationService(
+      service = await expirationService.start(
         loadExpirationEnv({ NATS_URL: infra().natsUrl, REDIS_URL: infra().redisUrl, LOG_LEVEL: "silent" }),
         {
           ordersConsumer: names.consumer,
@@ -152,9 +152,9 @@ export async function startSystem(
   await ensureStreams(nc);
   const auth = await startAuth(extra);
   const jwksUrl = `${auth.baseUrl}/.well-known/jwks.json`;
-  const ticketsService = tickets ? await startTickets(jwksUrl) : undefined;
-  const ordersService = orders ? await startOrders(jwksUrl, orders) : undefined;
-  const paymentsService = payments ? await startPayments(jwksUrl, payments) : undefined;
+  const ticketsSubgraph = tickets ? await startTickets(jwksUrl) : undefined;
+  const ordersSubgraph = orders ? await startOrders(jwksUrl, orders) : undefined;
+  const paymentsSubgraph = payments ? await startPayments(jwksUrl, payments) : undefined;
   const worker = expiration ? expirationWorker() : undefined;
   await worker?.start();
   const logger = createLogger("gateway", "silent");
@@ -165,10 +165,10 @@ export async function startSystem(
     WEB_ROOT: await spaFixture(),
     PORT: "0",
     REDIS_URL: infra().redisUrl,
-    ...(ticketsService ? { SUBGRAPH_TICKETS_URL: ticketsService.url } : {}),
-    ...(ordersService ? { SUBGRAPH_ORDERS_URL: ordersService.url } : {}),
-    ...(paymentsService
-      ? { SUBGRAPH_PAYMENTS_URL: paymentsService.url, PAYMENTS_WEBHOOK_URL: paymentsService.webhookUrl }
+    ...(ticketsSubgraph ? { SUBGRAPH_TICKETS_URL: ticketsSubgraph.url } : {}),
+    ...(ordersSubgraph ? { SUBGRAPH_ORDERS_URL: ordersSubgraph.url } : {}),
+    ...(paymentsSubgraph
+      ? { SUBGRAPH_PAYMENTS_URL: paymentsSubgraph.url, PAYMENTS_WEBHOOK_URL: paymentsSubgraph.webhookUrl }
       : {}),
     ...gatewayExtra,
   });
@@ -200,9 +200,9 @@ export async function startSystem(
       await apiKeys.stop();
       await identity.stop();
       await worker?.stop();
-      await paymentsService?.stop();
-      await ordersService?.stop();
-      await ticketsService?.stop();
+      await paymentsSubgraph?.stop();
+      await ordersSubgraph?.stop();
+      await ticketsSubgraph?.stop();
       await auth.stop();
       await nc.close();
     },

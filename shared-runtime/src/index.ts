@@ -14,3 +14,6 @@ export * from "./graphql/types.js";
 export * from "./graphql/scalars.js";
 export * from "./graphql/pagination.js";
 export * from "./identity.js";
+export * from "./nats.js";
+export * from "./redis.js";
+export * from "./bootstrap.js";

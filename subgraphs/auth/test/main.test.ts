@@ -60,8 +60,8 @@ it(
       "stop taking requests",
       "stop the revocation watch",
       "flush the event logs",
-      "close NATS",
       "close Redis",
+      "close NATS",
       "close MongoDB",
     ];
     const done = await eventually(

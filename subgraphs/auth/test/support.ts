@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { parseEnvelope, STREAM, type Envelope, type Subject } from "@ticketing/shared-events";
 import type { Logger } from "@ticketing/shared-runtime";
 import { infra, uniqueName } from "@ticketing/testkit";
-import { createAuthService, loadEnv, type AuthService } from "../src/service.js";
+import { authService, loadEnv, type AuthService } from "../src/service.js";
 
 export interface GraphQLResult<TData = Record<string, unknown>> {
   status: number;
@@ -44,7 +44,7 @@ export async function startAuth(
   overrides: Record<string, string> = {},
   { database = uniqueName("auth"), logger }: { database?: string; logger?: Logger } = {},
 ): Promise<RunningAuth> {
-  const service = await createAuthService(testEnv(overrides), { database, logger });
+  const service = await authService.start(testEnv(overrides), { database, logger });
   const { port } = await service.listen(0, "127.0.0.1");
   const origin = `http://127.0.0.1:${port}`;
   return {

@@ -7,8 +7,6 @@ export interface HealthServer {
   httpServer: Server;
   /** `origin` is `http://host:port`. */
   listen(port: number, host?: string): Promise<{ port: number; origin: string }>;
-  /** From now on /readyz answers 503, whatever the checks say. */
-  markClosing(): void;
   close(): Promise<void>;
 }
 
@@ -64,9 +62,6 @@ export function createServer({
       const origin = `http://${shown}:${address.port}`;
       logger.info({ origin }, "expiration is listening");
       return { port: address.port, origin };
-    },
-    markClosing() {
-      closing = true;
     },
     async close() {
       closing = true;

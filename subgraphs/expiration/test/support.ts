@@ -14,7 +14,7 @@ import {
   type Publisher,
 } from "@ticketing/shared-events";
 import { infra, uniqueName } from "@ticketing/testkit";
-import { createExpirationService, loadEnv, ORDERS_CONSUMER, type ExpirationService } from "../src/service.js";
+import { expirationService, loadEnv, ORDERS_CONSUMER, type ExpirationService } from "../src/service.js";
 
 export interface RunningExpiration {
   service: ExpirationService;
@@ -51,7 +51,7 @@ export async function startExpiration(
     NATS_URL: infra().natsUrl,
     REDIS_URL: redisUrl,
   });
-  const service = await createExpirationService(env, {
+  const service = await expirationService.start(env, {
     ordersConsumer: names.consumer,
     queue: { name: names.queue },
   });

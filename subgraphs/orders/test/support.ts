@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Money, Payload } from "@ticketing/shared-events";
 import { TestStream } from "@ticketing/shared-events/testing";
 import { eventually, FakeAuth, infra, uniqueName } from "@ticketing/testkit";
-import { createOrdersService, loadEnv, type OrdersService } from "../src/service.js";
+import { ordersService, loadEnv, type OrdersService } from "../src/service.js";
 
 export { FakeAuth };
 
@@ -35,7 +35,7 @@ export async function startOrders(
     AUTH_JWKS_URL: auth.jwksUrl,
     ...overrides,
   });
-  const service = await createOrdersService(env, {
+  const service = await ordersService.start(env, {
     database: uniqueName("orders"),
     consumers: {
       tickets: uniqueName("orders_tickets"),

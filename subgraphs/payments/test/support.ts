@@ -5,12 +5,7 @@ import type { Envelope, Payload } from "@ticketing/shared-events";
 import { TestStream } from "@ticketing/shared-events/testing";
 import { eventually, FakeAuth, infra, uniqueName } from "@ticketing/testkit";
 import Stripe from "stripe";
-import {
-  createPaymentsService,
-  loadEnv,
-  SANDBOX_WEBHOOK_SECRET,
-  type PaymentsService,
-} from "../src/service.js";
+import { paymentsService, loadEnv, SANDBOX_WEBHOOK_SECRET, type PaymentsService } from "../src/service.js";
 
 export { FakeAuth, SANDBOX_WEBHOOK_SECRET };
 
@@ -119,7 +114,7 @@ export async function startPayments(
     STRIPE_MOCK_URL: stripeUrl,
     ...overrides,
   });
-  const service = await createPaymentsService(env, {
+  const service = await paymentsService.start(env, {
     database: uniqueName("payments"),
     consumers: { orders: uniqueName("payments_orders") },
   });

@@ -1,6 +1,6 @@
 import { TestStream } from "@ticketing/shared-events/testing";
 import { FakeAuth, infra, uniqueName } from "@ticketing/testkit";
-import { createTicketsService, loadEnv, type TicketsService } from "../src/service.js";
+import { ticketsService, loadEnv, type TicketsService } from "../src/service.js";
 
 export { FakeAuth };
 
@@ -39,7 +39,7 @@ export async function startTickets(
   overrides: Record<string, string> = {},
   { database = uniqueName("tickets") }: { database?: string } = {},
 ): Promise<RunningTickets> {
-  const service = await createTicketsService(testEnv(auth.jwksUrl, overrides), {
+  const service = await ticketsService.start(testEnv(auth.jwksUrl, overrides), {
     database,
     ordersConsumer: uniqueName("tickets_orders"),
   });

@@ -4,21 +4,25 @@ import type { Logger } from "pino";
 /** Reconnects forever, never waiting more than 2 s between attempts, so a restarted Redis is found again soon. */
 const retryStrategy = (times: number) => Math.min(times * 200, 2_000);
 
-export type RedisRole = "commands" | "worker";
+export interface RedisOptions {
+  /** Shown by CLIENT LIST and in the logs. */
+  name: string;
+  /**
+   * "fail-fast" (commands on a request path, readiness pings) fails a command at once while Redis
+   * is away, so a caller fails or degrades instead of waiting behind a queue of commands;
+   * "wait" queues commands through an outage (what BullMQ's worker needs).
+   */
+  mode: "fail-fast" | "wait";
+  logger: Logger;
+}
 
-/**
- * A Redis connection for one role:
- * - "commands" (adding jobs, readiness pings) fails at once while Redis is away, so an event
- *   handler fails and its event is redelivered later instead of waiting on a queue of commands;
- * - "worker" waits out an outage (`maxRetriesPerRequest: null`, as BullMQ's worker needs).
- * An outage is logged once when it starts and once when it ends.
- */
-export function connectRedis(url: string, role: RedisRole, logger: Logger): Redis {
+/** A Redis connection that logs an outage once when it starts and once when it ends. */
+export function connectRedis(url: string, { name, mode, logger }: RedisOptions): Redis {
   const redis = new Redis(url, {
-    connectionName: `expiration-${role}`,
+    connectionName: name,
     retryStrategy,
     connectTimeout: 5_000,
-    ...(role === "commands"
+    ...(mode === "fail-fast"
       ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 }
       : { maxRetriesPerRequest: null }),
   });
@@ -26,27 +30,27 @@ export function connectRedis(url: string, role: RedisRole, logger: Logger): Redi
   redis.on("error", (err: unknown) => {
     if (down) return;
     down = true;
-    logger.warn({ err, role }, "Redis connection lost; reconnecting");
+    logger.warn({ err, redis: name }, "Redis connection lost; reconnecting");
   });
   redis.on("ready", () => {
     if (!down) return;
     down = false;
-    logger.info({ role }, "Redis connection back");
+    logger.info({ redis: name }, "Redis connection back");
   });
   return redis;
 }
 
-/** Resolves once the connection is ready; rejects after `timeoutMs`. */
-export async function redisReady(redis: Redis, timeoutMs: number): Promise<void> {
-  if (redis.status === "ready") return;
-  await new Promise<void>((resolve, reject) => {
+/** Resolves true once the connection is ready, or false when `timeoutMs` passes first. */
+export async function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === "ready") return true;
+  return new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => {
       redis.off("ready", onReady);
-      reject(new Error(`Redis did not answer within ${timeoutMs} ms`));
+      resolve(false);
     }, timeoutMs);
     function onReady() {
       clearTimeout(timer);
-      resolve();
+      resolve(true);
     }
     redis.once("ready", onReady);
   });

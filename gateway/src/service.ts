@@ -1,0 +1,39 @@
+import { defineService, type ServiceContext, type ServiceOptions } from "@ticketing/shared-runtime";
+import { createApiKeys } from "./api-keys.js";
+import { loadEnv, type Env } from "./env.js";
+import { createGateway } from "./server.js";
+
+/** The gateway: the supergraph, the live subscriptions, API keys followed on the stream. */
+export const gatewayService = defineService({
+  name: "gateway",
+  loadEnv,
+  settings: (env: Env) => ({
+    logLevel: env.logLevel,
+    natsUrl: env.natsUrl,
+    jwksUrl: env.jwksUrl,
+    port: env.http.port,
+    host: env.http.host,
+  }),
+  async build(context: ServiceContext<Env, ServiceOptions>) {
+    const { env, logger, nats, identity, readiness, defer } = context;
+    const apiKeys = await createApiKeys({ authUrl: env.authUrl, nc: nats, logger });
+    defer("stop following API keys", () => apiKeys.stop());
+    const gateway = await createGateway({
+      env,
+      logger,
+      verifier: identity.verifier,
+      apiKeys,
+      readiness,
+      nats,
+    });
+    const server = {
+      async listen(port: number, host?: string) {
+        const address = await gateway.listen(port, host);
+        logger.info(`Ticketing is at ${env.publicOrigin}/ (graph at ${env.publicOrigin}/graphql)`);
+        return address;
+      },
+      close: () => gateway.close(),
+    };
+    return { server, gateway };
+  },
+});

@@ -1,0 +1,52 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "pino";
+
+/**
+ * The reconnect delay: doubling from `baseMs` to `capMs`, each wait drawn from its upper half so
+ * that a fleet of processes does not knock on a restarted server in step. Reset once connected.
+ */
+export function reconnectBackoff(baseMs = 200, capMs = 2_000): { next(): number; reset(): void } {
+  let attempt = 0;
+  return {
+    next() {
+      const ceiling = Math.min(capMs, baseMs * 2 ** attempt);
+      attempt += 1;
+      return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    },
+    reset() {
+      attempt = 0;
+    },
+  };
+}
+
+/**
+ * The one way a process connects to NATS: it never gives up reconnecting (a server that comes
+ * back after any outage is found within the backoff cap), a server that vanished without closing
+ * the socket is noticed by missed pings, and every change of state is logged once.
+ * `url` is a comma-separated list of servers.
+ */
+export async function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
+  const backoff = reconnectBackoff();
+  const nc = await connect({
+    servers: url.split(","),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectDelayHandler: () => backoff.next(),
+    pingInterval: 5_000,
+    maxPingOut: 2,
+  });
+  void (async () => {
+    for await (const status of nc.status()) {
+      // Pings, cluster updates and each reconnect attempt are not worth a line.
+      if (status.type === "disconnect") {
+        logger.warn({ server: status.server }, "NATS connection lost; reconnecting");
+      } else if (status.type === "reconnect") {
+        backoff.reset();
+        logger.info({ server: status.server }, "NATS connection back");
+      } else if (status.type === "error") {
+        logger.warn({ err: status.error }, "NATS error");
+      }
+    }
+  })();
+  return nc;
+}
