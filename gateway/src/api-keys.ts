@@ -3,9 +3,8 @@
 // for a minute; `apikey.revoked` on the event stream drops a revoked key at once.
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
-import { DeliverPolicy, jetstream, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { parseEnvelope, STREAM } from "@ticketing/shared-events";
+import { follow, type Follower } from "@ticketing/shared-events";
 import type { Logger } from "pino";
 
 export const API_KEY_HEADER = "x-api-key";
@@ -77,9 +76,11 @@ export async function createApiKeys({
     return (await response.json()) as PartnerKey;
   }
 
-  let revocations: { stop(): Promise<void> } | undefined;
+  // From now on: a key revoked before is already refused by auth when it is next asked.
+  let revocations: Follower | undefined;
   if (nc) {
-    revocations = await followRevocations(nc, logger, (id) => {
+    revocations = await follow(nc, "ticketing.apikey.revoked", { from: "new", logger }, (event) => {
+      const { id } = event.data;
       revokedAt.set(id, Date.now());
       for (const [hash, entry] of cache) if (entry.key?.id === id) cache.delete(hash);
     });
@@ -117,37 +118,6 @@ export async function createApiKeys({
     async stop() {
       clearInterval(sweep);
       await revocations?.stop();
-    },
-  };
-}
-
-/** Follows `apikey.revoked` from now on (an ordered consumer of this process's own). */
-async function followRevocations(
-  nc: NatsConnection,
-  logger: Logger,
-  onRevoked: (id: string) => void,
-): Promise<{ stop(): Promise<void> }> {
-  const consumer = await jetstream(nc).consumers.get(STREAM, {
-    filter_subjects: "ticketing.apikey.revoked",
-    deliver_policy: DeliverPolicy.New,
-  });
-  let messages: ConsumerMessages | undefined = await consumer.consume();
-  const loop = (async () => {
-    for await (const msg of messages) {
-      try {
-        const event = parseEnvelope(msg.json());
-        if (event.subject === "ticketing.apikey.revoked") onRevoked((event.data as { id: string }).id);
-      } catch (error) {
-        logger.warn({ err: error, seq: msg.seq }, "unreadable apikey.revoked event skipped");
-      }
-    }
-  })();
-  return {
-    async stop() {
-      const current = messages;
-      messages = undefined;
-      await current?.close();
-      await loop.catch(() => undefined);
     },
   };
 }

@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { createPublisher, ensureStreams } from "@ticketing/shared-events";
-import { eventually, infra, uniqueName } from "@ticketing/testkit";
+import { eventually, infra, OwnNats, uniqueName } from "@ticketing/testkit";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { watchRevokedSessions } from "../src/index.js";
@@ -37,5 +38,47 @@ it("knows sessions revoked before it started and while it runs, and only those",
     expect(revoked.isRevoked(uniqueName("sid"))).toBe(false);
   } finally {
     await revoked.stop();
+  }
+});
+
+it("still learns of revocations after NATS is killed and started again", async () => {
+  const server = await OwnNats.start();
+  const own = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  try {
+    await ensureStreams(own);
+    const publisher = createPublisher(own, { timeoutMs: 2_000 });
+    const revoke = (sessionId: string) =>
+      publisher.publish("ticketing.session.revoked", { sessionId, userId: "u" }, { aggregateId: sessionId });
+    const revoked = await watchRevokedSessions(own, {
+      lookbackMs: 60_000,
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      const before = uniqueName("sid");
+      await revoke(before);
+      expect(await eventually(() => revoked.isRevoked(before), Boolean)).toBe(true);
+
+      await server.kill();
+      await sleep(2_000);
+      await server.restart();
+      const after = uniqueName("sid");
+      // As auth's outbox does: again until the server takes it.
+      await eventually(
+        () =>
+          revoke(after).then(
+            () => true,
+            () => false,
+          ),
+        Boolean,
+        20_000,
+      );
+      expect(await eventually(() => revoked.isRevoked(after), Boolean, 5_000)).toBe(true);
+      expect(revoked.isRevoked(before)).toBe(true);
+    } finally {
+      await revoked.stop();
+    }
+  } finally {
+    await own.close();
+    await server.remove();
   }
 });

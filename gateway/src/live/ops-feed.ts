@@ -1,9 +1,11 @@
-// The ops feed: every event on the stream, from a cursor (its stream sequence) on, then live. An
-// ordered consumer per subscriber starts right after the cursor, so nothing is missed or repeated
-// across a reconnect; it is pulled only as fast as the client reads.
-import { DeliverPolicy, jetstream, type ConsumerMessages } from "@nats-io/jetstream";
+// The ops feed: every event on the stream, from a cursor (its stream sequence) on, then live. A
+// follower per subscriber starts right after the cursor, so nothing is missed or repeated across a
+// client's reconnect, and resumes after the last event it handed over across a NATS outage or
+// restart. It reads the stream only as fast as the client takes events.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { STREAM } from "@ticketing/shared-events";
+import { follow, subjects, type Envelope } from "@ticketing/shared-events";
+import type { Logger } from "pino";
+import { LiveEnded } from "./ticket-feed.js";
 
 export interface OpsEvent {
   cursor: string;
@@ -12,48 +14,84 @@ export interface OpsEvent {
   data: unknown;
 }
 
+export interface OpsEvents {
+  /**
+   * The next event, once there is one; null after `stop()`. Rejects with a LiveEnded when the feed
+   * cannot go on (its NATS connection closed).
+   */
+  next(): Promise<OpsEvent | null>;
+  stop(): void;
+}
+
+/** Starts reading after `since` (or from now); rejects when the stream cannot be reached. */
 export async function opsEvents(
   nc: NatsConnection,
   since: number | null,
-): Promise<{
-  iterator: AsyncIterator<OpsEvent>;
-  stop(): void;
-}> {
-  const consumer = await jetstream(nc).consumers.get(
-    STREAM,
-    since === null
-      ? { deliver_policy: DeliverPolicy.New }
-      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: since + 1 },
+  logger: Logger,
+): Promise<OpsEvents> {
+  // One event at a time passes from the follower to the reader: the follower's handler settles
+  // when the reader has taken it, and only then does the follower read on.
+  let offered: { event: OpsEvent; taken: () => void } | undefined;
+  let wakeReader: (() => void) | undefined;
+  /** undefined while running; null once stopped; the reason once failed. */
+  let ended: LiveEnded | null | undefined;
+  const wake = () => {
+    const wakeup = wakeReader;
+    wakeReader = undefined;
+    wakeup?.();
+  };
+
+  const toOps = (event: Envelope, seq: number): OpsEvent => ({
+    cursor: String(seq),
+    subject: event.subject,
+    occurredAt: event.occurredAt,
+    data: event.data,
+  });
+  const follower = await follow(
+    nc,
+    subjects,
+    { from: since === null ? "new" : { after: since }, logger, prefetch: 256 },
+    (event, seq) =>
+      new Promise<void>((taken) => {
+        if (ended !== undefined) return taken();
+        offered = { event: toOps(event, seq), taken };
+        wake();
+      }),
   );
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: 256 });
-  const source = messages[Symbol.asyncIterator]();
+  void follower.ended.then((reason) => {
+    if (!reason || ended !== undefined) return;
+    ended = new LiveEnded(
+      "The ops feed is unavailable; subscribe again from your last cursor",
+      "SERVICE_UNAVAILABLE",
+    );
+    wake();
+  });
+
   return {
-    iterator: {
-      async next() {
-        for (;;) {
-          const next = await source.next();
-          if (next.done) return { done: true, value: undefined };
-          const msg = next.value;
-          let envelope: { occurredAt?: unknown; data?: unknown };
-          try {
-            envelope = msg.json();
-          } catch {
-            envelope = {};
-          }
-          return {
-            done: false,
-            value: {
-              cursor: String(msg.seq),
-              subject: msg.subject,
-              // Every event carries its time; a foreign message on the stream gets when it is read.
-              occurredAt:
-                typeof envelope.occurredAt === "string" ? envelope.occurredAt : new Date().toISOString(),
-              data: envelope.data ?? null,
-            },
-          };
+    async next() {
+      for (;;) {
+        if (offered) {
+          const { event, taken } = offered;
+          offered = undefined;
+          taken();
+          return event;
         }
-      },
+        if (ended === null) return null;
+        if (ended) {
+          const reason = ended;
+          ended = null;
+          throw reason;
+        }
+        await new Promise<void>((resolve) => (wakeReader = resolve));
+      }
     },
-    stop: () => messages.stop(),
+    stop() {
+      if (ended === null) return;
+      ended = null;
+      offered?.taken();
+      offered = undefined;
+      wake();
+      void follower.stop();
+    },
   };
 }

@@ -35,7 +35,7 @@ import type { Client } from "../api-keys.js";
 import { checkOperation, type OperationLimits } from "../limits.js";
 import type { GatewayContext } from "../server.js";
 import { SESSION_COOKIE, type createSessions } from "../session.js";
-import { opsEvents, type OpsEvent } from "./ops-feed.js";
+import { opsEvents, type OpsEvent, type OpsEvents } from "./ops-feed.js";
 import { liveSchema } from "./schema.js";
 import { LiveEnded, startTicketFeed, type TicketEnvelope } from "./ticket-feed.js";
 
@@ -298,17 +298,30 @@ export async function attachLive(options: LiveOptions) {
         if (since !== null && !/^\d{1,15}$/.test(since)) {
           return { errors: refuse("since must be a cursor from the ops feed", "BAD_USER_INPUT") };
         }
-        const events = await opsEvents(nats, since === null ? null : Number(since));
+        let events: OpsEvents;
+        try {
+          events = await opsEvents(nats, since === null ? null : Number(since), logger);
+        } catch (err) {
+          logger.warn({ err }, "the ops feed cannot read the stream");
+          return {
+            errors: refuse("The event stream cannot be reached; try again shortly", "SERVICE_UNAVAILABLE"),
+          };
+        }
         let done = false;
         const stream: AsyncIterableIterator<ExecutionResult> & { end(error: LiveEnded | null): void } = {
           async next() {
             if (done) return { done: true, value: undefined };
-            const next = await events.iterator.next();
-            if (next.done || done) return { done: true, value: undefined };
-            const result = await execute({
-              ...args,
-              rootValue: { [field.name.value]: next.value satisfies OpsEvent },
-            });
+            let event: OpsEvent | null;
+            try {
+              event = await events.next();
+            } catch (error) {
+              if (!(error instanceof LiveEnded)) throw error;
+              // The client hears why, then the subscription completes; it resumes from its cursor.
+              stream.end(null);
+              return { done: false, value: { errors: refuse(error.message, error.code) } };
+            }
+            if (!event || done) return { done: true, value: undefined };
+            const result = await execute({ ...args, rootValue: { [field.name.value]: event } });
             return { done: false, value: result };
           },
           return() {

@@ -1,11 +1,13 @@
-// One JetStream consumer per gateway process for ticket changes, fanned out to the subscribers of
-// each event. A subscriber keeps at most one pending change per ticket (the newest) and resolves
-// it only when its client is ready for it, so a slow client holds back nobody else and its
-// backlog is bounded by the tickets of its event; past `maxPending` it is ended (its client
-// resubscribes and reads the current state).
-import { DeliverPolicy, jetstream, type ConsumerMessages } from "@nats-io/jetstream";
+// One follower of ticket changes per gateway process, fanned out to the subscribers of each event.
+// It resumes after the last change it had across a NATS outage or restart, so subscribers stay
+// subscribed and get every change once the stream is back; only when it cannot go on (its
+// connection closed) are they ended, with SERVICE_UNAVAILABLE, to subscribe again.
+// A subscriber keeps at most one pending change per ticket (the newest) and resolves it only when
+// its client is ready for it, so a slow client holds back nobody else and its backlog is bounded
+// by the tickets of its event; past `maxPending` it is ended (its client resubscribes and reads
+// the current state).
 import type { NatsConnection } from "@nats-io/transport-node";
-import { parseEnvelope, STREAM, type Envelope } from "@ticketing/shared-events";
+import { follow, type Envelope } from "@ticketing/shared-events";
 import type { ExecutionResult } from "graphql";
 import { GraphQLError } from "graphql";
 import type { Logger } from "pino";
@@ -117,26 +119,24 @@ export async function startTicketFeed(
 ): Promise<TicketFeed> {
   const byEvent = new Map<string, Set<TicketSubscription>>();
   let count = 0;
-  const consumer = await jetstream(nc).consumers.get(STREAM, {
-    filter_subjects: "ticketing.ticket.>",
-    deliver_policy: DeliverPolicy.New,
+  /** Set once the feed has stopped for good: every subscription ends with it. */
+  let unavailable: LiveEnded | undefined;
+  const endAll = (error: LiveEnded | null) => {
+    for (const set of [...byEvent.values()]) for (const subscription of [...set]) subscription.end(error);
+  };
+  const follower = await follow(
+    nc,
+    ["ticketing.ticket.created", "ticketing.ticket.updated"],
+    { from: "new", logger },
+    (event) => {
+      for (const subscription of byEvent.get(event.data.eventId) ?? []) subscription.offer(event);
+    },
+  );
+  void follower.ended.then((reason) => {
+    if (!reason) return;
+    unavailable = new LiveEnded("Live updates are unavailable; subscribe again later", "SERVICE_UNAVAILABLE");
+    endAll(unavailable);
   });
-  let messages: ConsumerMessages | undefined = await consumer.consume();
-  const loop = (async () => {
-    for await (const msg of messages) {
-      let event: Envelope;
-      try {
-        event = parseEnvelope(msg.json());
-      } catch (error) {
-        logger.warn({ err: error, seq: msg.seq }, "not a ticket event; skipped by the live feed");
-        continue;
-      }
-      if (event.subject !== "ticketing.ticket.created" && event.subject !== "ticketing.ticket.updated")
-        continue;
-      const ticketEvent = event as TicketEnvelope;
-      for (const subscription of byEvent.get(ticketEvent.data.eventId) ?? []) subscription.offer(ticketEvent);
-    }
-  })().catch((error: unknown) => logger.error({ err: error }, "the live ticket feed stopped"));
 
   return {
     subscribe(eventId, resolve) {
@@ -145,21 +145,18 @@ export async function startTicketFeed(
         if (set?.delete(subscription)) count--;
         if (set?.size === 0) byEvent.delete(eventId);
       });
+      if (unavailable) {
+        subscription.end(unavailable);
+        return subscription;
+      }
       let set = byEvent.get(eventId);
       if (!set) byEvent.set(eventId, (set = new Set()));
       set.add(subscription);
       count++;
       return subscription;
     },
-    endAll(error) {
-      for (const set of [...byEvent.values()]) for (const subscription of [...set]) subscription.end(error);
-    },
+    endAll,
     size: () => count,
-    async stop() {
-      const current = messages;
-      messages = undefined;
-      current?.stop();
-      await loop;
-    },
+    stop: () => follower.stop(),
   };
 }

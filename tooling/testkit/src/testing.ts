@@ -5,6 +5,7 @@ import "./provided.js";
 import type { InfraUrls } from "@ticketing/infra";
 
 export { FakeAuth } from "./fake-auth.js";
+export { OwnNats } from "./own-nats.js";
 export {
   startInfraServers,
   INFRA_SERVERS,
