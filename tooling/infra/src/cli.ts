@@ -1,12 +1,16 @@
 // ticketing-infra: installs and runs the local infrastructure.
 //   ticketing-infra install          build or install the servers that are missing
 //   ticketing-infra up [-- cmd …]    start them with state in .data/, run cmd with their URLs, stop on Ctrl-C
+//   ticketing-infra up --supervise   the same, running every workspace's `serve` script and restarting
+//                                    each one that exits (what `npm start` runs)
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { ensureBinaries } from "./binaries.js";
+import { deployables } from "./deployables.js";
 import { inheritedEnv, loadEnv } from "./env.js";
 import { neededBinaries, serviceEnv, startStack } from "./stack.js";
+import { supervise } from "./supervise.js";
 
 const DEFAULT_PORTS = { ferretdb: 27027, "nats-server": 4322, "redis-server": 6479, "stripe-mock": 12111 };
 
@@ -28,9 +32,14 @@ async function install() {
   for (const [name, location] of Object.entries(found)) log(`${name.padEnd(13)} ${location}`);
 }
 
-async function up(command: string[]) {
+type Run = { supervise: true } | { supervise: false; command: string[] };
+
+async function up(run: Run) {
   const env = loadEnv();
-  const dataDir = join(repoRoot(process.cwd()), ".data");
+  const root = repoRoot(process.cwd());
+  const services = run.supervise ? deployables(root) : [];
+  if (run.supervise && services.length === 0) throw new Error(`no workspace of ${root} has a serve script`);
+  const dataDir = join(root, ".data");
   const stack = await startStack({ dataDir, env, preferredPorts: DEFAULT_PORTS, log });
   const vars = serviceEnv(stack.urls);
   log(`state in ${dataDir}`);
@@ -52,6 +61,21 @@ async function up(command: string[]) {
     });
   }
 
+  if (run.supervise) {
+    const supervisor = supervise({ services, env: inheritedEnv(vars), log });
+    log(`running ${services.map((service) => service.name).join(", ")}; Ctrl-C stops everything`);
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      log("stopping the services…");
+      void supervisor.stop().then(() => shutdown(0));
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    return;
+  }
+
+  const { command } = run;
   if (command.length === 0) {
     log("running; Ctrl-C stops everything");
     const stop = () => {
@@ -87,8 +111,11 @@ async function up(command: string[]) {
 async function main(argv: string[]) {
   const [verb, ...rest] = argv;
   if (verb === "install") return install();
-  if (verb === "up") return up(rest[0] === "--" ? rest.slice(1) : rest);
-  console.error("usage: ticketing-infra install | up [-- command …]");
+  if (verb === "up" && rest[0] === "--supervise" && rest.length === 1) return up({ supervise: true });
+  if (verb === "up" && rest[0] !== "--supervise") {
+    return up({ supervise: false, command: rest[0] === "--" ? rest.slice(1) : rest });
+  }
+  console.error("usage: ticketing-infra install | up [--supervise | -- command …]");
   process.exitCode = 2;
 }
 

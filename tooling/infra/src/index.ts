@@ -10,3 +10,12 @@ export {
   type StackOptions,
 } from "./stack.js";
 export { startFerretDb, startNats, startRedis, startStripeMock, type RunningServer } from "./servers.js";
+export { deployables } from "./deployables.js";
+export {
+  supervise,
+  DEFAULT_BACKOFF,
+  type Backoff,
+  type ServiceSpec,
+  type Supervisor,
+  type SuperviseOptions,
+} from "./supervise.js";
