@@ -6,6 +6,8 @@ import { DLQ_STREAM, STREAM } from "@ticketing/shared-events";
 
 export interface StreamEvent {
   seq: number;
+  /** When the server stored it (epoch ms): when the event was actually published. */
+  storedAt: number;
   subject: string;
   id: string;
   aggregateId: string;
@@ -41,7 +43,7 @@ export function readStream(natsUrl: string): Promise<StreamRecord> {
       const message = await jsm.streams.getMessage(STREAM, { seq });
       if (!message) continue;
       const envelope = message.json<Omit<StreamEvent, "seq">>();
-      events.push({ ...envelope, seq, subject: message.subject });
+      events.push({ ...envelope, seq, storedAt: message.time.getTime(), subject: message.subject });
     }
     const deadLetters = (await jsm.streams.info(DLQ_STREAM)).state.messages;
     return {
