@@ -4,7 +4,7 @@ import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { EventValidationError, parseEnvelope, type Envelope, type Subject } from "./catalogue.js";
-import { DLQ_PREFIX, ensureConsumer, type ConsumerConfig } from "./stream.js";
+import { ACK_WAIT_MS, DLQ_PREFIX, ensureConsumer, type ConsumerConfig } from "./stream.js";
 import { STREAM } from "./catalogue.js";
 
 /** Thrown by a handler that cannot apply the event yet (a replica missing an earlier version). */
@@ -53,6 +53,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   const concurrency = options.concurrency ?? 8;
   const maxDeliver = options.maxDeliver ?? 10;
   const backoff = options.backoffMs ?? DEFAULT_BACKOFF;
+  const ackWaitMs = options.ackWaitMs ?? ACK_WAIT_MS;
   await ensureConsumer(nc, { maxAckPending: concurrency * 4, ...options });
   const js = jetstream(nc);
   const consumer = await js.consumers.get(STREAM, durable);
@@ -81,6 +82,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     }
     const run = handlerFor(handlers, envelope);
     if (!run) return msg.ack();
+    // A slow handler (a database under load) reports progress, so the server does not hand its
+    // message to another process while it still works on it.
+    const progress = setInterval(() => {
+      try {
+        msg.working();
+      } catch {
+        // The connection is gone; the message goes to another process after the ack wait.
+      }
+    }, ackWaitMs / 2);
     try {
       await run();
       msg.ack();
@@ -98,6 +108,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       if (attempt >= maxDeliver)
         return deadLetter(msg, error instanceof Error ? error.message : String(error));
       msg.nak(delay);
+    } finally {
+      clearInterval(progress);
     }
   }
 

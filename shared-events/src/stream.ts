@@ -47,6 +47,13 @@ export async function ensureStreams(nc: NatsConnection): Promise<void> {
   await ensure(jsm, DLQ_STREAM, [`${DLQ_PREFIX}.>`]);
 }
 
+/**
+ * How long the server waits for an ack before it delivers a message again. Short, so that an
+ * event whose handler died with its process is taken up again within seconds; a handler still at
+ * work keeps its message by reporting progress (see startConsumer).
+ */
+export const ACK_WAIT_MS = 5_000;
+
 export interface ConsumerConfig {
   /** Durable name, unique per service and purpose, e.g. "orders-tickets". */
   durable: string;
@@ -60,7 +67,7 @@ export interface ConsumerConfig {
 export async function ensureConsumer(nc: NatsConnection, config: ConsumerConfig): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const settings = {
-    ack_wait: nanos(config.ackWaitMs ?? 30_000),
+    ack_wait: nanos(config.ackWaitMs ?? ACK_WAIT_MS),
     max_ack_pending: config.maxAckPending ?? 1_000,
     // Redelivery is bounded by the consumer itself, which dead-letters the message, so a
     // process that dies during the last attempt cannot lose it.

@@ -1,4 +1,6 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { infra } from "@ticketing/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AppliedEvents,
@@ -19,6 +21,72 @@ describe("durable consumers", () => {
   afterAll(async () => {
     for (const consumer of consumers) await consumer.stop();
     await h.close();
+  });
+
+  it("keeps a message while its slow handler works, and hands over one whose process stopped answering", async () => {
+    const slow = newId();
+    const abandoned = newId();
+    const durable = `ackwait-${slow.slice(0, 8)}`;
+    const ackWaitMs = 1_000;
+    const deliveries: { orderId: string; count: number }[] = [];
+    let hang = true;
+    let slowDone = false;
+    // The first instance, on a connection of its own, never settles the abandoned event; closing
+    // its connection then silences it the way a process killed mid-handler goes silent.
+    const dying = await connect({ servers: infra().natsUrl });
+    const first = await startConsumer({
+      nc: dying,
+      durable,
+      filterSubject: "ticketing.expiration.due",
+      logger: silent,
+      ackWaitMs,
+      handlers: {
+        "ticketing.expiration.due": async (event) => {
+          deliveries.push({ orderId: event.data.orderId, count: 1 });
+          if (event.data.orderId === abandoned && hang) return new Promise<void>(() => undefined);
+          // Longer than the ack wait: only its progress reports keep the message from going out again.
+          await new Promise((resolve) => setTimeout(resolve, ackWaitMs * 2.5));
+          slowDone = true;
+        },
+      },
+    });
+    await h.publisher.publish("ticketing.expiration.due", { orderId: slow }, { aggregateId: slow });
+    await eventually(
+      () => slowDone,
+      (done) => done,
+    );
+    // Acked after 2.5 ack waits, yet delivered once.
+    await new Promise((resolve) => setTimeout(resolve, ackWaitMs * 1.5));
+    expect(deliveries.filter((d) => d.orderId === slow)).toHaveLength(1);
+    await h.publisher.publish("ticketing.expiration.due", { orderId: abandoned }, { aggregateId: abandoned });
+    await eventually(
+      () => deliveries.filter((d) => d.orderId === abandoned).length,
+      (n) => n >= 1,
+    );
+    await dying.close();
+    void first.stop();
+    hang = false;
+    const started = Date.now();
+    consumers.push(
+      await startConsumer({
+        nc: h.nc,
+        durable,
+        filterSubject: "ticketing.expiration.due",
+        logger: silent,
+        ackWaitMs,
+        handlers: {
+          "ticketing.expiration.due": (event) => {
+            deliveries.push({ orderId: event.data.orderId, count: 2 });
+            return Promise.resolve();
+          },
+        },
+      }),
+    );
+    await eventually(
+      () => deliveries.filter((d) => d.orderId === abandoned && d.count === 2).length,
+      (n) => n >= 1,
+    );
+    expect(Date.now() - started).toBeLessThan(ackWaitMs * 4);
   });
 
   it("redelivers a failing event with backoff, then dead-letters it after the maximum", async () => {
@@ -116,7 +184,7 @@ describe("durable consumers", () => {
   it("changes nothing when an event is delivered again", async () => {
     const orderId = newId();
     const effects: string[] = [];
-    const applied = new AppliedEvents(h.connection, `applied_${orderId.slice(0, 8)}`);
+    const applied = new AppliedEvents(h.db.collection(`applied_${orderId.slice(0, 8)}`));
     let firstTry = true;
     let calls = 0;
     consumers.push(
