@@ -52,6 +52,14 @@ const schema = z.object({
   LIVE_SUBSCRIPTIONS_PER_CLIENT: positiveInt.default(200),
   /** A WebSocket connection without any subscription is closed after this long. */
   LIVE_IDLE_SECONDS: positiveInt.default(300),
+  /** `off`: every query goes to the subgraphs. */
+  RESPONSE_CACHE: onOff.default("on"),
+  /** How long a cached response lives when no event drops it first. */
+  RESPONSE_CACHE_TTL_SECONDS: positiveInt.default(30),
+  /** `max-age` for HTTP caches (partners' CDNs) on GET and persisted queries; they hear of no event. */
+  RESPONSE_CACHE_HTTP_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(5),
+  RESPONSE_CACHE_MAX_ENTRIES: positiveInt.default(10_000),
+  RESPONSE_CACHE_MAX_MB: positiveInt.default(64),
   ...Object.fromEntries(
     SUBGRAPHS.map((subgraph) => [`SUBGRAPH_${subgraph.name.toUpperCase()}_URL`, httpUrl.optional()]),
   ),
@@ -94,6 +102,13 @@ export function loadEnv(source: EnvSource = process.env) {
       perConnection: env.LIVE_SUBSCRIPTIONS_PER_CONNECTION,
       perClient: env.LIVE_SUBSCRIPTIONS_PER_CLIENT,
       idleSeconds: env.LIVE_IDLE_SECONDS,
+    },
+    responseCache: {
+      enabled: env.RESPONSE_CACHE === "on",
+      ttlSeconds: env.RESPONSE_CACHE_TTL_SECONDS,
+      httpMaxAgeSeconds: env.RESPONSE_CACHE_HTTP_MAX_AGE_SECONDS,
+      maxEntries: env.RESPONSE_CACHE_MAX_ENTRIES,
+      maxBytes: env.RESPONSE_CACHE_MAX_MB * 1024 * 1024,
     },
     publicGraph: {
       corsOrigins:

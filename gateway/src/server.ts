@@ -37,6 +37,7 @@ import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { createApiKeys, type ApiKeys, type Client } from "./api-keys.js";
 import { createPublicGraph } from "./public-graph.js";
+import { createResponseCache, type ResponseCache } from "./response-cache/index.js";
 
 /**
  * Errors a subgraph raised on purpose arrive already masked by it, with their code: they pass
@@ -85,12 +86,16 @@ export interface GatewayOptions {
     | "publicGraph"
     | "redisUrl"
     | "live"
+    | "responseCache"
   >;
   logger: Logger;
   verifier: TokenVerifier;
   /** What /readyz checks besides the gateway itself (the event stream's connection). */
   readiness?: ReadinessOptions;
-  /** The event stream: with it, the WebSocket endpoint serves subscriptions. */
+  /**
+   * The event stream: with it, the WebSocket endpoint serves subscriptions and public responses
+   * are cached (invalidated by its events; without them nothing is cached).
+   */
   nats?: NatsConnection;
   /** API keys as auth knows them, revocations followed; without it, checked against auth each minute. */
   apiKeys?: ApiKeys;
@@ -136,6 +141,8 @@ export interface Gateway {
   httpServer: Server;
   /** The subscriptions' side, when the gateway was given the event stream. */
   live: Live | undefined;
+  /** The cache of public responses, when the gateway was given the event stream. */
+  responseCache: ResponseCache | undefined;
   listen(port: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
@@ -178,6 +185,16 @@ export async function createGateway({
     checks: publicGraphChecks ?? true,
     ...(redis ? { redis } : {}),
   });
+  const responseCache =
+    nats && env.responseCache.enabled
+      ? await createResponseCache({
+          nats,
+          settings: env.responseCache,
+          logger: logger.child({ component: "response-cache" }),
+        })
+      : undefined;
+  // A new supergraph may answer any query differently.
+  if (responseCache) gateway.onSchemaLoadOrUpdate(() => responseCache.clear());
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: logger.child({ component: "apollo" }),
@@ -192,6 +209,9 @@ export async function createGateway({
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ...publicGraph.apolloOptions.plugins,
+      // Every check above runs in didResolveOperation, which Apollo completes before it asks any
+      // plugin for a response: a client they refuse never reads the cache.
+      ...(responseCache ? [responseCache.plugin] : []),
     ],
   });
   const sessions = createSessions({ verifier, authUrl: env.authUrl });
@@ -325,10 +345,12 @@ export async function createGateway({
       return { port: bound, url: `http://${host === "0.0.0.0" ? "localhost" : host}:${bound}` };
     },
     live,
+    responseCache,
     async close() {
       closing = true;
       await live?.close();
       await apollo.stop();
+      await responseCache?.close();
       await publicGraph.close();
       if (!givenApiKeys) await apiKeys.stop();
     },

@@ -139,6 +139,7 @@ export async function startSystem(
     orders,
     payments,
     expiration = false,
+    route = (_name, url) => Promise.resolve(url),
   }: {
     tickets?: boolean;
     /** The orders subgraph's settings; absent: no orders subgraph. */
@@ -146,6 +147,8 @@ export async function startSystem(
     /** The payments subgraph's settings; absent: no payments subgraph. */
     payments?: Record<string, string>;
     expiration?: boolean;
+    /** The URL the gateway is given for a subgraph (a proxy in front of it, say). */
+    route?: (name: "tickets" | "orders" | "payments", url: string) => Promise<string>;
   } = {},
 ): Promise<System> {
   const nc = await connect({ servers: infra().natsUrl });
@@ -165,10 +168,13 @@ export async function startSystem(
     WEB_ROOT: await spaFixture(),
     PORT: "0",
     REDIS_URL: infra().redisUrl,
-    ...(ticketsSubgraph ? { SUBGRAPH_TICKETS_URL: ticketsSubgraph.url } : {}),
-    ...(ordersSubgraph ? { SUBGRAPH_ORDERS_URL: ordersSubgraph.url } : {}),
+    ...(ticketsSubgraph ? { SUBGRAPH_TICKETS_URL: await route("tickets", ticketsSubgraph.url) } : {}),
+    ...(ordersSubgraph ? { SUBGRAPH_ORDERS_URL: await route("orders", ordersSubgraph.url) } : {}),
     ...(paymentsSubgraph
-      ? { SUBGRAPH_PAYMENTS_URL: paymentsSubgraph.url, PAYMENTS_WEBHOOK_URL: paymentsSubgraph.webhookUrl }
+      ? {
+          SUBGRAPH_PAYMENTS_URL: await route("payments", paymentsSubgraph.url),
+          PAYMENTS_WEBHOOK_URL: paymentsSubgraph.webhookUrl,
+        }
       : {}),
     ...gatewayExtra,
   });
