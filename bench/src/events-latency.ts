@@ -7,11 +7,14 @@ import {
   AggregateLog,
   createPublisher,
   ensureStreams,
+  LOG_INDEXES,
   startConsumer,
   type AggregateState,
   type Envelope,
+  type LogDocument,
+  type ProjectionDocument,
 } from "@ticketing/shared-events";
-import mongoose from "mongoose";
+import { MongoClient } from "mongodb";
 import pino from "pino";
 import { withPrivateStack } from "./stack.js";
 import { median, ms, summarize } from "./stats.js";
@@ -24,7 +27,8 @@ await withPrivateStack(async (urls) => {
   const nc = await connect({ servers: urls.natsUrl });
   await ensureStreams(nc);
   const publisher = createPublisher(nc);
-  const connection = await mongoose.createConnection(`${urls.mongoUrl}bench`).asPromise();
+  const client = await new MongoClient(`${urls.mongoUrl}bench`).connect();
+  const db = client.db();
 
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -50,10 +54,12 @@ await withPrivateStack(async (urls) => {
   interface Hold extends AggregateState {
     orderId: string;
   }
+  // The log indexed as an owner's model would index it: one createIndex per index.
+  const holdEvents = db.collection<LogDocument>("hold_events");
+  for (const key of LOG_INDEXES) await holdEvents.createIndex(key);
   const log = new AggregateLog<Hold, "ticketing.expiration.due">({
-    connection,
-    logCollection: "hold_events",
-    projectionCollection: "holds",
+    log: holdEvents,
+    projections: db.collection<ProjectionDocument<Hold>>("holds"),
     evolve: (_state, event) => ({ orderId: event.data.orderId }),
     publisher,
     logger,
@@ -98,5 +104,5 @@ await withPrivateStack(async (urls) => {
   await log.stop();
   await consumer.stop();
   await nc.close();
-  await connection.close();
+  await client.close();
 });

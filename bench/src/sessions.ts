@@ -1,16 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { importJWK, SignJWT, type JWK } from "jose";
-import mongoose from "mongoose";
+import { MongoClient } from "mongodb";
 
 /**
  * Session cookies for `count` users, signed with the key auth keeps in its database (as auth
  * signs them), so a benchmark needs no thousand sign-ups. For benchmarks on private servers only.
  */
 export async function mintSessions(mongoUrl: string, count: number): Promise<string[]> {
-  const connection = await mongoose.createConnection(mongoUrl, { dbName: "ticketing-auth" }).asPromise();
+  const client = await new MongoClient(mongoUrl).connect();
   try {
-    const stored = await connection
-      .db!.collection<{ _id: string; kid: string; alg: string; privateJwk: JWK }>("signing_keys")
+    const stored = await client
+      .db("ticketing-auth")
+      .collection<{ _id: string; kid: string; alg: string; privateJwk: JWK }>("signing_keys")
       .findOne({ _id: "current" });
     if (!stored) throw new Error("auth has no signing key yet");
     const key = await importJWK(stored.privateJwk, stored.alg);
@@ -29,6 +30,6 @@ export async function mintSessions(mongoUrl: string, count: number): Promise<str
       }),
     );
   } finally {
-    await connection.close();
+    await client.close();
   }
 }

@@ -8,7 +8,7 @@
 // the JetStream ack (message id = event id) before marking them. A crash at any point only
 // delays a projection or an event; nothing is lost or forked, and no transaction is needed.
 import { randomUUID } from "node:crypto";
-import type { Connection, mongo } from "mongoose";
+import type { Collection, Filter, OptionalUnlessRequiredId, WithId } from "mongodb";
 import type { Logger } from "pino";
 import {
   validatePayload,
@@ -17,11 +17,14 @@ import {
   type EnvelopeHeader,
   type Subject,
 } from "./catalogue.js";
-import { collection, ensureIndexes, isDuplicateKey, type Collection } from "./mongo.js";
+import { isDuplicateKey } from "./mongo.js";
 import type { Publisher } from "./publisher.js";
 
-/** A log document as stored; `LogEntry` is the same document with its subject and data paired. */
-interface StoredEntry {
+/**
+ * A log document as stored, for the owner's schema of its log collection; `LogEntry` is the same
+ * document with its subject and data paired.
+ */
+export interface LogDocument {
   _id: string;
   eventId: string;
   aggregateId: string;
@@ -36,7 +39,17 @@ interface StoredEntry {
 }
 
 /** One logged event of an aggregate whose log holds the subjects `S`. */
-export type LogEntry<S extends Subject = Subject> = Change<S> & Omit<StoredEntry, "subject" | "data">;
+export type LogEntry<S extends Subject = Subject> = Change<S> & Omit<LogDocument, "subject" | "data">;
+
+/**
+ * The indexes the sweeps query a log by (pending projections, pending events oldest first), for the
+ * owner's schema of its log. Every other read and write of the log is by `_id`.
+ */
+export const LOG_INDEXES: readonly { readonly [K in keyof LogDocument]?: 1 }[] = [
+  { aggregateId: 1, version: 1 },
+  { published: 1, occurredAt: 1 },
+  { projected: 1 },
+];
 
 /** The state a projection keeps; `version` is the log version it reflects. */
 export interface AggregateState {
@@ -46,7 +59,8 @@ export interface AggregateState {
 /** How many causation ids a projection remembers, newest last (see `execute`). */
 const REMEMBERED_CAUSES = 200;
 
-type ProjectionDoc<TState> = TState & { _id: string; _causes?: string[] };
+/** A projection document as stored: the state, keyed by aggregate id, with its latest causes. */
+export type ProjectionDocument<TState> = TState & { _id: string; _causes?: string[] };
 
 interface Loaded<TState> {
   state: TState | null;
@@ -85,11 +99,13 @@ export type ExecuteResult<TState, S extends Subject = Subject> =
  * events `evolve` is given, and a `switch (event.subject)` over them can be exhaustive.
  */
 export interface AggregateLogOptions<TState extends AggregateState, S extends Subject> {
-  connection: Connection;
-  /** Collection of the log; one per aggregate type, e.g. "ticket_events". */
-  logCollection: string;
-  /** Collection of the projections queries read, e.g. "tickets". */
-  projectionCollection: string;
+  /**
+   * The log, one collection per aggregate type (e.g. `ticket_events`): the driver collection of
+   * its owner's model, so every command is sent exactly as written here.
+   */
+  log: Collection<LogDocument>;
+  /** The projections queries read (e.g. `tickets`), from the owner's model likewise. */
+  projections: Collection<ProjectionDocument<TState>>;
   /** Folds one event into the state; the log sets `version` afterwards. */
   evolve: (state: TState | null, event: Envelope<S>) => Omit<TState, "version">;
   publisher: Publisher;
@@ -126,23 +142,21 @@ const jitter = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
 
 export class AggregateLog<TState extends AggregateState, S extends Subject> {
-  private readonly log: Collection<StoredEntry>;
-  private readonly projections: Collection<ProjectionDoc<TState>>;
+  private readonly log: Collection<LogDocument>;
+  private readonly projections: Collection<ProjectionDocument<TState>>;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
 
   constructor(private readonly options: AggregateLogOptions<TState, S>) {
-    this.log = collection<StoredEntry>(options.connection, options.logCollection);
-    this.projections = collection<ProjectionDoc<TState>>(options.connection, options.projectionCollection);
+    this.log = options.log;
+    this.projections = options.projections;
   }
 
-  /** Creates the indexes, catches up, publishes what is pending, and keeps doing so on a timer. */
+  /**
+   * Catches up, publishes what is pending, and keeps doing so on a timer. The owner has created
+   * the log's indexes (`LOG_INDEXES`) with its model.
+   */
   async start(): Promise<void> {
-    await ensureIndexes(this.log, [
-      { key: { aggregateId: 1, version: 1 } },
-      { key: { published: 1, occurredAt: 1 } },
-      { key: { projected: 1 } },
-    ]);
     await this.sweep();
     this.timer = setInterval(() => {
       this.sweep().catch((error: unknown) =>
@@ -268,11 +282,11 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
       let { state, causes } = this.unpack(projection);
       for (const entry of tail) ({ state, causes } = this.fold(state, causes, entry));
       if (!state) return;
-      const doc = { ...state, _id: aggregateId, _causes: causes } as ProjectionDoc<TState>;
+      const doc = { ...state, _id: aggregateId, _causes: causes } as ProjectionDocument<TState>;
       // Filters name _id alone: it is the only filter FerretDB 1.24 answers from an index.
       if (!projection) {
         await this.projections
-          .insertOne(doc as mongo.OptionalUnlessRequiredId<ProjectionDoc<TState>>)
+          .insertOne(doc as OptionalUnlessRequiredId<ProjectionDocument<TState>>)
           .catch((error: unknown) => {
             if (!isDuplicateKey(error)) throw error;
           });
@@ -362,7 +376,9 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
     return loaded;
   }
 
-  private unpack(doc: mongo.WithId<ProjectionDoc<TState>> | ProjectionDoc<TState> | null): Loaded<TState> {
+  private unpack(
+    doc: WithId<ProjectionDocument<TState>> | ProjectionDocument<TState> | null,
+  ): Loaded<TState> {
     if (!doc) return { state: null, causes: [] };
     const { _id: _ignored, _causes, ...state } = doc;
     return { state: state as unknown as TState, causes: _causes ?? [] };
@@ -380,7 +396,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   }
 
   private byId(aggregateId: string) {
-    return { _id: aggregateId } as mongo.Filter<ProjectionDoc<TState>>;
+    return { _id: aggregateId } as Filter<ProjectionDocument<TState>>;
   }
 }
 
@@ -389,7 +405,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
  * of the log's subjects, each payload validated against its subject, so the pairing holds; this
  * is the one place the type system has to be told so.
  */
-function logged<S extends Subject>(stored: StoredEntry): LogEntry<S> {
+function logged<S extends Subject>(stored: LogDocument): LogEntry<S> {
   return stored as LogEntry<S>;
 }
 

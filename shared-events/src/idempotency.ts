@@ -1,7 +1,7 @@
 // The two ways a handler makes a second delivery change nothing.
-import type { Connection } from "mongoose";
-import { collection, isDuplicateKey, type Collection } from "./mongo.js";
+import type { Collection } from "mongodb";
 import { RetryLater } from "./consumer.js";
+import { isDuplicateKey } from "./mongo.js";
 
 /**
  * Version-ordered replicas: a copy of another service's aggregate applies an event only when it
@@ -15,7 +15,8 @@ export function replicaStep(stored: number | null | undefined, incoming: number)
   throw new RetryLater(`version ${incoming} arrived before ${current + 1}`);
 }
 
-interface AppliedEvent {
+/** An applied-event record as stored, for the owner's schema of its records collection. */
+export interface AppliedEventDocument {
   _id: string;
   appliedAt: Date;
 }
@@ -27,11 +28,8 @@ interface AppliedEvent {
  * a crash between the two (BullMQ job ids, Stripe idempotency keys do).
  */
 export class AppliedEvents {
-  private readonly records: Collection<AppliedEvent>;
-
-  constructor(connection: Connection, name = "applied_events") {
-    this.records = collection<AppliedEvent>(connection, name);
-  }
+  /** `records`: the driver collection of the owner's model; reads and inserts are by `_id`. */
+  constructor(private readonly records: Collection<AppliedEventDocument>) {}
 
   async has(id: string): Promise<boolean> {
     return (await this.records.countDocuments({ _id: id }, { limit: 1 })) > 0;

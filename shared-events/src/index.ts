@@ -5,4 +5,4 @@ export * from "./aggregate-log.js";
 export * from "./consumer.js";
 export * from "./follow.js";
 export * from "./idempotency.js";
-export { collection, ensureIndexes, isDuplicateKey, type Collection } from "./mongo.js";
+export { isDuplicateKey } from "./mongo.js";

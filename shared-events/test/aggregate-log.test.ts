@@ -43,7 +43,7 @@ describe("the aggregate log", () => {
       expect(state).toMatchObject({ version: 51, price: { amount: 5_050 } });
 
       const projection = await eventually(
-        () => h.connection.db!.collection("tickets").findOne({ _id: id as never }),
+        () => h.db.collection("tickets").findOne({ _id: id as never }),
         (doc) => doc?.version === 51,
       );
       expect(projection).toMatchObject({ version: 51, price: { amount: 5_050, currency: "EUR" } });

@@ -55,7 +55,7 @@ describe.each(["after-append", "after-project"])("a writer killed %s", (crashAt)
     await log.start();
     await log.stop();
 
-    const projection = await h.connection.db!.collection("tickets").findOne({ _id: id as never });
+    const projection = await h.db.collection("tickets").findOne({ _id: id as never });
     expect(projection).toMatchObject({ version: 1, status: "AVAILABLE" });
     expect((await log.history(id))[0]).toMatchObject({ published: true, projected: true });
     expect(await publishedCount(h, id)).toBe(1);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import mongoose, { type Connection } from "mongoose";
+import { MongoClient, type Db } from "mongodb";
 import pino from "pino";
 import { infra, mongoDatabaseUrl } from "@ticketing/testkit";
 export { eventually } from "@ticketing/testkit";
@@ -8,8 +8,11 @@ import {
   AggregateLog,
   createPublisher,
   ensureStreams,
+  LOG_INDEXES,
   type AggregateLogOptions,
   type Envelope,
+  type LogDocument,
+  type ProjectionDocument,
   type Publisher,
 } from "../src/index.js";
 
@@ -50,35 +53,44 @@ export function ticketPayload(id: string, version: number, overrides: Partial<Ti
 }
 
 export interface Harness {
-  connection: Connection;
+  /** The test's database, through the driver: the collections an owner's models would hand over. */
+  db: Db;
   nc: NatsConnection;
   publisher: Publisher;
   close(): Promise<void>;
 }
 
+/** The database of `mongoUrl`'s path, with the test tickets' log indexed as its owner's model would. */
+export async function openDatabase(mongoUrl: string): Promise<{ db: Db; client: MongoClient }> {
+  const client = await new MongoClient(mongoUrl).connect();
+  const db = client.db();
+  // One index per command, as mongoose's createIndexes() sends them (see LOG_INDEXES).
+  for (const key of LOG_INDEXES) await db.collection("ticket_events").createIndex(key);
+  return { db, client };
+}
+
 export async function connectHarness(mongoUrl = mongoDatabaseUrl("events")): Promise<Harness> {
-  const connection = await mongoose.createConnection(mongoUrl).asPromise();
+  const { db, client } = await openDatabase(mongoUrl);
   const nc = await connect({ servers: infra().natsUrl });
   await ensureStreams(nc);
   return {
-    connection,
+    db,
     nc,
     publisher: createPublisher(nc),
     async close() {
       await nc.close();
-      await connection.close();
+      await client.close();
     },
   };
 }
 
 export function ticketLog(
-  h: Pick<Harness, "connection" | "publisher">,
+  h: Pick<Harness, "db" | "publisher">,
   extra: Partial<AggregateLogOptions<Ticket, TicketSubject>> = {},
 ) {
   return new AggregateLog<Ticket, TicketSubject>({
-    connection: h.connection,
-    logCollection: "ticket_events",
-    projectionCollection: "tickets",
+    log: h.db.collection<LogDocument>("ticket_events"),
+    projections: h.db.collection<ProjectionDocument<Ticket>>("tickets"),
     evolve: evolveTicket,
     publisher: h.publisher,
     logger: silent,

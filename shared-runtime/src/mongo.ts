@@ -9,7 +9,10 @@ import type { Logger } from "pino";
 export async function connectMongo(url: string, dbName: string, logger: Logger): Promise<Connection> {
   const connection = mongoose.createConnection(url, {
     dbName,
-    autoIndex: true,
+    // Each package's models create their indexes when it starts, awaited, one createIndex at a time
+    // (docs/adr/0002-mongoose-models.md): nothing in the background when a model is compiled.
+    autoIndex: false,
+    autoCreate: false,
     // Fail fast at start-up and on a dead server instead of the driver's 30 s default.
     serverSelectionTimeoutMS: 5_000,
     connectTimeoutMS: 10_000,

@@ -4,7 +4,7 @@
 // `POST /api-keys/verify` and follows `apikey.revoked` to drop a revoked key at once.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { badUserInput, notFound, type Identity } from "@ticketing/shared-runtime";
-import type { mongo } from "mongoose";
+import type { ApiKeyReads } from "./data/api-keys.js";
 import type { ApiKeyLog } from "./data/logs.js";
 import type { ApiKeyState } from "./domain/api-keys.js";
 
@@ -40,10 +40,7 @@ export interface ApiKeys {
 
 const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
 
-export function createApiKeys(
-  log: ApiKeyLog,
-  projections: mongo.Collection<ApiKeyState & { _id: string }>,
-): ApiKeys {
+export function createApiKeys(log: ApiKeyLog, reads: ApiKeyReads): ApiKeys {
   return {
     async create(input, by, requestId) {
       const name = input.name.trim();
@@ -80,19 +77,8 @@ export function createApiKeys(
     },
 
     async list() {
-      const keys = await projections.find({}).toArray();
-      return keys
-        .map((key) => ({
-          id: key.id,
-          name: key.name,
-          secretHash: key.secretHash,
-          requestsPerMinute: key.requestsPerMinute,
-          createdBy: key.createdBy,
-          createdAt: key.createdAt,
-          revokedAt: key.revokedAt,
-          version: key.version,
-        }))
-        .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      const keys = await reads.all();
+      return keys.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     },
 
     async revoke(id, by, requestId) {

@@ -12,10 +12,10 @@ import {
 } from "@ticketing/shared-runtime";
 import { createAccounts } from "./accounts.js";
 import { createApiKeys } from "./api-keys.js";
-import { collection } from "./data/collections.js";
-import { API_KEY_LOG, type ApiKeyState } from "./domain/api-keys.js";
+import { apiKeyReads } from "./data/api-keys.js";
 import { credentialRepository } from "./data/credentials.js";
 import { createLogs } from "./data/logs.js";
+import { openModels } from "./data/models.js";
 import { signingKeyRepository } from "./data/signing-keys.js";
 import { loadEnv, type AuthEnv } from "./env.js";
 import { createSignInLimiter } from "./rate-limit.js";
@@ -54,7 +54,8 @@ export const authService = defineService({
       logger.warn("Redis is not ready yet; sign-in rate limits are off until it is");
     }
 
-    const logs = createLogs(mongo, publisher, logger);
+    const models = await openModels(mongo);
+    const logs = createLogs(models, publisher, logger);
     await logs.users.start();
     await logs.sessions.start();
     await logs.apiKeys.start();
@@ -69,12 +70,12 @@ export const authService = defineService({
       logger,
     });
     defer("stop the revocation watch", () => revocations.stop());
-    const tokens = await createTokenService(signingKeyRepository(mongo), {
+    const tokens = await createTokenService(signingKeyRepository(models), {
       ttlSeconds: env.TOKEN_TTL_SECONDS,
       logger,
     });
     const accounts = createAccounts({
-      credentials: credentialRepository(mongo),
+      credentials: credentialRepository(models),
       users: logs.users,
       sessions: logs.sessions,
       tokens,
@@ -98,10 +99,7 @@ export const authService = defineService({
     }
     const server = await createServer({
       accounts,
-      apiKeys: createApiKeys(
-        logs.apiKeys,
-        collection<ApiKeyState & { _id: string }>(mongo, API_KEY_LOG.projectionCollection),
-      ),
+      apiKeys: createApiKeys(logs.apiKeys, apiKeyReads(models)),
       tokens,
       verifier: localTokenVerifier(tokens, (sessionId) => accounts.isSessionEnded(sessionId)),
       logger,

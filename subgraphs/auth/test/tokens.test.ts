@@ -10,6 +10,7 @@ import {
 } from "jose";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openModels } from "../src/data/models.js";
 import { signingKeyRepository } from "../src/data/signing-keys.js";
 import { createTokenService } from "../src/tokens.js";
 import {
@@ -219,10 +220,9 @@ describe("the signing key", () => {
   it("is one key for ten loads racing on a fresh database", async () => {
     const mongo = await connectMongo(infra().mongoUrl, uniqueName("auth_keys"), silent);
     try {
+      const keys = signingKeyRepository(await openModels(mongo));
       const services = await Promise.all(
-        Array.from({ length: 10 }, () =>
-          createTokenService(signingKeyRepository(mongo), { ttlSeconds: 900, logger: silent }),
-        ),
+        Array.from({ length: 10 }, () => createTokenService(keys, { ttlSeconds: 900, logger: silent })),
       );
       expect(new Set(services.map((service) => service.kid)).size).toBe(1);
       // Each signs with the one private key: every token verifies against the first one's keys.

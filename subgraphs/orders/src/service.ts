@@ -6,6 +6,7 @@ import {
   type ServiceContext,
   type ServiceOptions,
 } from "@ticketing/shared-runtime";
+import { driverCollection, openModels } from "./data/models.js";
 import { orderStore } from "./data/store.js";
 import { loadEnv, type OrdersEnv } from "./env.js";
 import { startOrderConsumers, type ConsumerNames } from "./events/consumers.js";
@@ -31,11 +32,11 @@ export const ordersService = defineService({
   settings: commonSettings,
   async build(context: ServiceContext<OrdersEnv, OrdersServiceOptions>) {
     const { env, options, logger, mongo, nats, publisher, identity, readiness, defer, consumers } = context;
-    const store = orderStore(mongo);
-    await store.ensureIndexes();
+    const models = await openModels(mongo);
+    const store = orderStore(models);
     const log = new AggregateLog({
-      connection: mongo,
-      ...ORDER_LOG,
+      log: driverCollection(models.orderEvents),
+      projections: driverCollection(models.orders),
       evolve: evolveOrder,
       publisher,
       logger: logger.child({ log: ORDER_LOG.logCollection }),

@@ -6,6 +6,7 @@ import {
   type ServiceContext,
   type ServiceOptions,
 } from "@ticketing/shared-runtime";
+import { driverCollection, openModels } from "./data/models.js";
 import { paymentStore } from "./data/store.js";
 import { isSandbox, loadEnv, webhookSecretOf, type PaymentsEnv } from "./env.js";
 import { startPaymentConsumers, type ConsumerNames } from "./events/consumers.js";
@@ -46,10 +47,11 @@ export const paymentsService = defineService({
     } else {
       logger.info("Stripe mode: calls go to Stripe with STRIPE_SECRET_KEY");
     }
-    const store = paymentStore(mongo);
+    const models = await openModels(mongo);
+    const store = paymentStore(models);
     const log = new AggregateLog({
-      connection: mongo,
-      ...PAYMENT_LOG,
+      log: driverCollection(models.paymentEvents),
+      projections: driverCollection(models.payments),
       evolve: evolvePayment,
       publisher,
       logger: logger.child({ log: PAYMENT_LOG.logCollection }),

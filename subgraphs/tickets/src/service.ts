@@ -7,6 +7,7 @@ import {
 } from "@ticketing/shared-runtime";
 import { createCatalog } from "./catalog.js";
 import { createLogs } from "./data/logs.js";
+import { openModels } from "./data/models.js";
 import { catalogReads } from "./data/reads.js";
 import { seedDemoCatalog } from "./demo.js";
 import { loadEnv, type TicketsEnv } from "./env.js";
@@ -36,9 +37,9 @@ export const ticketsService = defineService({
   settings: commonSettings,
   async build(context: ServiceContext<TicketsEnv, TicketsServiceOptions>) {
     const { env, options, logger, mongo, nats, publisher, identity, readiness, defer, consumers } = context;
-    const reads = catalogReads(mongo);
-    await reads.ensureIndexes();
-    const logs = createLogs(mongo, publisher, logger);
+    const models = await openModels(mongo);
+    const reads = catalogReads(models);
+    const logs = createLogs(models, publisher, logger);
     await logs.events.start();
     await logs.tickets.start();
     defer("flush the event logs", async () => {

@@ -1,9 +1,9 @@
 import { AggregateLog, type Publisher } from "@ticketing/shared-events";
-import type { Connection } from "mongoose";
 import type { Logger } from "pino";
 import { API_KEY_LOG, evolveApiKey, type ApiKeyState, type ApiKeySubject } from "../domain/api-keys.js";
 import { evolveSession, SESSION_LOG, type SessionState, type SessionSubject } from "../domain/sessions.js";
 import { evolveUser, USER_LOG, type UserState, type UserSubject } from "../domain/users.js";
+import { driverCollection, type AuthModels } from "./models.js";
 
 export type UserLog = AggregateLog<UserState, UserSubject>;
 export type SessionLog = AggregateLog<SessionState, SessionSubject>;
@@ -16,25 +16,25 @@ export interface Logs {
 }
 
 /** The aggregate logs (and outboxes) of users and sessions. */
-export function createLogs(connection: Connection, publisher: Publisher, logger: Logger): Logs {
+export function createLogs(models: AuthModels, publisher: Publisher, logger: Logger): Logs {
   return {
     users: new AggregateLog<UserState, UserSubject>({
-      connection,
-      ...USER_LOG,
+      log: driverCollection(models.userEvents),
+      projections: driverCollection(models.users),
       evolve: evolveUser,
       publisher,
       logger: logger.child({ log: USER_LOG.logCollection }),
     }),
     sessions: new AggregateLog<SessionState, SessionSubject>({
-      connection,
-      ...SESSION_LOG,
+      log: driverCollection(models.sessionEvents),
+      projections: driverCollection(models.sessions),
       evolve: evolveSession,
       publisher,
       logger: logger.child({ log: SESSION_LOG.logCollection }),
     }),
     apiKeys: new AggregateLog<ApiKeyState, ApiKeySubject>({
-      connection,
-      ...API_KEY_LOG,
+      log: driverCollection(models.apiKeyEvents),
+      projections: driverCollection(models.apiKeys),
       evolve: evolveApiKey,
       publisher,
       logger: logger.child({ log: API_KEY_LOG.logCollection }),

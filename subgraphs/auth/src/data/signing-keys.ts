@@ -1,16 +1,7 @@
-import type { Connection } from "mongoose";
 import { isDuplicateKey } from "@ticketing/shared-events";
-import { collection } from "./collections.js";
+import type { AuthModels, StoredSigningKey } from "./models.js";
 
-/** The key tokens are signed with, as JWKs. */
-export interface StoredSigningKey {
-  _id: string;
-  kid: string;
-  alg: string;
-  privateJwk: Record<string, unknown>;
-  publicJwk: Record<string, unknown>;
-  createdAt: Date;
-}
+export type { StoredSigningKey } from "./models.js";
 
 const CURRENT = "current";
 
@@ -23,15 +14,14 @@ export interface SigningKeyRepository {
   claimCurrent(key: Omit<StoredSigningKey, "_id">): Promise<StoredSigningKey>;
 }
 
-export function signingKeyRepository(connection: Connection): SigningKeyRepository {
-  const keys = collection<StoredSigningKey>(connection, "signing_keys");
-  const current = () => keys.findOne({ _id: CURRENT });
+export function signingKeyRepository({ signingKeys }: Pick<AuthModels, "signingKeys">): SigningKeyRepository {
+  const current = () => signingKeys.findById(CURRENT).lean().exec();
   return {
     current,
     async claimCurrent(key) {
       const doc = { ...key, _id: CURRENT };
       try {
-        await keys.insertOne(doc);
+        await signingKeys.create(doc);
         return doc;
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;

@@ -1,46 +1,11 @@
-// What orders keeps besides its order log: the ticket replica and the reservation locks.
-import {
-  collection,
-  ensureIndexes,
-  isDuplicateKey,
-  replicaStep,
-  RetryLater,
-  type Money,
-  type Payload,
-} from "@ticketing/shared-events";
-import type { Connection } from "mongoose";
-import { ORDER_LOG, type OrderState } from "../domain/orders.js";
-
-type TicketStatus = Payload<"ticketing.ticket.updated">["status"];
-
-/** What ordering needs of a ticket, copied from tickets' `ticket.*` events. */
-export interface TicketReplica {
-  _id: string;
-  eventId: string;
-  sellerId: string;
-  price: Money;
-  status: TicketStatus;
-  version: number;
-}
-
-/**
- * The reservation lock of one order. While the order is open `lockKey` is the ticket id, unique
- * across the collection, so of any number of orders for one ticket one insert succeeds. When the
- * order ends its own document is rewritten to `ticketId:orderId`, which frees the ticket id.
- * Nothing ever writes another order's lock, so no read-then-write race remains.
- */
-interface ReservationLock {
-  _id: string;
-  ticketId: string;
-  lockKey: string;
-  claimedAt: Date;
-  releasedAt: Date | null;
-}
-
-type OrderDoc = OrderState & { _id: string };
+// What orders keeps besides its order log: the ticket replica and the reservation locks. The
+// replica and the locks go through the driver collection (reads and writes by _id, the lock's
+// insert as the claim); the queries by other fields through mongoose.
+import { isDuplicateKey, replicaStep, RetryLater, type Payload } from "@ticketing/shared-events";
+import type { OrderState } from "../domain/orders.js";
+import { driverCollection, type OrderDocument, type OrderModels, type TicketReplica } from "./models.js";
 
 export interface OrderStore {
-  ensureIndexes(): Promise<void>;
   ticket(ticketId: string): Promise<TicketReplica | null>;
   /** Applies a ticket's next version; older ones are skipped, a gap is retried later. */
   applyTicket(data: Payload<"ticketing.ticket.updated">): Promise<void>;
@@ -59,26 +24,13 @@ export interface OrderStore {
   ): Promise<OrderState[]>;
 }
 
-const strip = ({ _id: _ignored, _causes: _c, ...rest }: OrderDoc & { _causes?: unknown }): OrderState => rest;
+const strip = ({ _id: _ignored, _causes: _c, ...rest }: OrderDocument): OrderState => rest;
 
-export function orderStore(connection: Connection): OrderStore {
-  const tickets = collection<TicketReplica>(connection, "ticket_replica");
-  const locks = collection<ReservationLock>(connection, "reservation_locks");
-  const orders = collection<OrderDoc>(connection, ORDER_LOG.projectionCollection);
+export function orderStore(models: OrderModels): OrderStore {
+  const tickets = driverCollection(models.ticketReplica);
+  const locks = driverCollection(models.reservationLocks);
 
   return {
-    async ensureIndexes() {
-      await ensureIndexes(locks, [
-        { key: { lockKey: 1 }, options: { unique: true, name: "lockKey_unique" } },
-        { key: { releasedAt: 1, claimedAt: 1 } },
-      ]);
-      await ensureIndexes(orders, [
-        { key: { buyerId: 1, createdAt: -1, id: -1 } },
-        { key: { createdAt: -1, id: -1 } },
-        { key: { status: 1, expiresAt: 1 } },
-      ]);
-    },
-
     ticket: (ticketId) => tickets.findOne({ _id: ticketId }),
 
     async applyTicket(data) {
@@ -129,20 +81,20 @@ export function orderStore(connection: Connection): OrderStore {
     },
 
     async heldLocks(claimedBefore) {
-      const held = await locks
+      const held = await models.reservationLocks
         .find({ releasedAt: null, claimedAt: { $lt: claimedBefore } })
         .sort({ claimedAt: 1 })
         .limit(500)
-        .toArray();
+        .lean();
       return held.map((lock) => ({ orderId: lock._id, ticketId: lock.ticketId }));
     },
 
     async overdue(now, limit) {
-      const docs = await orders
+      const docs = await models.orders
         .find({ status: "AWAITING_PAYMENT", expiresAt: { $lte: now.toISOString() } })
         .sort({ expiresAt: 1 })
         .limit(limit)
-        .toArray();
+        .lean();
       return docs.map(strip);
     },
 
@@ -154,11 +106,11 @@ export function orderStore(connection: Connection): OrderStore {
           $or: [{ createdAt: { $lt: after.key } }, { createdAt: after.key, id: { $lt: after.id } }],
         });
       }
-      const docs = await orders
+      const docs = await models.orders
         .find(filters.length > 0 ? { $and: filters } : {})
         .sort({ createdAt: -1, id: -1 })
         .limit(limit)
-        .toArray();
+        .lean();
       return docs.map(strip);
     },
   };

@@ -1,37 +1,16 @@
 // What payments keeps besides its payment log: the order replica, the intents' client secrets
-// and the Stripe events already taken.
+// and the Stripe events already taken. The replica and the Stripe events go through the driver
+// collection (reads and writes by _id); the secrets, written once each, through mongoose.
 import {
   AppliedEvents,
-  collection,
   isDuplicateKey,
   replicaStep,
   RetryLater,
   type Envelope,
-  type Money,
 } from "@ticketing/shared-events";
-import type { Connection } from "mongoose";
+import { driverCollection, type OrderReplica, type OrderStatus, type PaymentModels } from "./models.js";
 
-export type OrderStatus = "AWAITING_PAYMENT" | "COMPLETE" | "CANCELLED" | "EXPIRED";
-
-/** What paying needs of an order, copied from orders' `order.*` events. */
-export interface OrderReplica {
-  _id: string;
-  buyerId: string;
-  total: Money;
-  status: OrderStatus;
-  expiresAt: string;
-  version: number;
-}
-
-/**
- * A PaymentIntent's client secret. Kept out of the payment's events (they reach the stream and
- * the ops feed); keyed by intent id, so a racing second intent never overwrites the first's.
- */
-interface IntentSecret {
-  _id: string;
-  orderId: string;
-  clientSecret: string;
-}
+export type { OrderReplica } from "./models.js";
 
 export interface PaymentStore {
   order(orderId: string): Promise<OrderReplica | null>;
@@ -58,9 +37,8 @@ const STATUS_AFTER: Record<Exclude<OrderSubject, "ticketing.order.created">, Ord
   "ticketing.order.refund_required": null,
 };
 
-export function paymentStore(connection: Connection): PaymentStore {
-  const orders = collection<OrderReplica>(connection, "order_replica");
-  const secrets = collection<IntentSecret>(connection, "intent_secrets");
+export function paymentStore(models: PaymentModels): PaymentStore {
+  const orders = driverCollection(models.orderReplica);
 
   return {
     order: (orderId) => orders.findOne({ _id: orderId }),
@@ -96,16 +74,16 @@ export function paymentStore(connection: Connection): PaymentStore {
 
     async saveSecret(orderId, paymentIntentId, clientSecret) {
       try {
-        await secrets.insertOne({ _id: paymentIntentId, orderId, clientSecret });
+        await models.intentSecrets.create({ _id: paymentIntentId, orderId, clientSecret });
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
       }
     },
 
     async secret(paymentIntentId) {
-      return (await secrets.findOne({ _id: paymentIntentId }))?.clientSecret ?? null;
+      return (await models.intentSecrets.findById(paymentIntentId).lean())?.clientSecret ?? null;
     },
 
-    webhookEvents: new AppliedEvents(connection, "stripe_events"),
+    webhookEvents: new AppliedEvents(driverCollection(models.stripeEvents)),
   };
 }

@@ -1,12 +1,11 @@
-import { collection, ensureIndexes, isDuplicateKey, type Money } from "@ticketing/shared-events";
-import type { Connection, mongo } from "mongoose";
+// The catalog's queries other than by _id, and the order outcomes, through mongoose: filters are
+// cast against the schemas, results come back lean (plain objects, never saved back).
+import { isDuplicateKey, type Money } from "@ticketing/shared-events";
 import type { EventState } from "../domain/catalog.js";
 import type { TicketState } from "../domain/tickets.js";
-import { EVENT_LOG } from "../domain/catalog.js";
-import { TICKET_LOG } from "../domain/tickets.js";
+import type { EventFilter, OrderOutcome, TicketFilter, TicketsModels } from "./models.js";
 
-type EventDoc = EventState & { _id: string };
-type TicketDoc = TicketState & { _id: string };
+export type { OrderOutcome } from "./models.js";
 
 export interface EventQuery {
   search?: string;
@@ -24,17 +23,7 @@ export interface EventSummary {
   lowestPrice: Money | null;
 }
 
-/** How an order ended, as far as tickets has heard (see events/orders.ts). */
-export interface OrderOutcome {
-  _id: string;
-  ticketId: string;
-  outcome: "RELEASED" | "SOLD";
-  at: Date;
-}
-
 export interface CatalogReads {
-  /** Indexes for each query below (MongoDB uses them; FerretDB 1.24 scans). */
-  ensureIndexes(): Promise<void>;
   isCatalogEmpty(): Promise<boolean>;
   findEvents(query: EventQuery): Promise<EventState[]>;
   ticketsOfSeller(sellerId: string): Promise<TicketState[]>;
@@ -54,31 +43,17 @@ const escapeRegex = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, "\\$
 const strip = <T extends { _id: string; _causes?: unknown }>({ _id: _ignored, _causes: _c, ...rest }: T) =>
   rest;
 
-export function catalogReads(connection: Connection): CatalogReads {
-  const events = collection<EventDoc>(connection, EVENT_LOG.projectionCollection);
-  const tickets = collection<TicketDoc>(connection, TICKET_LOG.projectionCollection);
-  const outcomes = collection<OrderOutcome>(connection, "order_outcomes");
+/** The catalog's queries; each index they use is declared with its schema in models.ts. */
+export function catalogReads(models: TicketsModels): CatalogReads {
+  const { events, tickets, orderOutcomes } = models;
 
   return {
-    async ensureIndexes() {
-      await ensureIndexes(events, [
-        { key: { startsAt: 1, _id: 1 } },
-        { key: { cityKey: 1, startsAt: 1, _id: 1 } },
-        { key: { categoryKey: 1, startsAt: 1, _id: 1 } },
-      ]);
-      await ensureIndexes(tickets, [
-        { key: { eventId: 1, listedAt: -1, _id: -1 } },
-        { key: { eventId: 1, status: 1 } },
-        { key: { sellerId: 1 } },
-      ]);
-    },
-
     async isCatalogEmpty() {
-      return (await events.findOne({}, { projection: { _id: 1 } })) === null;
+      return (await events.findOne({}, { _id: 1 }).lean()) === null;
     },
 
     async findEvents(query) {
-      const and: mongo.Filter<EventDoc>[] = [];
+      const and: EventFilter[] = [];
       if (query.search) {
         const pattern = { $regex: escapeRegex(query.search), $options: "i" };
         and.push({ $or: [{ name: pattern }, { venue: pattern }, { city: pattern }] });
@@ -95,23 +70,23 @@ export function catalogReads(connection: Connection): CatalogReads {
         .find(and.length > 0 ? { $and: and } : {})
         .sort({ startsAt: 1, _id: 1 })
         .limit(query.limit)
-        .toArray();
+        .lean();
       return docs.map((doc) => strip(doc) as EventState);
     },
 
     async ticketsOfSeller(sellerId) {
-      const docs = await tickets.find({ sellerId }).sort({ listedAt: -1, _id: -1 }).toArray();
+      const docs = await tickets.find({ sellerId }).sort({ listedAt: -1, _id: -1 }).lean();
       return docs.map((doc) => strip(doc) as TicketState);
     },
 
     async ticketsOfEvent(eventId, after, limit) {
-      const and: mongo.Filter<TicketDoc>[] = [{ eventId }, { status: { $ne: "WITHDRAWN" } }];
+      const and: TicketFilter[] = [{ eventId }, { status: { $ne: "WITHDRAWN" } }];
       if (after) {
         and.push({
           $or: [{ listedAt: { $lt: after.key } }, { listedAt: after.key, _id: { $lt: after.id } }],
         });
       }
-      const docs = await tickets.find({ $and: and }).sort({ listedAt: -1, _id: -1 }).limit(limit).toArray();
+      const docs = await tickets.find({ $and: and }).sort({ listedAt: -1, _id: -1 }).limit(limit).lean();
       return docs.map((doc) => strip(doc) as TicketState);
     },
 
@@ -121,11 +96,8 @@ export function catalogReads(connection: Connection): CatalogReads {
       );
       if (eventIds.length === 0) return result;
       const available = await tickets
-        .find(
-          { eventId: { $in: [...eventIds] }, status: "AVAILABLE" },
-          { projection: { eventId: 1, price: 1 } },
-        )
-        .toArray();
+        .find({ eventId: { $in: [...eventIds] }, status: "AVAILABLE" }, { eventId: 1, price: 1 })
+        .lean();
       for (const { eventId, price } of available) {
         const summary = result.get(eventId);
         if (!summary) continue;
@@ -137,14 +109,14 @@ export function catalogReads(connection: Connection): CatalogReads {
 
     async recordOutcome(outcome) {
       try {
-        await outcomes.insertOne({ ...outcome, at: new Date() });
+        await orderOutcomes.create({ ...outcome, at: new Date() });
       } catch (error) {
         // An order ends one way only; a redelivery finds its record already there.
         if (!isDuplicateKey(error)) throw error;
       }
     },
 
-    outcome: (orderId) => outcomes.findOne({ _id: orderId }),
+    outcome: (orderId) => orderOutcomes.findById(orderId).lean().exec(),
   };
 }
 
