@@ -146,6 +146,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   private readonly projections: Collection<ProjectionDocument<TState>>;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  private stopFollowingReconnects: (() => void) | undefined;
 
   constructor(private readonly options: AggregateLogOptions<TState, S>) {
     this.log = options.log;
@@ -164,12 +165,23 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
       );
     }, this.options.intervalMs ?? 5_000);
     this.timer.unref();
+    // What was appended while NATS was away goes out as soon as it is back, not a timer tick later;
+    // a sweep still waiting on a publish from before finishes first.
+    this.stopFollowingReconnects = this.options.publisher.onReconnect(() => {
+      void (this.sweeping ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => this.sweep())
+        .catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, "aggregate log sweep failed; will retry"),
+        );
+    });
   }
 
   /** Stops the timer and publishes what is still pending (graceful shutdown). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.stopFollowingReconnects?.();
     await this.sweep().catch(() => undefined);
   }
 

@@ -26,6 +26,11 @@ export interface Publisher {
   ): Promise<Envelope<S> & Published>;
   /** Sends an envelope built elsewhere (the outbox relay), revalidating its payload. */
   publishEnvelope<S extends Subject>(envelope: Envelope<S>): Promise<Published>;
+  /**
+   * Calls `listener` each time the connection comes back after an outage, so an outbox can
+   * publish what waited for it at once; returns the unsubscribe.
+   */
+  onReconnect(listener: () => void): () => void;
 }
 
 export function envelopeOf<S extends Subject>(
@@ -56,11 +61,22 @@ export function createPublisher(nc: NatsConnection, { timeoutMs = 5_000 } = {}):
     return { seq: ack.seq, duplicate: ack.duplicate };
   }
 
+  const reconnectListeners = new Set<() => void>();
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === "reconnect") for (const listener of reconnectListeners) listener();
+    }
+  })();
+
   return {
     async publish(subject, data, options) {
       const envelope = envelopeOf(subject, data, options);
       return { ...envelope, ...(await publishEnvelope(envelope)) };
     },
     publishEnvelope,
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
+    },
   };
 }

@@ -1,7 +1,17 @@
 import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { mongoDatabaseUrl, OwnNats } from "@ticketing/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConcurrencyError, STREAM } from "../src/index.js";
-import { connectHarness, eventually, newId, ticketLog, ticketPayload, type Harness } from "./support.js";
+import { ConcurrencyError, createPublisher, ensureStreams, STREAM } from "../src/index.js";
+import {
+  connectHarness,
+  eventually,
+  newId,
+  openDatabase,
+  ticketLog,
+  ticketPayload,
+  type Harness,
+} from "./support.js";
 
 describe("the aggregate log", () => {
   let h: Harness;
@@ -127,5 +137,57 @@ describe("the aggregate log", () => {
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(["appended", "duplicate", "duplicate"]);
     expect((await reserve()).outcome).toBe("duplicate");
     expect((await log.history(id)).length).toBe(2);
+  });
+});
+
+describe("the aggregate log across a NATS restart", () => {
+  let nats: OwnNats;
+  let h: Harness;
+  beforeAll(async () => {
+    nats = await OwnNats.start();
+    const { db, client } = await openDatabase(mongoDatabaseUrl("events-restart"));
+    const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    await ensureStreams(nc);
+    h = {
+      db,
+      nc,
+      publisher: createPublisher(nc, { timeoutMs: 1_000 }),
+      async close() {
+        await nc.close();
+        await client.close();
+      },
+    };
+  });
+  afterAll(async () => {
+    await h.close();
+    await nats.remove();
+  });
+
+  it("publishes what was appended during the outage as soon as NATS is back, not a sweep later", async () => {
+    // A sweep interval far longer than the test: only the reconnect can publish the event.
+    const log = ticketLog(h, { intervalMs: 600_000 });
+    await log.start();
+    // Made before the outage: a request sent in the moment the client reconnects can go unanswered.
+    const jsm = await jetstreamManager(h.nc, { timeout: 1_000 });
+    try {
+      await nats.kill();
+      const id = newId();
+      await log.append(id, 0, { subject: "ticketing.ticket.created", data: ticketPayload(id, 1) });
+      await nats.restart();
+      const back = Date.now();
+      const stored = await eventually(
+        () =>
+          jsm.streams.getMessage(STREAM, { last_by_subj: "ticketing.ticket.created" }).then(
+            (message) => message.json<{ aggregateId: string }>().aggregateId,
+            () => null,
+          ),
+        (aggregateId) => aggregateId === id,
+        8_000,
+      );
+      expect(stored).toBe(id);
+      expect(Date.now() - back).toBeLessThan(5_000);
+    } finally {
+      await log.stop();
+    }
   });
 });
