@@ -3,10 +3,12 @@ import { importJWK, SignJWT, type JWK } from "jose";
 import { MongoClient } from "mongodb";
 
 /**
- * Session cookies for `count` users, signed with the key auth keeps in its database (as auth
- * signs them), so a benchmark needs no thousand sign-ups. For benchmarks on private servers only.
+ * Session cookies for `users` (that many new user ids, or the given ones), signed with the key auth
+ * keeps in its database (as auth signs them), so a benchmark needs no thousand sign-ups, and can
+ * act as accounts nobody can sign in as (the demo sellers). For benchmarks on private servers only.
  */
-export async function mintSessions(mongoUrl: string, count: number): Promise<string[]> {
+export async function mintSessions(mongoUrl: string, users: number | readonly string[]): Promise<string[]> {
+  const subjects = typeof users === "number" ? Array.from({ length: users }, () => randomUUID()) : users;
   const client = await new MongoClient(mongoUrl).connect();
   try {
     const stored = await client
@@ -17,10 +19,10 @@ export async function mintSessions(mongoUrl: string, count: number): Promise<str
     const key = await importJWK(stored.privateJwk, stored.alg);
     const now = Math.floor(Date.now() / 1000);
     return Promise.all(
-      Array.from({ length: count }, async () => {
+      subjects.map(async (subject) => {
         const token = await new SignJWT({ sid: randomUUID(), roles: ["USER"] })
           .setProtectedHeader({ alg: stored.alg, kid: stored.kid, typ: "JWT" })
-          .setSubject(randomUUID())
+          .setSubject(subject)
           .setIssuer("ticketing-auth")
           .setAudience("ticketing")
           .setIssuedAt(now)
