@@ -146,6 +146,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   private readonly projections: Collection<ProjectionDocument<TState>>;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  private readonly observers: ((aggregateId: string, state: TState) => void)[] = [];
   private stopFollowingReconnects: (() => void) | undefined;
 
   constructor(private readonly options: AggregateLogOptions<TState, S>) {
@@ -246,6 +247,16 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   }
 
   /**
+   * Tells `observer` each state this process loads or commits, as soon as it has it:
+   * for an in-memory read model, so that the client that made a change reads it in its response
+   * and its next query (read-your-writes), before the event comes back from the stream. The same
+   * state may be told again or out of order (racing commands); observers keep the newest version.
+   */
+  observe(observer: (aggregateId: string, state: TState) => void): void {
+    this.observers.push(observer);
+  }
+
+  /**
    * Runs a command: load, decide, append; on a concurrent change, reload and decide again
    * (or fail with ConcurrencyError when the caller stated the version it expects). With a
    * causationId, an event already applied to this aggregate (a redelivery) changes nothing:
@@ -268,7 +279,9 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
       if (!change) return { outcome: "unchanged", state };
       try {
         const event = await this.append(aggregateId, version, change, options);
-        return { outcome: "appended", state: this.apply(state, event), event };
+        const next = this.apply(state, event);
+        this.tell(aggregateId, next);
+        return { outcome: "appended", state: next, event };
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || options.expectedVersion !== undefined) throw error;
         if (attempt >= maxAttempts) throw error;
@@ -385,6 +398,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
     for (const entry of await this.tail(aggregateId, loaded.state?.version ?? 0)) {
       loaded = this.fold(loaded.state, loaded.causes, entry);
     }
+    if (loaded.state) this.tell(aggregateId, loaded.state);
     return loaded;
   }
 
@@ -405,6 +419,17 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
 
   private apply(state: TState | null, event: Envelope<S>): TState {
     return { ...this.options.evolve(state, event), version: event.version } as TState;
+  }
+
+  private tell(aggregateId: string, state: TState) {
+    for (const observer of this.observers) {
+      try {
+        observer(aggregateId, state);
+      } catch (error) {
+        // The command has committed; an observer's failure must not make it look failed.
+        this.options.logger.error({ err: error, aggregateId }, "an observer of the log failed");
+      }
+    }
   }
 
   private byId(aggregateId: string) {

@@ -56,6 +56,8 @@ export interface AccountsOptions {
   sessionDays: number;
   /** Sessions revoked as other replicas learnt from `session.revoked`, ahead of our own read. */
   isRevoked?: (sessionId: string) => boolean;
+  /** Users as the read model holds them: what queries and references resolve from. */
+  readUser: (id: string) => UserState | null;
 }
 
 export function createAccounts({
@@ -67,6 +69,7 @@ export function createAccounts({
   opsEmails,
   sessionDays,
   isRevoked = () => false,
+  readUser,
 }: AccountsOptions): Accounts {
   const ops = new Set(opsEmails.map(normaliseEmail));
   const sessionMs = sessionDays * DAY_MS;
@@ -207,7 +210,7 @@ export function createAccounts({
       };
     },
 
-    user: (id) => users.read(id),
+    user: (id) => Promise.resolve(readUser(id)),
 
     async isSessionEnded(sessionId) {
       return isRevoked(sessionId) || !isSessionLive(await sessions.load(sessionId));

@@ -17,6 +17,7 @@ import { credentialRepository } from "./data/credentials.js";
 import { createLogs } from "./data/logs.js";
 import { openModels } from "./data/models.js";
 import { signingKeyRepository } from "./data/signing-keys.js";
+import { startUsersReadModel } from "./data/users-read-model.js";
 import { loadEnv, type AuthEnv } from "./env.js";
 import { createSignInLimiter } from "./rate-limit.js";
 import { createServer } from "./server.js";
@@ -35,6 +36,11 @@ export { AUDIENCE, ISSUER } from "./tokens.js";
 
 export const DATABASE = "ticketing-auth";
 
+export interface AuthServiceOptions extends ServiceOptions {
+  /** How long the users read model may lag the stream before `/readyz` fails; tests shorten it. */
+  readModelMaxLagMs?: number;
+}
+
 /**
  * The auth service: the signing key, the user, session and API-key logs, sign-in limits in Redis,
  * and the revoked sessions it checks its own tokens against.
@@ -45,8 +51,8 @@ export const authService = defineService({
   loadEnv,
   // auth checks its tokens with the key it holds, not through its own JWKS.
   settings: (env: AuthEnv) => ({ ...commonSettings(env), jwksUrl: undefined }),
-  async build(context: ServiceContext<AuthEnv, ServiceOptions>) {
-    const { env, logger, mongo, nats, publisher, readiness, defer } = context;
+  async build(context: ServiceContext<AuthEnv, AuthServiceOptions>) {
+    const { env, options, logger, mongo, nats, publisher, readiness, defer } = context;
     const redis = connectRedis(env.REDIS_URL, { name: "auth", mode: "fail-fast", logger });
     defer("close Redis", () => closeRedis(redis));
     // Sign-in works without Redis (unlimited), so it does not hold up a start.
@@ -64,6 +70,14 @@ export const authService = defineService({
       await logs.sessions.stop();
       await logs.apiKeys.stop();
     });
+    const userReads = await startUsersReadModel({
+      models,
+      users: logs.users,
+      nats,
+      logger,
+      maxLagMs: options.readModelMaxLagMs,
+    });
+    defer("stop the users read model", () => userReads.stop());
     const revocations = await watchRevokedSessions(nats, {
       // Tokens live at most this long, so older revocations no longer matter.
       lookbackMs: (env.TOKEN_TTL_SECONDS + 60) * 1000,
@@ -91,6 +105,7 @@ export const authService = defineService({
       opsEmails: env.OPS_EMAILS,
       sessionDays: env.SESSION_DAYS,
       isRevoked: (sessionId) => revocations.isRevoked(sessionId),
+      readUser: (id) => userReads.user(id),
     });
     if (env.DEMO_ACCOUNTS === "on") {
       await accounts.seed(
@@ -103,10 +118,10 @@ export const authService = defineService({
       tokens,
       verifier: localTokenVerifier(tokens, (sessionId) => accounts.isSessionEnded(sessionId)),
       logger,
-      readiness,
+      readiness: { ...readiness, checks: { ...readiness.checks, readModel: () => userReads.ready() } },
       introspection: env.NODE_ENV !== "production",
     });
-    return { server, app: server.app };
+    return { server, app: server.app, readModel: userReads };
   },
 });
 

@@ -49,7 +49,10 @@ it(
     const url = new URL(await run.listening);
     const ready = await fetch(new URL("/readyz", url));
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: "ready", checks: { mongo: "ok", nats: "ok" } });
+    expect(await ready.json()).toMatchObject({
+      status: "ready",
+      checks: { mongo: "ok", nats: "ok", readModel: "ok" },
+    });
     expect((await fetch(new URL("/.well-known/jwks.json", url))).status).toBe(200);
 
     const exited = once(run.child, "close");
@@ -59,6 +62,7 @@ it(
     const expected = [
       "stop taking requests",
       "stop the revocation watch",
+      "stop the users read model",
       "flush the event logs",
       "close Redis",
       "close NATS",

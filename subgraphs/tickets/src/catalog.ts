@@ -43,7 +43,7 @@ export function createCatalog({ events, reads }: { events: EventLog; reads: Cata
   return {
     createEvent: (input, requestId) => ensureEvent(randomUUID(), validateEvent(input), requestId),
     ensureEvent: (id, fields) => ensureEvent(id, fields),
-    event: (id) => events.read(id),
+    event: (id) => reads.event(id),
 
     async events({ first, after, filter }) {
       const size = pageSize(first);

@@ -146,7 +146,7 @@ export function createListings({
     },
 
     ensureListing: (id, sellerId, fields) => create(id, sellerId, fields),
-    ticket: (id) => tickets.read(id),
+    ticket: (id) => reads.ticket(id),
     mine: (sellerId) => reads.ticketsOfSeller(sellerId),
 
     async ofEvent(eventId, first, after) {

@@ -8,7 +8,7 @@ import {
 import { createCatalog } from "./catalog.js";
 import { createLogs } from "./data/logs.js";
 import { openModels } from "./data/models.js";
-import { catalogReads } from "./data/reads.js";
+import { startCatalogReadModel } from "./data/read-model.js";
 import { seedDemoCatalog } from "./demo.js";
 import { loadEnv, type TicketsEnv } from "./env.js";
 import { ORDERS_CONSUMER, startOrderConsumer } from "./events/orders.js";
@@ -24,11 +24,14 @@ export const DATABASE = "ticketing-tickets";
 export interface TicketsServiceOptions extends ServiceOptions {
   /** The durable consumer of order events; tests give each service its own. */
   ordersConsumer?: string;
+  /** How long the read model may lag the stream before `/readyz` fails; tests shorten it. */
+  readModelMaxLagMs?: number;
 }
 
 /**
- * The tickets service: the event logs of the catalog and its listings, the order consumer, and
- * the demo catalog seeded into an empty database.
+ * The tickets service: the event logs of the catalog and its listings, the catalog read model
+ * that answers the queries from memory, the order consumer, and the demo catalog seeded into an
+ * empty database.
  */
 export const ticketsService = defineService({
   name: "tickets",
@@ -38,7 +41,6 @@ export const ticketsService = defineService({
   async build(context: ServiceContext<TicketsEnv, TicketsServiceOptions>) {
     const { env, options, logger, mongo, nats, publisher, identity, readiness, defer, consumers } = context;
     const models = await openModels(mongo);
-    const reads = catalogReads(models);
     const logs = createLogs(models, publisher, logger);
     await logs.events.start();
     await logs.tickets.start();
@@ -46,6 +48,16 @@ export const ticketsService = defineService({
       await logs.events.stop();
       await logs.tickets.stop();
     });
+    // After the logs' first sweep, so that it loads projections a crash had left behind.
+    const readModel = await startCatalogReadModel({
+      models,
+      logs,
+      nats,
+      logger,
+      maxLagMs: options.readModelMaxLagMs,
+    });
+    defer("stop the read model", () => readModel.stop());
+    const { reads } = readModel;
 
     const catalog = createCatalog({ events: logs.events, reads });
     const listings = createListings({ tickets: logs.tickets, events: logs.events, reads });
@@ -62,10 +74,10 @@ export const ticketsService = defineService({
       listings,
       verifier: identity.verifier,
       logger,
-      readiness,
+      readiness: { ...readiness, checks: { ...readiness.checks, readModel: () => readModel.ready() } },
       introspection: env.NODE_ENV !== "production",
     });
-    return { server, app: server.app };
+    return { server, app: server.app, readModel };
   },
 });
 

@@ -1,5 +1,7 @@
-// The catalog's queries other than by _id, and the order outcomes, through mongoose: filters are
-// cast against the schemas, results come back lean (plain objects, never saved back).
+// The catalog's queries and the order outcomes, through mongoose: filters are cast against the
+// schemas, results come back lean (plain objects, never saved back). The service answers the
+// browse queries from memory (catalog-memory.ts, the same results); these stay the definition of
+// what each query returns, which the tests hold the memory up against.
 import { isDuplicateKey, type Money } from "@ticketing/shared-events";
 import type { EventState } from "../domain/catalog.js";
 import type { TicketState } from "../domain/tickets.js";
@@ -25,6 +27,8 @@ export interface EventSummary {
 
 export interface CatalogReads {
   isCatalogEmpty(): Promise<boolean>;
+  event(id: string): Promise<EventState | null>;
+  ticket(id: string): Promise<TicketState | null>;
   findEvents(query: EventQuery): Promise<EventState[]>;
   ticketsOfSeller(sellerId: string): Promise<TicketState[]>;
   /** The event's tickets except withdrawn ones, newest first, after the (listedAt, id) cursor. */
@@ -50,6 +54,16 @@ export function catalogReads(models: TicketsModels): CatalogReads {
   return {
     async isCatalogEmpty() {
       return (await events.findOne({}, { _id: 1 }).lean()) === null;
+    },
+
+    async event(id) {
+      const doc = await events.findById(id).lean();
+      return doc ? strip(doc) : null;
+    },
+
+    async ticket(id) {
+      const doc = await tickets.findById(id).lean();
+      return doc ? strip(doc) : null;
     },
 
     async findEvents(query) {
@@ -121,6 +135,6 @@ export function catalogReads(models: TicketsModels): CatalogReads {
 }
 
 /** Amounts of different currencies are not comparable; the lower amount wins, then the currency code. */
-function cheaper(a: Money, b: Money): boolean {
+export function cheaper(a: Money, b: Money): boolean {
   return a.amount < b.amount || (a.amount === b.amount && a.currency < b.currency);
 }

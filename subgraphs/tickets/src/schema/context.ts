@@ -6,6 +6,6 @@ import type { Listings } from "../listings.js";
 export interface TicketsContext extends SubgraphContext {
   catalog: Catalog;
   listings: Listings;
-  /** Availability per event, batched: the events of one page are counted in one query. */
+  /** Availability per event: how many tickets are available, and the lowest price. */
   summary: (eventId: string) => Promise<EventSummary>;
 }
