@@ -17,3 +17,4 @@ export * from "./identity.js";
 export * from "./nats.js";
 export * from "./redis.js";
 export * from "./bootstrap.js";
+export * from "./models.js";

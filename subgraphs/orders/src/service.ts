@@ -3,10 +3,11 @@ import { AggregateLog } from "@ticketing/shared-events";
 import {
   commonSettings,
   defineService,
+  driverCollection,
   type ServiceContext,
   type ServiceOptions,
 } from "@ticketing/shared-runtime";
-import { driverCollection, openModels } from "./data/models.js";
+import { openModels } from "./data/models.js";
 import { orderStore } from "./data/store.js";
 import { loadEnv, type OrdersEnv } from "./env.js";
 import { startOrderConsumers, type ConsumerNames } from "./events/consumers.js";

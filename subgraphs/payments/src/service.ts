@@ -3,10 +3,11 @@ import { AggregateLog } from "@ticketing/shared-events";
 import {
   commonSettings,
   defineService,
+  driverCollection,
   type ServiceContext,
   type ServiceOptions,
 } from "@ticketing/shared-runtime";
-import { driverCollection, openModels } from "./data/models.js";
+import { openModels } from "./data/models.js";
 import { paymentStore } from "./data/store.js";
 import { isSandbox, loadEnv, webhookSecretOf, type PaymentsEnv } from "./env.js";
 import { startPaymentConsumers, type ConsumerNames } from "./events/consumers.js";

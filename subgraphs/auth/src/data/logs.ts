@@ -3,7 +3,8 @@ import type { Logger } from "pino";
 import { API_KEY_LOG, evolveApiKey, type ApiKeyState, type ApiKeySubject } from "../domain/api-keys.js";
 import { evolveSession, SESSION_LOG, type SessionState, type SessionSubject } from "../domain/sessions.js";
 import { evolveUser, USER_LOG, type UserState, type UserSubject } from "../domain/users.js";
-import { driverCollection, type AuthModels } from "./models.js";
+import { driverCollection } from "@ticketing/shared-runtime";
+import type { AuthModels } from "./models.js";
 
 export type UserLog = AggregateLog<UserState, UserSubject>;
 export type SessionLog = AggregateLog<SessionState, SessionSubject>;

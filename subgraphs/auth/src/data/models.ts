@@ -1,8 +1,9 @@
 // What auth keeps, declared once: each collection's documents and indexes as a mongoose schema.
 // The one file of the package that imports mongoose; which paths go through mongoose and which
 // through the driver collection is docs/adr/0002-mongoose-models.md.
-import { LOG_INDEXES, type LogDocument, type ProjectionDocument } from "@ticketing/shared-events";
-import { Schema, type Connection, type Model, type mongo } from "mongoose";
+import type { ProjectionDocument } from "@ticketing/shared-events";
+import { Schema, type Connection } from "mongoose";
+import { logSchema, SCHEMA_OPTIONS, withIndexes } from "@ticketing/shared-runtime";
 import { API_KEY_LOG, type ApiKeyState } from "../domain/api-keys.js";
 import { SESSION_LOG, type SessionState } from "../domain/sessions.js";
 import { USER_LOG, type UserState } from "../domain/users.js";
@@ -34,34 +35,6 @@ export type UserDocument = ProjectionDocument<UserState>;
 export type SessionDocument = ProjectionDocument<SessionState>;
 export type ApiKeyDocument = ProjectionDocument<ApiKeyState>;
 
-/**
- * Ids are strings, never ObjectIds; no `__v` (an aggregate's version is its log's); a filter on a
- * path the schema does not declare throws instead of going out uncast.
- */
-const options = { versionKey: false, id: false, strictQuery: "throw" } as const;
-
-/** An aggregate log's document (written by shared-events' AggregateLog) and its sweeps' indexes. */
-function logSchema(collection: string) {
-  const schema = new Schema<LogDocument>(
-    {
-      _id: String,
-      eventId: String,
-      aggregateId: String,
-      version: Number,
-      subject: String,
-      data: Schema.Types.Mixed,
-      occurredAt: Date,
-      causationId: String,
-      requestId: String,
-      published: Boolean,
-      projected: Boolean,
-    } satisfies Record<keyof LogDocument, unknown>,
-    { ...options, collection },
-  );
-  for (const key of LOG_INDEXES) schema.index(key);
-  return schema;
-}
-
 const userEvents = logSchema(USER_LOG.logCollection);
 const sessionEvents = logSchema(SESSION_LOG.logCollection);
 const apiKeyEvents = logSchema(API_KEY_LOG.logCollection);
@@ -77,7 +50,7 @@ const users = new Schema<UserDocument>(
     version: Number,
     _causes: [String],
   } satisfies Record<keyof UserDocument, unknown>,
-  { ...options, collection: USER_LOG.projectionCollection },
+  { ...SCHEMA_OPTIONS, collection: USER_LOG.projectionCollection },
 );
 
 const sessions = new Schema<SessionDocument>(
@@ -90,7 +63,7 @@ const sessions = new Schema<SessionDocument>(
     version: Number,
     _causes: [String],
   } satisfies Record<keyof SessionDocument, unknown>,
-  { ...options, collection: SESSION_LOG.projectionCollection },
+  { ...SCHEMA_OPTIONS, collection: SESSION_LOG.projectionCollection },
 );
 
 const apiKeys = new Schema<ApiKeyDocument>(
@@ -106,7 +79,7 @@ const apiKeys = new Schema<ApiKeyDocument>(
     version: Number,
     _causes: [String],
   } satisfies Record<keyof ApiKeyDocument, unknown>,
-  { ...options, collection: API_KEY_LOG.projectionCollection },
+  { ...SCHEMA_OPTIONS, collection: API_KEY_LOG.projectionCollection },
 );
 
 /** Written through mongoose (validated) once per account; the insert by `_id` claims the email. */
@@ -118,7 +91,7 @@ const credentials = new Schema<Credential>(
     displayName: { type: String, required: true },
     createdAt: { type: Date, required: true },
   } satisfies Record<keyof Credential, unknown>,
-  { ...options, collection: "credentials" },
+  { ...SCHEMA_OPTIONS, collection: "credentials" },
 );
 
 /**
@@ -134,7 +107,7 @@ const signingKeys = new Schema<StoredSigningKey>(
     publicJwk: { type: Schema.Types.Mixed, required: true },
     createdAt: { type: Date, required: true },
   } satisfies Record<keyof StoredSigningKey, unknown>,
-  { ...options, minimize: false, collection: "signing_keys" },
+  { ...SCHEMA_OPTIONS, minimize: false, collection: "signing_keys" },
 );
 
 /**
@@ -143,7 +116,7 @@ const signingKeys = new Schema<StoredSigningKey>(
  * connection on a `createIndexes` naming two or more that exist).
  */
 export async function openModels(connection: Connection) {
-  const models = {
+  return withIndexes({
     userEvents: connection.model("UserEvent", userEvents),
     users: connection.model("User", users),
     sessionEvents: connection.model("SessionEvent", sessionEvents),
@@ -152,25 +125,7 @@ export async function openModels(connection: Connection) {
     apiKeys: connection.model("ApiKey", apiKeys),
     credentials: connection.model("Credential", credentials),
     signingKeys: connection.model("SigningKey", signingKeys),
-  };
-  for (const model of Object.values(models)) await model.createIndexes();
-  return models;
+  });
 }
 
 export type AuthModels = Awaited<ReturnType<typeof openModels>>;
-
-/** The documents of a model, whatever its other type parameters (they make `Model` invariant). */
-type DocumentOf<M> =
-  M extends Model<infer T extends mongo.Document, infer _Q, infer _M, infer _V, infer _H, infer _S, infer _L>
-    ? T
-    : never;
-
-/**
- * The model's collection as the driver's, typed by its documents: for the aggregate logs, whose
- * insert is the commit and whose other reads and writes are by `_id`, sent as written.
- */
-export function driverCollection<M extends Pick<Model<never>, "collection">>(
-  model: M,
-): mongo.Collection<DocumentOf<M>> {
-  return model.collection as unknown as mongo.Collection<DocumentOf<M>>;
-}

@@ -1,14 +1,9 @@
 // What orders keeps, declared once: each collection's documents and indexes as a mongoose schema.
 // The one file of the package that imports mongoose; which paths go through mongoose and which
 // through the driver collection is docs/adr/0002-mongoose-models.md.
-import {
-  LOG_INDEXES,
-  type LogDocument,
-  type Money,
-  type Payload,
-  type ProjectionDocument,
-} from "@ticketing/shared-events";
-import { Schema, type Connection, type Model, type mongo } from "mongoose";
+import type { Money, Payload, ProjectionDocument } from "@ticketing/shared-events";
+import { Schema, type Connection } from "mongoose";
+import { logSchema, SCHEMA_OPTIONS, withIndexes } from "@ticketing/shared-runtime";
 import { ORDER_LOG, type OrderState } from "../domain/orders.js";
 
 /** What ordering needs of a ticket, copied from tickets' `ticket.*` events. */
@@ -37,35 +32,7 @@ export interface ReservationLock {
 
 export type OrderDocument = ProjectionDocument<OrderState>;
 
-/**
- * Ids are strings, never ObjectIds; no `__v` (an order's version is its log's); a filter on a
- * path the schema does not declare throws instead of going out uncast.
- */
-const options = { versionKey: false, id: false, strictQuery: "throw" } as const;
-
 const money = { amount: Number, currency: String };
-
-/** An aggregate log's document (written by shared-events' AggregateLog) and its sweeps' indexes. */
-function logSchema(collection: string) {
-  const schema = new Schema<LogDocument>(
-    {
-      _id: String,
-      eventId: String,
-      aggregateId: String,
-      version: Number,
-      subject: String,
-      data: Schema.Types.Mixed,
-      occurredAt: Date,
-      causationId: String,
-      requestId: String,
-      published: Boolean,
-      projected: Boolean,
-    } satisfies Record<keyof LogDocument, unknown>,
-    { ...options, collection },
-  );
-  for (const key of LOG_INDEXES) schema.index(key);
-  return schema;
-}
 
 const orderEvents = logSchema(ORDER_LOG.logCollection);
 
@@ -86,7 +53,7 @@ const orders = new Schema<OrderDocument>(
     version: Number,
     _causes: [String],
   } satisfies Record<keyof OrderDocument, unknown>,
-  { ...options, collection: ORDER_LOG.projectionCollection },
+  { ...SCHEMA_OPTIONS, collection: ORDER_LOG.projectionCollection },
 );
 // A buyer's orders and everyone's (OPS), newest first; the sweep's open orders by expiry.
 orders.index({ buyerId: 1, createdAt: -1, id: -1 });
@@ -102,7 +69,7 @@ const ticketReplica = new Schema<TicketReplica>(
     status: String,
     version: Number,
   } satisfies Record<keyof TicketReplica, unknown>,
-  { ...options, collection: "ticket_replica" },
+  { ...SCHEMA_OPTIONS, collection: "ticket_replica" },
 );
 
 const reservationLocks = new Schema<ReservationLock>(
@@ -113,7 +80,7 @@ const reservationLocks = new Schema<ReservationLock>(
     claimedAt: Date,
     releasedAt: Date,
   } satisfies Record<keyof ReservationLock, unknown>,
-  { ...options, collection: "reservation_locks" },
+  { ...SCHEMA_OPTIONS, collection: "reservation_locks" },
 );
 // The reservation itself: the insert this index refuses is a second open order for the ticket.
 reservationLocks.index({ lockKey: 1 }, { unique: true, name: "lockKey_unique" });
@@ -126,30 +93,12 @@ reservationLocks.index({ releasedAt: 1, claimedAt: 1 });
  * connection on a `createIndexes` naming two or more that exist).
  */
 export async function openModels(connection: Connection) {
-  const models = {
+  return withIndexes({
     orderEvents: connection.model("OrderEvent", orderEvents),
     orders: connection.model("Order", orders),
     ticketReplica: connection.model("TicketReplica", ticketReplica),
     reservationLocks: connection.model("ReservationLock", reservationLocks),
-  };
-  for (const model of Object.values(models)) await model.createIndexes();
-  return models;
+  });
 }
 
 export type OrderModels = Awaited<ReturnType<typeof openModels>>;
-
-/** The documents of a model, whatever its other type parameters (they make `Model` invariant). */
-type DocumentOf<M> =
-  M extends Model<infer T extends mongo.Document, infer _Q, infer _M, infer _V, infer _H, infer _S, infer _L>
-    ? T
-    : never;
-
-/**
- * The model's collection as the driver's, typed by its documents: for the paths whose command is
- * the decision (the log's insert, the lock's insert, the replica's writes by `_id`), sent as written.
- */
-export function driverCollection<M extends Pick<Model<never>, "collection">>(
-  model: M,
-): mongo.Collection<DocumentOf<M>> {
-  return model.collection as unknown as mongo.Collection<DocumentOf<M>>;
-}

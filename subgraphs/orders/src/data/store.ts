@@ -3,7 +3,8 @@
 // insert as the claim); the queries by other fields through mongoose.
 import { isDuplicateKey, replicaStep, RetryLater, type Payload } from "@ticketing/shared-events";
 import type { OrderState } from "../domain/orders.js";
-import { driverCollection, type OrderDocument, type OrderModels, type TicketReplica } from "./models.js";
+import { driverCollection } from "@ticketing/shared-runtime";
+import { type OrderDocument, type OrderModels, type TicketReplica } from "./models.js";
 
 export interface OrderStore {
   ticket(ticketId: string): Promise<TicketReplica | null>;

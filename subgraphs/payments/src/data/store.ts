@@ -8,7 +8,8 @@ import {
   RetryLater,
   type Envelope,
 } from "@ticketing/shared-events";
-import { driverCollection, type OrderReplica, type OrderStatus, type PaymentModels } from "./models.js";
+import { driverCollection } from "@ticketing/shared-runtime";
+import { type OrderReplica, type OrderStatus, type PaymentModels } from "./models.js";
 
 export type { OrderReplica } from "./models.js";
 

@@ -2,7 +2,8 @@ import { AggregateLog, type Publisher } from "@ticketing/shared-events";
 import type { Logger } from "pino";
 import { EVENT_LOG, evolveEvent, type EventState, type EventSubject } from "../domain/catalog.js";
 import { evolveTicket, TICKET_LOG, type TicketState, type TicketSubject } from "../domain/tickets.js";
-import { driverCollection, type TicketsModels } from "./models.js";
+import { driverCollection } from "@ticketing/shared-runtime";
+import type { TicketsModels } from "./models.js";
 
 export type EventLog = AggregateLog<EventState, EventSubject>;
 export type TicketLog = AggregateLog<TicketState, TicketSubject>;

@@ -1,8 +1,9 @@
 // What tickets keeps, declared once: each collection's documents and indexes as a mongoose schema.
 // The one file of the package that imports mongoose; which paths go through mongoose and which
 // through the driver collection is docs/adr/0002-mongoose-models.md.
-import { LOG_INDEXES, type LogDocument, type ProjectionDocument } from "@ticketing/shared-events";
-import { Schema, type Connection, type Model, type mongo, type QueryFilter } from "mongoose";
+import type { ProjectionDocument } from "@ticketing/shared-events";
+import { Schema, type Connection, type QueryFilter } from "mongoose";
+import { logSchema, SCHEMA_OPTIONS, withIndexes } from "@ticketing/shared-runtime";
 import { EVENT_LOG, type EventState } from "../domain/catalog.js";
 import { TICKET_LOG, type TicketState } from "../domain/tickets.js";
 
@@ -17,34 +18,6 @@ export interface OrderOutcome {
   ticketId: string;
   outcome: "RELEASED" | "SOLD";
   at: Date;
-}
-
-/**
- * Ids are strings, never ObjectIds; no `__v` (an aggregate's version is its log's); a filter on a
- * path the schema does not declare throws instead of going out uncast.
- */
-const options = { versionKey: false, id: false, strictQuery: "throw" } as const;
-
-/** An aggregate log's document (written by shared-events' AggregateLog) and its sweeps' indexes. */
-function logSchema(collection: string) {
-  const schema = new Schema<LogDocument>(
-    {
-      _id: String,
-      eventId: String,
-      aggregateId: String,
-      version: Number,
-      subject: String,
-      data: Schema.Types.Mixed,
-      occurredAt: Date,
-      causationId: String,
-      requestId: String,
-      published: Boolean,
-      projected: Boolean,
-    } satisfies Record<keyof LogDocument, unknown>,
-    { ...options, collection },
-  );
-  for (const key of LOG_INDEXES) schema.index(key);
-  return schema;
 }
 
 const eventEvents = logSchema(EVENT_LOG.logCollection);
@@ -64,7 +37,7 @@ const events = new Schema<EventDocument>(
     version: Number,
     _causes: [String],
   } satisfies Record<keyof EventDocument, unknown>,
-  { ...options, collection: EVENT_LOG.projectionCollection },
+  { ...SCHEMA_OPTIONS, collection: EVENT_LOG.projectionCollection },
 );
 // Browse: by date, within a city or a category, in (startsAt, id) order. MongoDB uses these;
 // FerretDB 1.24 scans.
@@ -87,7 +60,7 @@ const tickets = new Schema<TicketDocument>(
     listedAt: String,
     _causes: [String],
   } satisfies Record<keyof TicketDocument, unknown>,
-  { ...options, collection: TICKET_LOG.projectionCollection },
+  { ...SCHEMA_OPTIONS, collection: TICKET_LOG.projectionCollection },
 );
 // An event's tickets newest first, its available ones (summaries), a seller's listings.
 tickets.index({ eventId: 1, listedAt: -1, _id: -1 });
@@ -102,7 +75,7 @@ const orderOutcomes = new Schema<OrderOutcome>(
     outcome: { type: String, required: true, enum: ["RELEASED", "SOLD"] },
     at: { type: Date, required: true },
   } satisfies Record<keyof OrderOutcome, unknown>,
-  { ...options, collection: "order_outcomes" },
+  { ...SCHEMA_OPTIONS, collection: "order_outcomes" },
 );
 
 /**
@@ -111,31 +84,13 @@ const orderOutcomes = new Schema<OrderOutcome>(
  * connection on a `createIndexes` naming two or more that exist).
  */
 export async function openModels(connection: Connection) {
-  const models = {
+  return withIndexes({
     eventEvents: connection.model("EventEvent", eventEvents),
     events: connection.model("Event", events),
     ticketEvents: connection.model("TicketEvent", ticketEvents),
     tickets: connection.model("Ticket", tickets),
     orderOutcomes: connection.model("OrderOutcome", orderOutcomes),
-  };
-  for (const model of Object.values(models)) await model.createIndexes();
-  return models;
+  });
 }
 
 export type TicketsModels = Awaited<ReturnType<typeof openModels>>;
-
-/** The documents of a model, whatever its other type parameters (they make `Model` invariant). */
-type DocumentOf<M> =
-  M extends Model<infer T extends mongo.Document, infer _Q, infer _M, infer _V, infer _H, infer _S, infer _L>
-    ? T
-    : never;
-
-/**
- * The model's collection as the driver's, typed by its documents: for the aggregate logs, whose
- * insert is the commit and whose other reads and writes are by `_id`, sent as written.
- */
-export function driverCollection<M extends Pick<Model<never>, "collection">>(
-  model: M,
-): mongo.Collection<DocumentOf<M>> {
-  return model.collection as unknown as mongo.Collection<DocumentOf<M>>;
-}
