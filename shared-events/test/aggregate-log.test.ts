@@ -178,7 +178,7 @@ describe("the aggregate log across a NATS restart", () => {
       const stored = await eventually(
         () =>
           jsm.streams.getMessage(STREAM, { last_by_subj: "ticketing.ticket.created" }).then(
-            (message) => message.json<{ aggregateId: string }>().aggregateId,
+            (message) => message?.json<{ aggregateId: string }>().aggregateId ?? null,
             () => null,
           ),
         (aggregateId) => aggregateId === id,
