@@ -7,7 +7,7 @@
 // version, and an event or state that is not newer changes nothing. So the same change may arrive
 // three ways (the load, the command that made it on this replica, the stream) in any order and is
 // applied once.
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { AggregateState, ProjectionDocument } from "./aggregate-log.js";
@@ -198,6 +198,7 @@ export function readModel({
   const filter = filterFor(subjects);
   const logger = parentLogger.child({ readModel: views.map((view) => view.name).join("+") });
   let follower: Follower | undefined;
+  let manager: Promise<JetStreamManager> | undefined;
   let caughtUp = false;
   let ended = false;
   let stopped = false;
@@ -206,7 +207,7 @@ export function readModel({
 
   /** The sequence of the stream's last message on these subjects; 0 when it holds none. */
   async function lastSeq(): Promise<number> {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await (manager ??= jetstreamManager(nc));
     const last = await jsm.streams.getMessage(STREAM, { last_by_subj: filter });
     return last?.seq ?? 0;
   }
@@ -239,7 +240,7 @@ export function readModel({
 
   return {
     async start() {
-      const jsm = await jetstreamManager(nc);
+      const jsm = await (manager ??= jetstreamManager(nc));
       // Read before the projections: every event stored up to here is in what the load reads, and
       // the follower hands over everything after it.
       const from = (await jsm.streams.info(STREAM)).state.last_seq;
@@ -257,9 +258,15 @@ export function readModel({
       });
       const deadline = Date.now() + catchUpTimeoutMs;
       while (current.position() < target) {
-        if (ended) throw new Error("the read model's follower ended before it caught up");
-        if (Date.now() > deadline) {
-          throw new Error(`the read model did not reach stream sequence ${target} in ${catchUpTimeoutMs} ms`);
+        let failure: string | undefined;
+        if (ended) failure = "the read model's follower ended before it caught up";
+        else if (Date.now() > deadline) {
+          failure = `the read model did not reach stream sequence ${target} in ${catchUpTimeoutMs} ms`;
+        }
+        if (failure) {
+          // A start that fails leaves nothing running: the service's stop is not registered yet.
+          await current.stop();
+          throw new Error(failure);
         }
         await sleep(CATCH_UP_POLL_MS);
       }

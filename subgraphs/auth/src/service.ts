@@ -36,11 +36,6 @@ export { AUDIENCE, ISSUER } from "./tokens.js";
 
 export const DATABASE = "ticketing-auth";
 
-export interface AuthServiceOptions extends ServiceOptions {
-  /** How long the users read model may lag the stream before `/readyz` fails; tests shorten it. */
-  readModelMaxLagMs?: number;
-}
-
 /**
  * The auth service: the signing key, the user, session and API-key logs, sign-in limits in Redis,
  * and the revoked sessions it checks its own tokens against.
@@ -51,8 +46,8 @@ export const authService = defineService({
   loadEnv,
   // auth checks its tokens with the key it holds, not through its own JWKS.
   settings: (env: AuthEnv) => ({ ...commonSettings(env), jwksUrl: undefined }),
-  async build(context: ServiceContext<AuthEnv, AuthServiceOptions>) {
-    const { env, options, logger, mongo, nats, publisher, readiness, defer } = context;
+  async build(context: ServiceContext<AuthEnv, ServiceOptions>) {
+    const { env, logger, mongo, nats, publisher, readiness, defer } = context;
     const redis = connectRedis(env.REDIS_URL, { name: "auth", mode: "fail-fast", logger });
     defer("close Redis", () => closeRedis(redis));
     // Sign-in works without Redis (unlimited), so it does not hold up a start.
@@ -70,13 +65,7 @@ export const authService = defineService({
       await logs.sessions.stop();
       await logs.apiKeys.stop();
     });
-    const userReads = await startUsersReadModel({
-      models,
-      users: logs.users,
-      nats,
-      logger,
-      maxLagMs: options.readModelMaxLagMs,
-    });
+    const userReads = await startUsersReadModel({ models, users: logs.users, nats, logger });
     defer("stop the users read model", () => userReads.stop());
     const revocations = await watchRevokedSessions(nats, {
       // Tokens live at most this long, so older revocations no longer matter.

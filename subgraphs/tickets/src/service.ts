@@ -24,8 +24,6 @@ export const DATABASE = "ticketing-tickets";
 export interface TicketsServiceOptions extends ServiceOptions {
   /** The durable consumer of order events; tests give each service its own. */
   ordersConsumer?: string;
-  /** How long the read model may lag the stream before `/readyz` fails; tests shorten it. */
-  readModelMaxLagMs?: number;
 }
 
 /**
@@ -49,13 +47,7 @@ export const ticketsService = defineService({
       await logs.tickets.stop();
     });
     // After the logs' first sweep, so that it loads projections a crash had left behind.
-    const readModel = await startCatalogReadModel({
-      models,
-      logs,
-      nats,
-      logger,
-      maxLagMs: options.readModelMaxLagMs,
-    });
+    const readModel = await startCatalogReadModel({ models, logs, nats, logger });
     defer("stop the read model", () => readModel.stop());
     const { reads } = readModel;
 

@@ -24,8 +24,6 @@ export interface UsersReadModelOptions {
   users: UserLog;
   nats: NatsConnection;
   logger: Logger;
-  /** See `readModel`'s `maxLagMs`. */
-  maxLagMs?: number;
 }
 
 /** Loads the users and follows the stream; resolves once caught up. */
@@ -34,7 +32,6 @@ export async function startUsersReadModel({
   users,
   nats,
   logger,
-  maxLagMs,
 }: UsersReadModelOptions): Promise<UsersReadModel> {
   const view = new AggregateView<UserState, UserSubject>({
     name: "users",
@@ -50,7 +47,7 @@ export async function startUsersReadModel({
   });
   // Read-your-writes: a registration is readable before signUp returns.
   users.observe((id, state) => view.put(id, state));
-  const model = readModel({ nc: nats, logger, views: [view], maxLagMs });
+  const model = readModel({ nc: nats, logger, views: [view] });
   await model.start();
   return {
     user: (id) => view.get(id) ?? null,

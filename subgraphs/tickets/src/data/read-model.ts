@@ -28,8 +28,6 @@ export interface CatalogReadModelOptions {
   logs: Logs;
   nats: NatsConnection;
   logger: Logger;
-  /** See `readModel`'s `maxLagMs`. */
-  maxLagMs?: number;
 }
 
 /**
@@ -41,7 +39,6 @@ export async function startCatalogReadModel({
   logs,
   nats,
   logger,
-  maxLagMs,
 }: CatalogReadModelOptions): Promise<CatalogReadModel> {
   const memory = catalogMemory({
     events: {
@@ -66,7 +63,7 @@ export async function startCatalogReadModel({
   logs.events.observe((id, state) => memory.events.put(id, state));
   logs.tickets.observe((id, state) => memory.tickets.put(id, state));
 
-  const model = readModel({ nc: nats, logger, views: [memory.events, memory.tickets], maxLagMs });
+  const model = readModel({ nc: nats, logger, views: [memory.events, memory.tickets] });
   await model.start();
   const database = catalogReads(models);
   return {
