@@ -49,6 +49,18 @@ function firstViolation(
   return undefined;
 }
 
+// graphql's variable-coercion messages name the variable and the path inside it only in their text:
+// `Variable "$input" got invalid value 123 at "input.email"; …`.
+const COERCION_PATH =
+  /^Variable "\$[_A-Za-z][_0-9A-Za-z]*" got invalid value .*? at "([_A-Za-z][_0-9A-Za-z.[\]]*)"; /s;
+const COERCION_VARIABLE =
+  /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" (?:got invalid value |of required type |of non-null type )/;
+
+/** The input a BAD_USER_INPUT from graphql's variable coercion is about, from its message. */
+export function coercionField(message: string): string | undefined {
+  return COERCION_PATH.exec(message)?.[1] ?? COERCION_VARIABLE.exec(message)?.[1];
+}
+
 /** Apollo's formatError: expected errors keep their message, code and field; anything else is masked. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const { locations, path } = formatted;
@@ -76,6 +88,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       formatted.extensions?.[key],
     ]),
   );
+  if (extensions.code === ErrorCode.BAD_USER_INPUT && extensions.field === undefined) {
+    const field = coercionField(formatted.message);
+    if (field !== undefined) extensions.field = field;
+  }
   return { message: formatted.message, locations, path, extensions };
 }
 
