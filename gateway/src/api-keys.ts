@@ -8,6 +8,8 @@ import { follow, type Follower } from "@ticketing/shared-events";
 import type { Logger } from "pino";
 
 export const API_KEY_HEADER = "x-api-key";
+/** Keys are 64 characters; anything much longer is refused without asking auth. */
+export const API_KEY_MAX_BYTES = 256;
 
 export type Client =
   | { kind: "partner"; keyId: string; name: string; requestsPerMinute: number | null }
@@ -71,7 +73,8 @@ export async function createApiKeys({
       body: JSON.stringify({ key }),
       signal: AbortSignal.timeout(5_000),
     });
-    if (response.status === 404) return null;
+    // 404: unknown. 400 or 413: auth will not even read it, so no key like it exists.
+    if (response.status === 404 || response.status === 400 || response.status === 413) return null;
     if (!response.ok) throw new Error(`API key verification answered ${response.status}`);
     return (await response.json()) as PartnerKey;
   }
@@ -138,25 +141,29 @@ export function addressKey(address: string): string {
     .join(":")}::/64`;
 }
 
+/** Why a request's API key was refused. */
+export type KeyRefusal = "unknown" | "unverifiable";
+
 /**
  * Identifies the client of a request from its headers and address: what the HTTP route and a
- * WebSocket server's handshake both use. An unknown or revoked key is refused (null); when auth
- * cannot be asked, the request is served as anonymous.
+ * WebSocket server's handshake both use. A key that is unknown, revoked or oversized is refused,
+ * and so is a key auth cannot verify now: a request that sent a key is never downgraded to
+ * anonymous (it would dodge the key's revocation, and be billed to nobody).
  */
 export async function identifyClient(
   apiKeys: ApiKeys,
   apiKey: string | undefined,
   address: string,
   logger: Logger,
-): Promise<Client | null> {
-  const anonymous: Client = { kind: "anonymous", address: addressKey(address) };
-  if (apiKey === undefined || apiKey === "") return anonymous;
+): Promise<Client | KeyRefusal> {
+  if (apiKey === undefined || apiKey === "") return { kind: "anonymous", address: addressKey(address) };
+  if (Buffer.byteLength(apiKey) > API_KEY_MAX_BYTES) return "unknown";
   try {
     const key = await apiKeys.verify(apiKey.trim());
-    if (!key) return null;
+    if (!key) return "unknown";
     return { kind: "partner", keyId: key.id, name: key.name, requestsPerMinute: key.requestsPerMinute };
   } catch (err) {
-    logger.warn({ err }, "cannot verify an API key now; serving the request as anonymous");
-    return anonymous;
+    logger.warn({ err }, "cannot verify an API key now; refusing the request");
+    return "unverifiable";
   }
 }

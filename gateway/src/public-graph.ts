@@ -40,6 +40,9 @@ export interface PublicGraph {
   close(): Promise<void>;
 }
 
+/** How long a partner waits before retrying when its key could not be verified. */
+const KEY_RETRY_AFTER_SECONDS = 5;
+
 function refusal(message: string, extensions: Record<string, unknown>) {
   return { errors: [{ message, extensions }] };
 }
@@ -83,7 +86,7 @@ async function checked({ env, logger, apiKeys, redis: given }: PublicGraphOption
       const scope = requestScope(req);
       const address = req.ip ?? req.socket.remoteAddress ?? "unknown";
       const client = await identifyClient(apiKeys, req.get(API_KEY_HEADER), address, scope.logger);
-      const charged = client ?? ({ kind: "anonymous", address } as const);
+      const charged = typeof client === "string" ? ({ kind: "anonymous", address } as const) : client;
       const decision = await limiter.take(charged);
       if (decision) res.set(rateLimitHeaders(decision));
       if (decision && !decision.allowed) {
@@ -96,11 +99,24 @@ async function checked({ env, logger, apiKeys, redis: given }: PublicGraphOption
         );
         return;
       }
-      if (!client) {
+      if (client === "unknown") {
         res
           .status(401)
           .json(
             refusal(`Unknown or revoked API key (${API_KEY_HEADER})`, { code: ErrorCode.UNAUTHENTICATED }),
+          );
+        return;
+      }
+      if (client === "unverifiable") {
+        // Refused, not served as anonymous: the key may be revoked. The partner may retry soon.
+        res
+          .status(401)
+          .set("retry-after", String(KEY_RETRY_AFTER_SECONDS))
+          .json(
+            refusal(`The API key (${API_KEY_HEADER}) cannot be verified now; retry shortly`, {
+              code: ErrorCode.UNAUTHENTICATED,
+              retryAfter: KEY_RETRY_AFTER_SECONDS,
+            }),
           );
         return;
       }

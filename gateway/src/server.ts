@@ -38,12 +38,15 @@ import type { Redis } from "ioredis";
 import { createApiKeys, type ApiKeys, type Client } from "./api-keys.js";
 import { createPublicGraph } from "./public-graph.js";
 import { createResponseCache, type ResponseCache } from "./response-cache/index.js";
+import { clientMistakesPlugin, codedClientError } from "./client-mistakes.js";
 
 /**
  * Errors a subgraph raised on purpose arrive already masked by it, with their code: they pass
  * as they are. Anything else (a subgraph unreachable, the gateway's own failures) is masked.
  */
 function formatGatewayError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const clientError = codedClientError(error);
+  if (clientError) return clientError;
   const { code, field, retryAfter, serviceName } = formatted.extensions ?? {};
   if (serviceName !== undefined && typeof code === "string" && code !== "INTERNAL_SERVER_ERROR") {
     return {
@@ -70,6 +73,8 @@ export interface GatewayContext {
   /** The HTTP response, for the session cookie; none for the WebSocket's own queries. */
   res?: Response;
   secureCookies: boolean;
+  /** A session cookie that was refused: the request runs anonymously if it only reads the catalog. */
+  rejectedSession?: GraphQLError;
 }
 
 export interface GatewayOptions {
@@ -208,6 +213,8 @@ export async function createGateway({
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      // First: it refuses requests that name no runnable operation before any other check looks.
+      clientMistakesPlugin(),
       ...publicGraph.apolloOptions.plugins,
       // Every check above runs in didResolveOperation, which Apollo completes before it asks any
       // plugin for a response: a client they refuse never reads the cache.
@@ -253,6 +260,13 @@ export async function createGateway({
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const { requestId } = requestScope(req);
+        const base = {
+          requestId,
+          clientIp: req.ip ?? "",
+          client: publicGraph.clientOf(req),
+          res,
+          secureCookies: env.secureCookies,
+        };
         try {
           const session = await sessions.resolve(req.get("authorization"), req.get("cookie"));
           if (session.renewed) {
@@ -261,19 +275,16 @@ export async function createGateway({
               sessionCookie(session.renewed.token, session.renewed.expiresAt, env.secureCookies),
             );
           }
-          return {
-            viewer: session.viewer,
-            token: session.token,
-            requestId,
-            clientIp: req.ip ?? "",
-            client: publicGraph.clientOf(req),
-            res,
-            secureCookies: env.secureCookies,
-          };
+          return { ...base, viewer: session.viewer, token: session.token };
         } catch (error) {
           if (!(error instanceof GraphQLError)) throw error;
           // A token that is no good any more: the browser forgets it along with this refusal.
           res.append("set-cookie", clearedSessionCookie(env.secureCookies));
+          // A cookie the client did not choose to send (an old one, or one a sibling site planted)
+          // must not lock it out of the catalog: the operation decides (clientMistakesPlugin).
+          if (req.get("authorization") === undefined) {
+            return { ...base, viewer: null, token: undefined, rejectedSession: error };
+          }
           throw new GraphQLError(error.message, {
             extensions: { ...error.extensions, http: { status: 401 } },
           });

@@ -11,10 +11,19 @@ export const SESSION_EXPIRES_HEADER = "x-session-expires";
 /** A token with less left than this is renewed before it is forwarded. */
 const RENEW_WITHIN_MS = 60_000;
 
-export function readCookie(header: string | undefined, name: string): string | undefined {
+/**
+ * A cookie's value; null when the cookie is there but its value is not valid percent-encoding
+ * (a browser may hold such a cookie, planted by a sibling subdomain, and send it every time).
+ */
+export function readCookie(header: string | undefined, name: string): string | null | undefined {
   for (const part of (header ?? "").split(";")) {
     const [key, ...value] = part.trim().split("=");
-    if (key === name) return decodeURIComponent(value.join("="));
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(value.join("="));
+    } catch {
+      return null;
+    }
   }
   return undefined;
 }
@@ -74,7 +83,9 @@ export function createSessions({ verifier, authUrl }: SessionOptions) {
   ): Promise<Session> {
     const bearer = /^Bearer +(\S+) *$/i.exec(authorization ?? "")?.[1];
     if (authorization && !bearer) throw unauthenticated("Authorization must be `Bearer <token>`");
-    const token = bearer ?? readCookie(cookieHeader, SESSION_COOKIE);
+    const fromCookie = readCookie(cookieHeader, SESSION_COOKIE);
+    if (!bearer && fromCookie === null) throw unauthenticated("The session cookie is not valid");
+    const token = bearer ?? fromCookie;
     if (!token) return { viewer: null, token: undefined };
 
     try {

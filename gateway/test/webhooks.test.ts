@@ -13,12 +13,16 @@ interface Received {
 let system: System;
 let payments: Server;
 const received: Received[] = [];
+const receivedBytes: Buffer[] = [];
 
 function read(req: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
-    req.on("end", () => resolve(body));
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      receivedBytes.push(Buffer.concat(chunks));
+      resolve(Buffer.concat(chunks).toString());
+    });
   });
 }
 
@@ -62,6 +66,22 @@ it("forwards the raw body and the signature, and answers with payments' answer",
 
   const refused = await fetch(`${system.url}/webhooks/stripe`, { method: "POST", body: "bad" });
   expect(refused.status).toBe(400);
+});
+
+it("forwards the bytes untouched: a byte-order mark and invalid UTF-8 reach payments as sent", async () => {
+  const bytes = Buffer.concat([
+    Buffer.from([0xef, 0xbb, 0xbf]),
+    Buffer.from('{"id":"evt_2","note":"'),
+    Buffer.from([0xc3, 0x28, 0xff]),
+    Buffer.from('"}'),
+  ]);
+  const response = await fetch(`${system.url}/webhooks/stripe`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "stripe-signature": "t=1,v1=abc" },
+    body: bytes,
+  });
+  expect(response.status).toBe(200);
+  expect(receivedBytes.at(-1)?.equals(bytes)).toBe(true);
 });
 
 it("asks Stripe to retry later while payments is unreachable", async () => {
