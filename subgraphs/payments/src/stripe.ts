@@ -88,7 +88,11 @@ export function createStripeGateway(env: PaymentsEnv): StripeGateway {
       if (!signature) throw new SignatureError("No stripe-signature header");
       let event: Stripe.Event;
       try {
-        event = client.webhooks.constructEvent(rawBody, signature, secret);
+        // Stripe's library decodes a Buffer before it checks the signature, dropping a leading BOM
+        // and replacing invalid UTF-8: it would accept bytes that were not signed. Decoded here
+        // strictly and with any BOM kept, the text it checks encodes back to exactly these bytes.
+        const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(rawBody);
+        event = client.webhooks.constructEvent(text, signature, secret);
       } catch (error) {
         throw new SignatureError(error instanceof Error ? error.message : "Bad signature");
       }

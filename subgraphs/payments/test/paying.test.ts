@@ -193,6 +193,9 @@ describe("the webhook", () => {
     // A signed body that was changed afterwards.
     const tampered = await payments.webhook(payload.replace('"amount":4200', '"amount":1'), sign(payload));
     expect(tampered.status).toBe(400);
+    // Signed without a byte-order mark, sent with one: not the bytes that were signed.
+    const withBom = await payments.webhook(`\uFEFF${payload}`, sign(payload));
+    expect(withBom.status).toBe(400);
     expect((await paymentOf(order.id, buyer))?.status).toBe("PENDING");
     expect(await stream.since(seq, "ticketing.payment.succeeded")).toEqual([]);
   });
