@@ -3,7 +3,9 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { Browser, ME, SIGN_UP, startSystem, type GraphQLResponse, type System } from "./support.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -79,10 +81,15 @@ function authProxy() {
 let system: System;
 const proxy = authProxy();
 const opsEmail = `ops-${Date.now()}@example.com`;
+const liveOpsEmail = `live-ops-${Date.now()}@example.com`;
 
 beforeAll(async () => {
   const proxyUrl = await proxy.listen();
-  system = await startSystem({ OPS_EMAILS: opsEmail }, { AUTH_URL: proxyUrl }, { tickets: true });
+  system = await startSystem(
+    { OPS_EMAILS: `${opsEmail},${liveOpsEmail}` },
+    { AUTH_URL: proxyUrl },
+    { tickets: true },
+  );
   proxy.setTarget(system.auth.baseUrl);
 });
 
@@ -279,5 +286,59 @@ describe("DateTime inputs", () => {
       query: '{ events(filter: { city: "Nowhere" }) { edges { node { name } } } }',
     });
     expect(listed.data).toEqual({ events: { edges: [{ node: { name: "Good Date" } }] } });
+  });
+});
+
+describe("the WebSocket", () => {
+  type WsError = { message: string; extensions?: { code?: string; field?: string } };
+
+  /** The errors one subscription ends with, from its refusal or from its first result. */
+  function errorsOf(
+    browser: Browser | undefined,
+    payload: { query: string; variables?: Record<string, unknown> },
+  ) {
+    const headers = browser?.cookieHeader() ?? {};
+    class CookieSocket extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { headers });
+      }
+    }
+    const client = createClient({
+      url: `${system.url.replace(/^http/, "ws")}/graphql`,
+      webSocketImpl: CookieSocket,
+      retryAttempts: 0,
+      lazy: true,
+    });
+    return new Promise<WsError[]>((resolve) => {
+      client.subscribe(payload, {
+        next: (result) => resolve((result.errors ?? []) as WsError[]),
+        error: (error) => resolve(Array.isArray(error) ? (error as WsError[]) : [{ message: String(error) }]),
+        complete: () => resolve([]),
+      });
+    }).finally(() => client.dispose());
+  }
+
+  it("gives validation, parse and variable errors the codes the HTTP endpoint gives", async () => {
+    const [invalid] = await errorsOf(undefined, { query: "subscription { nope }" });
+    expect(invalid?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    const [syntax] = await errorsOf(undefined, { query: "subscription {" });
+    expect(syntax?.extensions?.code).toBe("GRAPHQL_PARSE_FAILED");
+    const [variable] = await errorsOf(undefined, {
+      query: "subscription ($id: ID!) { ticketChanged(eventId: $id) { id } }",
+      variables: { id: { a: 1 } },
+    });
+    expect(variable?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "id" });
+  });
+
+  it("names since in the refusal of a cursor that is not one", async () => {
+    const ops = new Browser(system.url);
+    await ops.graphql(SIGN_UP, {
+      input: { email: liveOpsEmail, password: "correct horse battery", displayName: "Live Ops" },
+    });
+    const [refused] = await errorsOf(ops, {
+      query: "subscription ($since: String) { opsFeed(since: $since) { cursor } }",
+      variables: { since: "garbage" },
+    });
+    expect(refused?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "since" });
   });
 });

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { ApolloServer } from "@apollo/server";
 import type { ApolloGateway } from "@apollo/gateway";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { TokenVerifier, Viewer } from "@ticketing/shared-runtime";
+import { coercionField, type TokenVerifier, type Viewer } from "@ticketing/shared-runtime";
 import {
   execute,
   getArgumentValues,
@@ -74,7 +74,25 @@ interface Connection {
 
 type Extra = { request: IncomingMessage; socket: WebSocket; connection?: Connection };
 
-const refuse = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
+const refuse = (message: string, code: string, field?: string) => [
+  new GraphQLError(message, { extensions: { code, ...(field !== undefined ? { field } : {}) } }),
+];
+
+/**
+ * graphql's own errors carry no code (or one without the input's name): the WebSocket gives them
+ * what the HTTP endpoint gives, a code and, for a refused input, `field`.
+ */
+function coded(errors: readonly GraphQLError[], fallback: string): GraphQLError[] {
+  return errors.map((error) => {
+    const code = typeof error.extensions.code === "string" ? error.extensions.code : fallback;
+    const given = typeof error.extensions.field === "string" ? error.extensions.field : undefined;
+    const field = code === "BAD_USER_INPUT" ? (given ?? coercionField(error.message)) : given;
+    // An HTTP status means nothing on a WebSocket.
+    const { http: _http, ...rest } = error.extensions;
+    const extensions = { ...rest, code, ...(field !== undefined ? { field } : {}) };
+    return new GraphQLError(error.message, { nodes: error.nodes ?? null, extensions });
+  });
+}
 
 function addressOf(request: IncomingMessage): string {
   return request.socket.remoteAddress ?? "unknown";
@@ -235,11 +253,14 @@ export async function attachLive(options: LiveOptions) {
           ...(payload.variables ? { variables: payload.variables } : {}),
           ...(payload.operationName ? { operationName: payload.operationName } : {}),
         });
-        if ("error" in checked) return [checked.error];
+        if ("error" in checked) {
+          const syntax = checked.error.message.startsWith("Syntax Error");
+          return coded([checked.error], syntax ? "GRAPHQL_PARSE_FAILED" : "GRAPHQL_VALIDATION_FAILED");
+        }
         const errors = validate(schema, checked.document);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return coded(errors, "GRAPHQL_VALIDATION_FAILED");
         const operation = getOperationAST(checked.document, payload.operationName);
-        if (!operation) return refuse("Name the operation to run", "BAD_USER_INPUT");
+        if (!operation) return refuse("Name the operation to run", "OPERATION_RESOLUTION_FAILURE");
         if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
           return refuse(
             "Send queries and mutations over HTTP; the WebSocket is for subscriptions",
@@ -257,7 +278,7 @@ export async function attachLive(options: LiveOptions) {
           operation.variableDefinitions ?? [],
           payload.variables ?? {},
         );
-        if (variables.errors) return variables.errors;
+        if (variables.errors) return coded(variables.errors, "BAD_USER_INPUT");
         const field = rootField(operation);
         if (field.name.value === "opsFeed" && !connection.viewer?.roles.includes("OPS")) {
           return refuse("The ops feed is for OPS only", "FORBIDDEN");
@@ -296,7 +317,7 @@ export async function attachLive(options: LiveOptions) {
         // opsFeed
         const since = typeof values.since === "string" ? values.since : null;
         if (since !== null && !/^\d{1,15}$/.test(since)) {
-          return { errors: refuse("since must be a cursor from the ops feed", "BAD_USER_INPUT") };
+          return { errors: refuse("since must be a cursor from the ops feed", "BAD_USER_INPUT", "since") };
         }
         let events: OpsEvents;
         try {
