@@ -73,7 +73,13 @@ export function limitRules(limits: OperationLimits): ValidationRule[] {
       flattenFragments: true,
       onReject: refuse("depth", limits.depth),
     }),
-    maxAliasesRule({ ...common, n: limits.aliases, onReject: refuse("aliases", limits.aliases) }),
+    maxAliasesRule({
+      ...common,
+      n: limits.aliases,
+      // graphql-armor lets aliases of __typename through by default: 100 of them are as many answers.
+      allowList: [],
+      onReject: refuse("aliases", limits.aliases),
+    }),
     maxDirectivesRule({ ...common, n: limits.directives, onReject: refuse("directives", limits.directives) }),
   ] as ValidationRule[];
 }

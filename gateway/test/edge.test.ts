@@ -342,3 +342,13 @@ describe("the WebSocket", () => {
     expect(refused?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "since" });
   });
 });
+
+it("counts aliases of __typename against the alias limit", async () => {
+  const aliases = Array.from({ length: 100 }, (_, i) => `t${i}: __typename`).join(" ");
+  const result = await post(system, { query: `{ ${aliases} }` });
+  expect(result.status).toBe(400);
+  expect(result.errors?.[0]?.extensions).toMatchObject({
+    code: "GRAPHQL_VALIDATION_FAILED",
+    limit: "aliases",
+  });
+});
