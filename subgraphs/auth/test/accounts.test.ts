@@ -274,7 +274,7 @@ describe("User entities", () => {
     expect(attempt.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
   });
 
-  it("shows an email to its owner and to OPS only", async () => {
+  it("shows an email and the roles to their owner and to OPS only", async () => {
     const alice = await signUp(auth);
     const bob = await signUp(auth);
     const ops = await signIn(OPS_EMAIL, PASSWORD);
@@ -285,13 +285,18 @@ describe("User entities", () => {
     const asAlice = await resolve(ids, alice.token);
     expect(asAlice.data?._entities).toEqual([
       { ...alice.user, email: alice.email },
-      { ...bob.user, email: null },
+      { ...bob.user, email: null, roles: [] },
     ]);
     const anonymous = await resolve(ids);
     expect(anonymous.data?._entities.map((user) => user?.email)).toEqual([null, null]);
+    expect(anonymous.data?._entities.map((user) => user?.roles)).toEqual([[], []]);
     expect(anonymous.data?._entities.map((user) => user?.displayName)).toEqual(["A fan", "A fan"]);
     const asOps = await resolve(ids, opsToken);
     expect(asOps.data?._entities.map((user) => user?.email)).toEqual([alice.email, bob.email]);
+    expect(asOps.data?._entities.map((user) => user?.roles)).toEqual([["USER"], ["USER"]]);
+    // Who holds OPS is not for everyone to read.
+    const opsId = ops.data!.signIn.id;
+    expect((await resolve([opsId], alice.token)).data?._entities[0]?.roles).toEqual([]);
   });
 
   it("resolves a user that does not exist to null", async () => {

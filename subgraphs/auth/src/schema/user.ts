@@ -61,6 +61,12 @@ export class UserResolver {
   email(@Root() user: UserView, @Ctx() { viewer }: AuthContext): string | null {
     return canSeeEmail(user, viewer) ? user.email : null;
   }
+
+  /** Shown as the email is: anyone's roles would tell who holds OPS (a seller may). */
+  @FieldResolver(() => [Role])
+  roles(@Root() user: UserView, @Ctx() { viewer }: AuthContext): UserView["roles"] {
+    return canSeeEmail(user, viewer) ? user.roles : [];
+  }
 }
 
 /** Other subgraphs refer to users by id; one that does not exist resolves to null. */
