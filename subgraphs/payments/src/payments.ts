@@ -45,6 +45,9 @@ const sameMoney = (a: Money, b: Money) => a.amount === b.amount && a.currency ==
 const refundKey = (payment: PaymentState) => `refund:${payment.orderId}:${payment.id}`;
 const intentKey = (orderId: string) => `payment-intent:${orderId}`;
 
+/** Orders' ids are UUIDs: any other id is no order, now or after any wait for the replica. */
+const ORDER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createPayments({
@@ -93,9 +96,7 @@ export function createPayments({
   }
 
   async function start(viewer: Identity, orderId: string, requestId?: string): Promise<StartedPayment> {
-    if (typeof orderId !== "string" || orderId.length === 0 || orderId.length > 200) {
-      throw notFound("No order has this id");
-    }
+    if (typeof orderId !== "string" || !ORDER_ID.test(orderId)) throw notFound("No order has this id");
     const order = payable(await orderOf(orderId), viewer);
     const existing = await log.load(orderId);
     if (existing) return withSecret(stillPayable(existing));

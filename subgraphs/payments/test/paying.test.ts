@@ -127,6 +127,14 @@ describe("startPayment", () => {
         await payments.graphql(START_PAYMENT, { variables: { orderId: randomUUID() }, token: auth.token() }),
       ),
     ).toBe("NOT_FOUND");
+    // An id no order can have is refused at once, without waiting for the replica.
+    const startedAt = Date.now();
+    for (const orderId of ["nope", "", " ".repeat(10), "x".repeat(10_000)]) {
+      expect(
+        codeOf(await payments.graphql(START_PAYMENT, { variables: { orderId }, token: auth.token() })),
+      ).toBe("NOT_FOUND");
+    }
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
     // The buyer's payment stays hidden from others.
     const buyer = auth.token(order.buyerId);
     await start(order.id, buyer);
