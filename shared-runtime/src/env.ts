@@ -31,7 +31,9 @@ export const jwksUrlSchema = z.url({ protocol: /^https?$/ });
 export function commonEnv({ port, authJwksUrl }: { port: number; authJwksUrl?: string }) {
   return {
     NODE_ENV: nodeEnvSchema,
-    HOST: z.string().min(1).default("0.0.0.0"),
+    // Loopback unless told otherwise: a service is reached through the gateway, and a container
+    // platform says HOST=0.0.0.0 (the Dockerfiles and the chart do).
+    HOST: z.string().min(1).default("127.0.0.1"),
     PORT: portSchema(port),
     LOG_LEVEL: logLevelSchema,
     MONGO_URL: mongoUrlSchema,

@@ -9,7 +9,7 @@ describe("parseEnv", () => {
   it("fills in the defaults of the common settings", () => {
     expect(parseEnv(schema, { AUTH_JWKS_URL: JWKS })).toEqual({
       NODE_ENV: "development",
-      HOST: "0.0.0.0",
+      HOST: "127.0.0.1",
       PORT: 4001,
       LOG_LEVEL: "info",
       MONGO_URL: "mongodb://127.0.0.1:27027/",

@@ -5,7 +5,7 @@ describe("loadEnv", () => {
   it("works with nothing set: the infrastructure runner's ports, no database, no hold setting", () => {
     expect(loadEnv({})).toEqual({
       NODE_ENV: "development",
-      HOST: "0.0.0.0",
+      HOST: "127.0.0.1",
       PORT: 4005,
       LOG_LEVEL: "info",
       NATS_URL: "nats://127.0.0.1:4322",

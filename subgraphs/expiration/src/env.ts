@@ -13,7 +13,8 @@ import { z } from "zod";
 // from its ORDER_HOLD_SECONDS.
 const schema = z.object({
   NODE_ENV: nodeEnvSchema,
-  HOST: z.string().min(1).default("0.0.0.0"),
+  // Loopback unless told otherwise (the Dockerfile and the chart say HOST=0.0.0.0).
+  HOST: z.string().min(1).default("127.0.0.1"),
   PORT: portSchema(4005),
   LOG_LEVEL: logLevelSchema,
   NATS_URL: natsUrlSchema,
