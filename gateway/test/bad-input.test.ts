@@ -1,7 +1,8 @@
 // Bad input on every argument of every operation the graph offers, generated from the schema the
 // gateway serves (so a new query, mutation or argument is covered without touching this file):
 // whatever a client sends, the answer is never a 5xx nor an internal message, every error carries
-// a code of the contract, and every BAD_USER_INPUT names its field.
+// a code of the contract, and every BAD_USER_INPUT names its field. The same for the
+// subscriptions on the WebSocket, and every unsigned or hostile webhook is refused with 400.
 import { randomUUID } from "node:crypto";
 import {
   buildClientSchema,
@@ -18,8 +19,12 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
   type IntrospectionQuery,
+  type OperationTypeNode,
 } from "graphql";
+import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import WebSocket from "ws";
+import { liveSchema } from "../src/live/schema.js";
 import { Browser, SIGN_UP, startSystem, type GraphQLResponse, type System } from "./support.js";
 
 /** The codes of the contract, and Apollo Server's standard codes for malformed or invalid requests. */
@@ -106,7 +111,7 @@ function hostile(type: GraphQLInputType): unknown[] {
 }
 
 interface Case {
-  operation: "query" | "mutation";
+  operation: "query" | "mutation" | "subscription";
   field: GraphQLField<unknown, unknown>;
   /** The variables, one per argument, with one value (or one input field's value) made hostile. */
   variables: Record<string, unknown>;
@@ -130,10 +135,10 @@ function withValue(base: unknown, path: string[], value: unknown): unknown {
   return { ...object, [head]: withValue(object[head], rest, value) };
 }
 
-function cases(): Case[] {
+function cases(operations: Case["operation"][], target = schema): Case[] {
   const all: Case[] = [];
-  for (const operation of ["query", "mutation"] as const) {
-    const root = operation === "query" ? schema.getQueryType() : schema.getMutationType();
+  for (const operation of operations) {
+    const root = target.getRootType(operation as OperationTypeNode);
     for (const field of Object.values(root?.getFields() ?? {})) {
       // Arguments are what this suite is about; signing out would end the session it runs with.
       if (field.args.length === 0) continue;
@@ -174,7 +179,7 @@ async function send(c: Case): Promise<GraphQLResponse> {
 }
 
 it("answers every hostile argument of every operation with a coded 4xx or a coded error", async () => {
-  const all = cases();
+  const all = cases(["query", "mutation"]);
   expect(all.length).toBeGreaterThan(100);
   const failures: string[] = [];
   // A few at a time: fast, without the test measuring the rate limits instead.
@@ -198,4 +203,101 @@ it("answers every hostile argument of every operation with a coded 4xx or a code
     );
   }
   expect(failures).toEqual([]);
+}, 60_000);
+
+type WsError = { message: string; extensions?: { code?: string; field?: string } };
+
+/** What a subscription answers within a moment: its refusal, its first result's errors, or nothing. */
+function subscribeOnce(query: string, variables: Record<string, unknown>): Promise<WsError[]> {
+  class CookieSocket extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { headers: { cookie } });
+    }
+  }
+  const client = createClient({
+    url: `${system.url.replace(/^http/, "ws")}/graphql`,
+    webSocketImpl: CookieSocket,
+    retryAttempts: 0,
+    lazy: true,
+  });
+  return new Promise<WsError[]>((resolve) => {
+    const timer = setTimeout(() => resolve([]), 500);
+    const done = (errors: WsError[]) => {
+      clearTimeout(timer);
+      resolve(errors);
+    };
+    client.subscribe(
+      { query, variables },
+      {
+        next: (result) => done((result.errors ?? []) as WsError[]),
+        error: (error) =>
+          done(
+            Array.isArray(error) ? (error as WsError[]) : [{ message: `closed: ${JSON.stringify(error)}` }],
+          ),
+        complete: () => done([]),
+      },
+    );
+  }).finally(() => client.dispose());
+}
+
+it("answers every hostile argument of every subscription on the WebSocket with coded errors", async () => {
+  const all = cases(["subscription"], liveSchema(schema));
+  expect(all.length).toBeGreaterThan(10);
+  const failures: string[] = [];
+  for (let start = 0; start < all.length; start += 4) {
+    await Promise.all(
+      all.slice(start, start + 4).map(async (c) => {
+        const errors = await subscribeOnce(documentOf(c), c.variables);
+        for (const error of errors) {
+          const code = error.extensions?.code;
+          if (!code || !CONTRACT_CODES.has(code))
+            failures.push(`${c.label} → code ${code}: ${error.message.slice(0, 120)}`);
+          if (INTERNAL.test(error.message))
+            failures.push(`${c.label} → internal message: ${error.message.slice(0, 120)}`);
+          if (code === "BAD_USER_INPUT" && !error.extensions?.field) {
+            failures.push(`${c.label} → BAD_USER_INPUT without field: ${error.message.slice(0, 120)}`);
+          }
+        }
+      }),
+    );
+  }
+  expect(failures).toEqual([]);
+}, 60_000);
+
+it("refuses every unsigned or hostile webhook with 400, never a 5xx", async () => {
+  const bodies: (string | Buffer)[] = [
+    "",
+    "garbage",
+    "[]",
+    "null",
+    '{"id":"evt_x","type":"payment_intent.succeeded","data":{"object":{"id":"pi_x","metadata":{"orderId":"x"}}}}',
+    Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("{}")]),
+    Buffer.from([0xc3, 0x28, 0xff, 0xfe]),
+    `{"a":"${"x".repeat(500_000)}"}`,
+    "[".repeat(10_000),
+  ];
+  const signatures: (string | undefined)[] = [
+    undefined,
+    "",
+    "t=1,v1=abc",
+    `t=${Math.floor(Date.now() / 1000)},v1=${"0".repeat(64)}`,
+    "v1=".repeat(1_000),
+    "t=-1,v0=x,v1=",
+  ];
+  const statuses = new Set<number>();
+  for (const body of bodies) {
+    for (const signature of signatures) {
+      const response = await fetch(`${system.url}/webhooks/stripe`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(signature !== undefined ? { "stripe-signature": signature } : {}),
+        },
+        body,
+      });
+      await response.arrayBuffer();
+      statuses.add(response.status);
+    }
+  }
+  expect([...statuses]).toEqual([400]);
 }, 60_000);
