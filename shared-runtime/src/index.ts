@@ -18,3 +18,4 @@ export * from "./nats.js";
 export * from "./redis.js";
 export * from "./bootstrap.js";
 export * from "./models.js";
+export * from "./text.js";

@@ -40,6 +40,8 @@ describe("validateSignUp", () => {
     ["displayName", { displayName: " \t " }],
     ["displayName", { displayName: "x".repeat(51) }],
     ["displayName", { displayName: "bell\u0007" }],
+    ["displayName", { displayName: "\u200B\u200D" }],
+    ["displayName", { displayName: "Ann \u202Enimda" }],
   ])("refuses a bad %s with BAD_USER_INPUT naming it: %j", (field, override) => {
     expect(fieldOf(() => validateSignUp({ ...valid, ...override }))).toEqual({
       code: "BAD_USER_INPUT",

@@ -1,4 +1,4 @@
-import { badUserInput } from "@ticketing/shared-runtime";
+import { badUserInput, hasBidiControl, showsNothing } from "@ticketing/shared-runtime";
 
 export const EMAIL_MAX_LENGTH = 254;
 export const PASSWORD_MIN_LENGTH = 8;
@@ -41,9 +41,15 @@ export function validateSignUp(input: SignUpFields): SignUpFields {
     );
   }
 
-  const displayName = input.displayName.trim();
+  // A name that shows nothing is blank; one that reorders itself could pass for another's.
+  const displayName = showsNothing(input.displayName) ? "" : input.displayName.trim();
   const nameLength = length(displayName);
-  if (nameLength < 1 || nameLength > DISPLAY_NAME_MAX_LENGTH || CONTROL.test(displayName)) {
+  if (
+    nameLength < 1 ||
+    nameLength > DISPLAY_NAME_MAX_LENGTH ||
+    CONTROL.test(displayName) ||
+    hasBidiControl(displayName)
+  ) {
     throw badUserInput(
       `The display name must be 1 to ${DISPLAY_NAME_MAX_LENGTH} characters long, without control characters`,
       "displayName",

@@ -38,6 +38,14 @@ describe("validation", () => {
     ).toBe("name");
   });
 
+  it("refuses text that shows nothing or reorders itself, and keeps what only looks unusual", () => {
+    const event = { venue: "v", city: "c", startsAt: new Date() };
+    expect(fieldOf(() => validateEvent({ ...event, name: "\u200B\u200D" }))).toBe("name");
+    expect(fieldOf(() => validateEvent({ ...event, name: "Show \u202Egnp.exe" }))).toBe("name");
+    expect(validateEvent({ ...event, name: "Ball", category: "\u200B" }).category).toBeNull();
+    expect(validateEvent({ ...event, name: "👩‍👩‍👧 שלום" }).name).toBe("👩‍👩‍👧 שלום");
+  });
+
   it("keeps absent fields of an update and clears a null section", () => {
     expect(validateChanges({})).toEqual({});
     expect(validateChanges({ title: null, section: null, price: null })).toEqual({ section: null });

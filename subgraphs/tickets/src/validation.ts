@@ -1,4 +1,4 @@
-import { badUserInput } from "@ticketing/shared-runtime";
+import { badUserInput, hasBidiControl, showsNothing } from "@ticketing/shared-runtime";
 import type { Money } from "@ticketing/shared-events";
 
 export const EVENT_TEXT_MAX = 200;
@@ -16,11 +16,15 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 /** Lengths in characters as people count them, not UTF-16 code units. */
 const length = (value: string) => [...value].length;
 
-/** Trimmed text of `min`…`max` characters without control characters, or BAD_USER_INPUT on `field`. */
+/**
+ * Trimmed text of `min`…`max` characters without control characters, or BAD_USER_INPUT on
+ * `field`. Text that shows nothing (zero-width characters only) counts as blank, and characters
+ * that reorder the text around them are refused: a title must read as what it is.
+ */
 export function text(value: string, field: string, min: number, max: number): string {
-  const trimmed = value.trim();
+  const trimmed = showsNothing(value) ? "" : value.trim();
   const size = length(trimmed);
-  if (size < min || size > max || CONTROL.test(trimmed)) {
+  if (size < min || size > max || CONTROL.test(trimmed) || hasBidiControl(trimmed)) {
     throw badUserInput(
       min > 0
         ? `${field} must be ${min} to ${max} characters long, without control characters`
