@@ -169,10 +169,11 @@ function documentOf({ operation, field }: Case): string {
   return `${operation} Bad(${variables}) { ${field.name}(${args})${selection} }`;
 }
 
-async function send(c: Case): Promise<GraphQLResponse> {
+async function send(c: Case, requestId: string): Promise<GraphQLResponse> {
   const response = await fetch(`${system.url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", cookie },
+    // The request id reaches the subgraphs and the metadata of every event the request causes.
+    headers: { "content-type": "application/json", cookie, "x-request-id": requestId },
     body: JSON.stringify({ query: documentOf(c), variables: c.variables }),
   });
   return new Browser(system.url).read(response);
@@ -182,11 +183,24 @@ it("answers every hostile argument of every operation with a coded 4xx or a code
   const all = cases(["query", "mutation"]);
   expect(all.length).toBeGreaterThan(100);
   const failures: string[] = [];
+  // Which requests caused events: a refused one must have written nothing.
+  const causedEvents = new Set<string>();
+  const events = system.nc.subscribe("ticketing.>", {
+    callback: (_error, message) => {
+      const requestId = message.json<{ meta?: { requestId?: string } }>().meta?.requestId;
+      if (requestId) causedEvents.add(requestId);
+    },
+  });
+  const refused = new Map<string, string>();
   // A few at a time: fast, without the test measuring the rate limits instead.
   for (let start = 0; start < all.length; start += 8) {
     await Promise.all(
-      all.slice(start, start + 8).map(async (c) => {
-        const result = await send(c);
+      all.slice(start, start + 8).map(async (c, index) => {
+        const requestId = `bad-input-${start + index}-${randomUUID()}`;
+        const result = await send(c, requestId);
+        if (result.errors?.length && !Object.values(result.data ?? {}).some((value) => value !== null)) {
+          refused.set(requestId, c.label);
+        }
         const problems: string[] = [];
         if (result.status >= 500) problems.push(`HTTP ${result.status}`);
         for (const error of result.errors ?? []) {
@@ -202,6 +216,14 @@ it("answers every hostile argument of every operation with a coded 4xx or a code
       }),
     );
   }
+  await system.nc.flush();
+  events.unsubscribe();
+  for (const [requestId, label] of refused) {
+    if (causedEvents.has(requestId)) failures.push(`${label} → refused, but wrote an event`);
+  }
+  expect(refused.size).toBeGreaterThan(100);
+  // The inputs that were accepted (a blank optional category, say) did write: the check can see.
+  expect(causedEvents.size).toBeGreaterThan(0);
   expect(failures).toEqual([]);
 }, 60_000);
 
