@@ -112,6 +112,8 @@ export function operationCost(
   });
 }
 
+const TOO_MANY_NODES = /maximum allowed number of nodes/;
+
 /** The cost check; a GraphQLError to refuse the operation with, or undefined. */
 export function checkCost(
   schema: GraphQLSchema,
@@ -124,6 +126,15 @@ export function checkCost(
   try {
     cost = operationCost(schema, document, variables, operationName);
   } catch (error) {
+    // Fragments spread into each other can make a short document enormous: the costing stops
+    // counting, and the operation is refused as over the cost limit.
+    if (error instanceof GraphQLError && TOO_MANY_NODES.test(error.message)) {
+      return limitError(
+        "cost",
+        `The operation costs more than ${limits.cost} once its fragments are spread.`,
+        limits.cost,
+      );
+    }
     // Variables that do not fit the operation: execution would refuse them the same way.
     if (error instanceof GraphQLError) {
       return new GraphQLError(error.message, {

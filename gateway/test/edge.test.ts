@@ -352,3 +352,12 @@ it("counts aliases of __typename against the alias limit", async () => {
     limit: "aliases",
   });
 });
+
+it("refuses a fragment fan-out as over the cost limit, with the limit", async () => {
+  const fragments = ["fragment F0 on Query { __typename }"];
+  for (let i = 1; i <= 15; i++) fragments.push(`fragment F${i} on Query { ...F${i - 1} ...F${i - 1} }`);
+  const result = await post(system, { query: `{ ...F15 } ${fragments.join(" ")}` });
+  expect(result.status).toBe(400);
+  expect(result.errors?.[0]?.extensions).toMatchObject({ code: "GRAPHQL_VALIDATION_FAILED", limit: "cost" });
+  expect(result.errors?.[0]?.extensions).toHaveProperty("max");
+});
