@@ -2,7 +2,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { mongoDatabaseUrl, OwnNats } from "@ticketing/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConcurrencyError, createPublisher, ensureStreams, STREAM } from "../src/index.js";
+import { ConcurrencyError, createPublisher, ensureStreams, STREAM, type LogDocument } from "../src/index.js";
 import {
   connectHarness,
   eventually,
@@ -188,6 +188,42 @@ describe("the aggregate log across a NATS restart", () => {
       expect(Date.now() - back).toBeLessThan(5_000);
     } finally {
       await log.stop();
+    }
+  });
+});
+
+describe("the aggregate log's sweeps", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await connectHarness();
+  });
+  afterAll(() => h.close());
+
+  it("scan the log only when this process left something behind, or on the full-sweep timer", async () => {
+    const real = h.db.collection<LogDocument>("ticket_events");
+    const scans: unknown[] = [];
+    // The real collection, with each query that is not by _id alone counted: those are the scans.
+    const log = new Proxy(real, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (key !== "find" || typeof value !== "function") return value;
+        return (filter: Record<string, unknown>, ...rest: unknown[]) => {
+          if (Object.keys(filter).some((field) => field !== "_id")) scans.push(filter);
+          return (value as (...args: unknown[]) => unknown).call(target, filter, ...rest);
+        };
+      },
+    });
+    const ticketsLog = ticketLog(h, { log, intervalMs: 50, fullSweepIntervalMs: 600_000 });
+    await ticketsLog.start();
+    try {
+      const afterStart = scans.length;
+      expect(afterStart).toBeGreaterThan(0);
+      const id = newId();
+      await ticketsLog.append(id, 0, { subject: "ticketing.ticket.created", data: ticketPayload(id, 1) });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(scans.length).toBe(afterStart);
+    } finally {
+      await ticketsLog.stop();
     }
   });
 });
