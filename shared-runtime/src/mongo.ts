@@ -17,6 +17,9 @@ export async function connectMongo(url: string, dbName: string, logger: Logger):
     serverSelectionTimeoutMS: 5_000,
     connectTimeoutMS: 10_000,
     socketTimeoutMS: 45_000,
+    // How soon a server that came back is seen: until the driver's monitor sees it, mongoose holds
+    // its models' commands and readiness stays false (the driver's default checks every 10 s).
+    heartbeatFrequencyMS: 1_000,
   });
   connection.on("disconnected", () => logger.warn({ dbName }, "MongoDB disconnected"));
   connection.on("reconnected", () => logger.info({ dbName }, "MongoDB reconnected"));
