@@ -11,7 +11,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ensureStreams, STREAM } from "@ticketing/shared-events";
 import { createIdentity, createLogger, type ProcessIdentity } from "@ticketing/shared-runtime";
-import { eventually, infra, OwnNats, uniqueName } from "@ticketing/testkit";
+import { eventually, infra, OwnServer, uniqueName } from "@ticketing/testkit";
 import { ticketsService, loadEnv as loadTicketsEnv } from "@ticketing/tickets";
 import { createClient, type Client } from "graphql-ws";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -85,7 +85,7 @@ function collect<T>(client: Client, query: string, variables: Record<string, unk
   return { received, receivedAt, codes, isCompleted: () => completed };
 }
 
-let nats: OwnNats;
+let nats: OwnServer;
 let nc: NatsConnection;
 let auth: RunningAuth;
 let tickets: { url: string; close(): Promise<void> };
@@ -97,7 +97,7 @@ let ops: Browser;
 let seller: Browser;
 
 beforeAll(async () => {
-  nats = await OwnNats.start();
+  nats = await OwnServer.start("nats");
   // As the gateway's bootstrap connects: reconnecting for as long as it takes.
   nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   await ensureStreams(nc);

@@ -1,6 +1,6 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { mongoDatabaseUrl, OwnNats } from "@ticketing/testkit";
+import { mongoDatabaseUrl, OwnServer } from "@ticketing/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConcurrencyError, createPublisher, ensureStreams, STREAM, type LogDocument } from "../src/index.js";
 import {
@@ -141,10 +141,10 @@ describe("the aggregate log", () => {
 });
 
 describe("the aggregate log across a NATS restart", () => {
-  let nats: OwnNats;
+  let nats: OwnServer;
   let h: Harness;
   beforeAll(async () => {
-    nats = await OwnNats.start();
+    nats = await OwnServer.start("nats");
     const { db, client } = await openDatabase(mongoDatabaseUrl("events-restart"));
     const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     await ensureStreams(nc);

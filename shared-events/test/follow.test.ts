@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { infra, OwnNats } from "@ticketing/testkit";
+import { infra, OwnServer } from "@ticketing/testkit";
 import {
   createPublisher,
   ensureStreams,
@@ -203,11 +203,11 @@ describe("follow", () => {
 });
 
 describe("follow across a NATS restart", () => {
-  let server: OwnNats;
+  let server: OwnServer;
   let nc: NatsConnection;
   let publisher: Publisher;
   beforeAll(async () => {
-    server = await OwnNats.start();
+    server = await OwnServer.start("nats");
     nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     await ensureStreams(nc);
     publisher = createPublisher(nc, { timeoutMs: 2_000 });

@@ -1,9 +1,5 @@
 import "reflect-metadata";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { findOnPath, freePort, startNats, type RunningServer } from "@ticketing/infra";
-import { eventually, infra, uniqueName } from "@ticketing/testkit";
+import { eventually, infra, OwnServer, uniqueName } from "@ticketing/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createSubgraphServer,
@@ -92,42 +88,22 @@ describe("defineService", () => {
 });
 
 describe("a NATS server that goes away and comes back", () => {
-  let dir: string;
-  let port: number;
-  let binary: string;
-  let nats: RunningServer | undefined;
-
-  async function startOwnNats() {
-    nats = await startNats({ binary, dir, port });
-  }
+  let nats: OwnServer;
 
   beforeAll(async () => {
-    const found = await findOnPath("nats-server", process.env.PATH ?? "");
-    if (!found) throw new Error("nats-server is not installed");
-    binary = found;
-    dir = await mkdtemp(join(tmpdir(), "bootstrap-nats-"));
-    port = await freePort();
-    await startOwnNats();
+    nats = await OwnServer.start("nats");
   });
 
-  afterAll(async () => {
-    await nats?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => nats.remove());
 
   it("is reconnected to by itself: /readyz fails during the outage and passes after, without a restart", async () => {
     const { logger, lines } = capturingLogger();
-    const service = await greetingsService([]).start({ natsUrl: `nats://127.0.0.1:${port}` }, { logger });
+    const service = await greetingsService([]).start({ natsUrl: nats.url }, { logger });
     const { port: http } = await service.listen();
     try {
       expect((await readyz(http)).status).toBe(200);
 
-      const running = nats;
-      nats = undefined;
-      if (running) {
-        process.kill(-running.process.pid, "SIGKILL");
-        await running.process.exited;
-      }
+      await nats.kill();
       const during = await eventually(
         () => readyz(http),
         ({ status }) => status === 503,
@@ -136,7 +112,7 @@ describe("a NATS server that goes away and comes back", () => {
       expect(during).toEqual({ status: 503, checks: { mongo: "ok", nats: "failed" } });
       // The system tests hold NATS down for a minute; a few seconds keep this one short.
       await new Promise((resolve) => setTimeout(resolve, 3_000));
-      await startOwnNats();
+      await nats.restart();
       const back = Date.now();
       const after = await eventually(
         () => readyz(http),

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { createPublisher, ensureStreams } from "@ticketing/shared-events";
-import { eventually, infra, OwnNats, uniqueName } from "@ticketing/testkit";
+import { eventually, infra, OwnServer, uniqueName } from "@ticketing/testkit";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { watchRevokedSessions } from "../src/index.js";
@@ -42,7 +42,7 @@ it("knows sessions revoked before it started and while it runs, and only those",
 });
 
 it("still learns of revocations after NATS is killed and started again", async () => {
-  const server = await OwnNats.start();
+  const server = await OwnServer.start("nats");
   const own = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   try {
     await ensureStreams(own);

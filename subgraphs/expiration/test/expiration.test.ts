@@ -2,17 +2,10 @@
 // file and run one after another: a worker of a parallel file would schedule this file's orders
 // too, and a test could pass on another worker's publish.
 import { setTimeout as sleep } from "node:timers/promises";
-import { eventually } from "@ticketing/testkit";
+import { eventually, OwnServer } from "@ticketing/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { dueEventId, jobIdFor } from "../src/service.js";
-import {
-  newNames,
-  OrderStream,
-  OwnRedis,
-  startExpiration,
-  type Due,
-  type RunningExpiration,
-} from "./support.js";
+import { newNames, OrderStream, startExpiration, type Due, type RunningExpiration } from "./support.js";
 
 /** The spec: a hold's expiration.due is on the stream within a second of its end. */
 const ON_TIME_MS = 1_000;
@@ -199,9 +192,9 @@ describe("health", () => {
 });
 
 describe("with Redis going away", () => {
-  let redis: OwnRedis;
+  let redis: OwnServer;
   beforeAll(async () => {
-    redis = await OwnRedis.start();
+    redis = await OwnServer.start("redis");
   });
   afterAll(async () => {
     for (const worker of running.splice(0)) await worker.close();

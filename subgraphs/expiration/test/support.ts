@@ -1,10 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { findOnPath, freePort, startRedis, type RunningServer } from "@ticketing/infra";
 import {
   createPublisher,
   ensureStreams,
@@ -171,48 +167,5 @@ export class OrderStream {
 
   close(): Promise<void> {
     return this.nc.close();
-  }
-}
-
-/** A redis-server of the test's own (append-only, in a temporary folder) that it can kill and start again. */
-export class OwnRedis {
-  private server: RunningServer | undefined;
-
-  private constructor(
-    private readonly binary: string,
-    readonly dir: string,
-    readonly port: number,
-  ) {}
-
-  static async start(): Promise<OwnRedis> {
-    const binary = await findOnPath("redis-server", process.env.PATH ?? "");
-    if (!binary) throw new Error("redis-server is not installed");
-    const redis = new OwnRedis(binary, await mkdtemp(join(tmpdir(), "expiration-redis-")), await freePort());
-    await redis.restart();
-    return redis;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  /** Starts it on the same folder and port, from its append-only file. */
-  async restart(): Promise<void> {
-    this.server = await startRedis({ binary: this.binary, dir: this.dir, port: this.port });
-  }
-
-  /** Ends it as a crash would: SIGKILL, no chance to save anything. */
-  async kill(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    process.kill(-server.process.pid, "SIGKILL");
-    await server.process.exited;
-  }
-
-  async remove(): Promise<void> {
-    await this.server?.stop();
-    this.server = undefined;
-    await rm(this.dir, { recursive: true, force: true });
   }
 }

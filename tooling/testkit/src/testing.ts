@@ -5,7 +5,7 @@ import "./provided.js";
 import type { InfraUrls } from "@ticketing/infra";
 
 export { FakeAuth } from "./fake-auth.js";
-export { OwnNats } from "./own-nats.js";
+export { OwnServer, type OwnServerKind } from "./own-server.js";
 export {
   startInfraServers,
   INFRA_SERVERS,
