@@ -5,7 +5,16 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { eventually, uniqueName } from "@ticketing/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Browser, SIGN_IN, SIGN_UP, startSystem, type GraphQLResponse, type System } from "./support.js";
+import {
+  Browser,
+  EVENT_PAGE,
+  EVENTS,
+  SIGN_IN,
+  SIGN_UP,
+  startSystem,
+  type GraphQLResponse,
+  type System,
+} from "./support.js";
 
 const password = "correct horse battery";
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -16,69 +25,6 @@ const fromManifest = (operation: string) =>
     (document) => document.includes(` ${operation}(`) || document.includes(` ${operation} {`),
   )!;
 
-const EVENTS = /* GraphQL */ `
-  query Events($first: Int, $after: String, $filter: EventFilter) {
-    events(first: $first, after: $after, filter: $filter) {
-      edges {
-        cursor
-        node {
-          id
-          name
-          venue
-          city
-          startsAt
-          category
-          availableTickets
-          lowestPrice {
-            amount
-            currency
-          }
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-    }
-  }
-`;
-const EVENT = /* GraphQL */ `
-  query Event($id: ID!, $first: Int, $after: String) {
-    event(id: $id) {
-      id
-      name
-      venue
-      city
-      startsAt
-      category
-      availableTickets
-      tickets(first: $first, after: $after) {
-        edges {
-          cursor
-          node {
-            id
-            title
-            section
-            status
-            version
-            price {
-              amount
-              currency
-            }
-            seller {
-              id
-              displayName
-            }
-          }
-        }
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
-      }
-    }
-  }
-`;
 const CREATE_API_KEY = /* GraphQL */ `
   mutation CreateApiKey($input: CreateApiKeyInput!) {
     createApiKey(input: $input) {
@@ -192,7 +138,7 @@ describe("the public graph, as configured for development", () => {
       const events = await post(system, { query: EVENTS, variables: { first: 100 } });
       expect(events.errors).toBeUndefined();
       expect(events.data).toHaveProperty("events.edges");
-      const event = await post(system, { query: EVENT, variables: { id: "no-such-event", first: 100 } });
+      const event = await post(system, { query: EVENT_PAGE, variables: { id: "no-such-event", first: 100 } });
       expect(event.errors).toBeUndefined();
       expect(event.data).toEqual({ event: null });
     });

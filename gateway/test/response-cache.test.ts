@@ -10,45 +10,16 @@ import { follow, type Envelope, type Follower } from "@ticketing/shared-events";
 import { createLogger } from "@ticketing/shared-runtime";
 import { eventually, uniqueName } from "@ticketing/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Browser, SIGN_UP, startSystem, type GraphQLResponse, type System } from "./support.js";
+import {
+  Browser,
+  EVENT_PAGE,
+  EVENTS,
+  SIGN_UP,
+  startSystem,
+  type GraphQLResponse,
+  type System,
+} from "./support.js";
 
-const EVENT_PAGE = /* GraphQL */ `
-  query Event($id: ID!, $first: Int, $after: String) {
-    event(id: $id) {
-      id
-      name
-      venue
-      city
-      startsAt
-      category
-      availableTickets
-      tickets(first: $first, after: $after) {
-        edges {
-          cursor
-          node {
-            id
-            title
-            section
-            status
-            version
-            price {
-              amount
-              currency
-            }
-            seller {
-              id
-              displayName
-            }
-          }
-        }
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
-      }
-    }
-  }
-`;
 const TICKET = /* GraphQL */ `
   query Ticket($id: ID!) {
     ticket(id: $id) {
@@ -69,32 +40,6 @@ const TICKET = /* GraphQL */ `
       seller {
         id
         displayName
-      }
-    }
-  }
-`;
-const EVENTS = /* GraphQL */ `
-  query Events($first: Int, $after: String, $filter: EventFilter) {
-    events(first: $first, after: $after, filter: $filter) {
-      edges {
-        cursor
-        node {
-          id
-          name
-          venue
-          city
-          startsAt
-          category
-          availableTickets
-          lowestPrice {
-            amount
-            currency
-          }
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
       }
     }
   }

@@ -306,3 +306,70 @@ export const ME = /* GraphQL */ `
     }
   }
 `;
+
+/** The contract's catalog page: events with availability and the lowest price. */
+export const EVENTS = /* GraphQL */ `
+  query Events($first: Int, $after: String, $filter: EventFilter) {
+    events(first: $first, after: $after, filter: $filter) {
+      edges {
+        cursor
+        node {
+          id
+          name
+          venue
+          city
+          startsAt
+          category
+          availableTickets
+          lowestPrice {
+            amount
+            currency
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`;
+
+/** The contract's event page: an event with its tickets and their sellers. */
+export const EVENT_PAGE = /* GraphQL */ `
+  query Event($id: ID!, $first: Int, $after: String) {
+    event(id: $id) {
+      id
+      name
+      venue
+      city
+      startsAt
+      category
+      availableTickets
+      tickets(first: $first, after: $after) {
+        edges {
+          cursor
+          node {
+            id
+            title
+            section
+            status
+            version
+            price {
+              amount
+              currency
+            }
+            seller {
+              id
+              displayName
+            }
+          }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+  }
+`;
