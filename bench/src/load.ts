@@ -8,6 +8,8 @@ export interface LoadResult {
   unfinished: number;
   /** The first failure's status and body, to tell a broken setup from an overloaded one. */
   firstFailure?: string;
+  /** How long the run lasted, in seconds: `seconds`, or less when it was ended by `until`. */
+  elapsed: number;
 }
 
 // Plain JavaScript, so the worker needs no TypeScript loader. node:http with a keep-alive agent
@@ -89,13 +91,20 @@ function post(body) {
   let failures = 0;
   let unfinished = 0;
   let firstFailure;
-  const deadline = performance.now() + seconds * 1000;
-  const stop = setTimeout(() => {
+  const started = performance.now();
+  let deadline = started + seconds * 1000;
+  const end = () => {
+    deadline = 0;
     for (const request of inFlight) {
       request.dropped = true;
       request.destroy();
     }
-  }, seconds * 1000);
+  };
+  const stop = setTimeout(end, seconds * 1000);
+  parentPort.once("message", () => {
+    clearTimeout(stop);
+    end();
+  });
   await Promise.all(Array.from({ length: clients }, async () => {
     while (performance.now() < deadline) {
       const body = bodyFor(next++);
@@ -112,9 +121,10 @@ function post(body) {
       }
     }
   }));
+  const elapsed = (performance.now() - started) / 1000;
   clearTimeout(stop);
   agent.destroy();
-  parentPort.postMessage({ samples, failures, unfinished, firstFailure });
+  parentPort.postMessage({ samples, failures, unfinished, firstFailure, elapsed });
 })();
 `;
 
@@ -133,6 +143,8 @@ export interface LoadOptions {
    * response can be served again from a cache keyed by the document.
    */
   renameEachPass?: string;
+  /** Ends the run early once it settles; `seconds` is then the longest the run may last. */
+  until?: Promise<unknown>;
 }
 
 /**
@@ -158,6 +170,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       resolve(result);
       void worker.terminate();
     });
+    void options.until?.then(() => worker.postMessage("stop"));
     worker.once("error", reject);
   });
 }

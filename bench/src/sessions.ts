@@ -5,9 +5,14 @@ import { MongoClient } from "mongodb";
 /**
  * Session cookies for `users` (that many new user ids, or the given ones), signed with the key auth
  * keeps in its database (as auth signs them), so a benchmark needs no thousand sign-ups, and can
- * act as accounts nobody can sign in as (the demo sellers). For benchmarks on private servers only.
+ * act as accounts nobody can sign in as (the demo sellers). `roles` are the sessions' roles (an OPS
+ * session creates events without an account). For benchmarks on private servers only.
  */
-export async function mintSessions(mongoUrl: string, users: number | readonly string[]): Promise<string[]> {
+export async function mintSessions(
+  mongoUrl: string,
+  users: number | readonly string[],
+  roles: readonly string[] = ["USER"],
+): Promise<string[]> {
   const subjects = typeof users === "number" ? Array.from({ length: users }, () => randomUUID()) : users;
   const client = await new MongoClient(mongoUrl).connect();
   try {
@@ -20,7 +25,7 @@ export async function mintSessions(mongoUrl: string, users: number | readonly st
     const now = Math.floor(Date.now() / 1000);
     return Promise.all(
       subjects.map(async (subject) => {
-        const token = await new SignJWT({ sid: randomUUID(), roles: ["USER"] })
+        const token = await new SignJWT({ sid: randomUUID(), roles: [...roles] })
           .setProtectedHeader({ alg: stored.alg, kid: stored.kid, typ: "JWT" })
           .setSubject(subject)
           .setIssuer("ticketing-auth")

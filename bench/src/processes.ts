@@ -1,0 +1,103 @@
+// What processes cost while a benchmark runs, read from /proc (Linux): CPU time and resident memory.
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** The fields of /proc/<pid>/stat after the command's name, which may itself hold spaces. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user and system) a process has used so far, or NaN once it is gone. */
+export function cpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  // utime and stime, fields 14 and 15 of the whole line.
+  return fields ? (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND : Number.NaN;
+}
+
+export function rssMb(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB/m);
+    return line ? Number(line[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Every process started under `pid` (children, theirs, …), with its command's name. */
+export function descendants(pid: number): { pid: number; name: string }[] {
+  const parents = new Map<number, number[]>();
+  const names = new Map<number, string>();
+  for (const entry of readdirSync("/proc")) {
+    const child = Number(entry);
+    if (!Number.isInteger(child)) continue;
+    const fields = statFields(child);
+    if (!fields) continue;
+    const parent = Number(fields[1]);
+    parents.set(parent, [...(parents.get(parent) ?? []), child]);
+    try {
+      names.set(child, readFileSync(`/proc/${child}/comm`, "utf8").trim());
+    } catch {
+      names.set(child, "?");
+    }
+  }
+  const found: { pid: number; name: string }[] = [];
+  const visit = (parent: number) => {
+    for (const child of parents.get(parent) ?? []) {
+      found.push({ pid: child, name: names.get(child)! });
+      visit(child);
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+export interface CpuUse {
+  name: string;
+  /** Share of one core over the whole sampling, in percent. */
+  average: number;
+  /** The busiest interval's share of one core, in percent. */
+  peak: number;
+}
+
+/**
+ * Samples the CPU time of `processes` every `intervalMs` until stopped, so that a saturated
+ * process (one at about 100 % of a core) shows, and the average over the whole span.
+ */
+export function sampleCpu(processes: { pid: number; name: string }[], intervalMs = 1_000) {
+  const started = performance.now();
+  const first = processes.map((p) => cpuSeconds(p.pid));
+  let last = [...first];
+  let lastAt = started;
+  const peaks = processes.map(() => 0);
+  const sample = () => {
+    const at = performance.now();
+    const current = processes.map((p) => cpuSeconds(p.pid));
+    for (const [index, seconds] of current.entries()) {
+      const share = ((seconds - last[index]!) / ((at - lastAt) / 1000)) * 100;
+      if (share > peaks[index]!) peaks[index] = share;
+    }
+    last = current;
+    lastAt = at;
+  };
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop(): CpuUse[] {
+      clearInterval(timer);
+      // A last interval much shorter than the others would make a noisy peak of a clock tick.
+      if (performance.now() - lastAt >= intervalMs / 2) sample();
+      const span = (lastAt - started) / 1000;
+      return processes.map((p, index) => ({
+        name: p.name,
+        average: ((last[index]! - first[index]!) / span) * 100,
+        peak: peaks[index]!,
+      }));
+    },
+  };
+}
