@@ -21,6 +21,23 @@ export function cpuSeconds(pid: number): number {
   return fields ? (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND : Number.NaN;
 }
 
+/**
+ * Seconds the threads of a process have spent ready to run but waiting for a core, or NaN once it
+ * is gone: what a process loses to everything else running on the machine.
+ */
+export function waitSeconds(pid: number): number {
+  try {
+    let nanoseconds = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      // Time on a core, time waiting for one, time slices (nanoseconds, nanoseconds, count).
+      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[1]);
+    }
+    return nanoseconds / 1e9;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export function rssMb(pid: number): number {
   try {
     const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB/m);
@@ -64,6 +81,8 @@ export interface CpuUse {
   average: number;
   /** The busiest interval's share of one core, in percent. */
   peak: number;
+  /** Time its threads were ready to run but waited for a core, as a share of the span, in percent. */
+  waiting: number;
 }
 
 /**
@@ -73,6 +92,7 @@ export interface CpuUse {
 export function sampleCpu(processes: { pid: number; name: string }[], intervalMs = 1_000) {
   const started = performance.now();
   const first = processes.map((p) => cpuSeconds(p.pid));
+  const firstWaits = processes.map((p) => waitSeconds(p.pid));
   let last = [...first];
   let lastAt = started;
   const peaks = processes.map(() => 0);
@@ -97,6 +117,7 @@ export function sampleCpu(processes: { pid: number; name: string }[], intervalMs
         name: p.name,
         average: ((last[index]! - first[index]!) / span) * 100,
         peak: peaks[index]!,
+        waiting: ((waitSeconds(p.pid) - firstWaits[index]!) / span) * 100,
       }));
     },
   };
