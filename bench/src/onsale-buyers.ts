@@ -185,7 +185,7 @@ async function buyer(cookie: string) {
   }
 }
 
-export type BuyersMessage = { type: "raced" } | { type: "done"; result: BuyersResult };
+export type BuyersMessage = { type: "ready" } | { type: "raced" } | { type: "done"; result: BuyersResult };
 
 parentPort!.once("message", () => {
   void (async () => {
@@ -197,3 +197,4 @@ parentPort!.once("message", () => {
     parentPort!.postMessage({ type: "done", result } satisfies BuyersMessage);
   })();
 });
+parentPort!.postMessage({ type: "ready" } satisfies BuyersMessage);

@@ -176,8 +176,11 @@ async function startFans(graph: string, eventId: string) {
   return { connections, report, close };
 }
 
-/** The buyers' worker threads, started together; `raced` settles once every createOrder is answered. */
-function startBuyers(graph: string, cookies: string[], ticketIds: string[]) {
+/**
+ * The buyers' worker threads, ready once each has loaded (so that every buyer starts at once);
+ * `raced` settles once every createOrder is answered, `done` once the winners saw RESERVED too.
+ */
+async function startBuyers(graph: string, cookies: string[], ticketIds: string[]) {
   const threads = Math.min(options["buyer-threads"], cookies.length);
   const channel = `onsale-${randomUUID()}`;
   const workers = Array.from({ length: threads }, (_, thread) => {
@@ -191,18 +194,25 @@ function startBuyers(graph: string, cookies: string[], ticketIds: string[]) {
     return startWorker(new URL("./onsale-buyers.ts", import.meta.url), data);
   });
   const progress = workers.map((worker) => {
+    let ready!: () => void;
     let raced!: () => void;
+    const readyPromise = new Promise<void>((resolve) => (ready = resolve));
     const racedPromise = new Promise<void>((resolve) => (raced = resolve));
     const done = new Promise<BuyersResult>((resolve, reject) => {
       worker.on("message", (message: BuyersMessage) => {
-        if (message.type === "raced") raced();
+        if (message.type === "ready") ready();
+        else if (message.type === "raced") raced();
         else resolve(message.result);
       });
       worker.once("error", reject);
     });
-    return { raced: racedPromise, done };
+    return { ready: readyPromise, raced: racedPromise, done };
   });
-  // Every thread loads its module before the start, so that all buyers start at once.
+  await Promise.race([
+    Promise.all(progress.map((p) => p.ready)),
+    // A thread that failed to load says so here rather than leaving the wait without an end.
+    Promise.all(progress.map((p) => p.done)),
+  ]);
   return {
     start: () => {
       for (const worker of workers) worker.postMessage("start");
@@ -346,14 +356,12 @@ async function onsaleRun(infra: InfraUrls, run: number): Promise<RunFigures> {
     );
 
     const cookies = await mintSessions(infra.mongoUrl, options.buyers + options.listings);
-    const buyers = startBuyers(
+    const buyers = await startBuyers(
       graph,
       cookies.slice(0, options.buyers),
       tickets.map((ticket) => ticket.id),
     );
     started.push(buyers.stop);
-    // Give the threads time to load their modules, so that every buyer starts at once.
-    await sleep(2_000);
 
     // This process (every thread), the services, and the servers (not the small node processes
     // that reap each server, nor tsx's esbuild).
