@@ -5,7 +5,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { follow, subjects, type Envelope } from "@ticketing/shared-events";
 import type { Logger } from "pino";
-import { LiveEnded } from "./ticket-feed.js";
+import { LiveEnded } from "./ended.js";
 
 export interface OpsEvent {
   cursor: string;

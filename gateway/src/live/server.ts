@@ -1,7 +1,9 @@
 // The graph's WebSocket endpoint (graphql-transport-ws) on the gateway's HTTP server and path.
 // @apollo/gateway executes no subscriptions; here each one is fed from the stream and every
 // change is resolved through the supergraph, as a query by the gateway itself with the
-// subscriber's identity, so a subscriber may select any field the graph offers.
+// subscriber's identity, so a subscriber may select any field the graph offers. A change is
+// resolved and serialized once for all who asked the same thing with the same identity, and
+// written to their sockets from there (fan-out.ts).
 import type { IncomingMessage, Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import type { ApolloServer } from "@apollo/server";
@@ -35,9 +37,11 @@ import type { Client } from "../api-keys.js";
 import { checkOperation, type OperationLimits } from "../limits.js";
 import type { GatewayContext } from "../server.js";
 import { SESSION_COOKIE, type createSessions } from "../session.js";
+import { LiveEnded } from "./ended.js";
+import { LiveSocket, type TicketEnvelope } from "./fan-out.js";
 import { opsEvents, type OpsEvent, type OpsEvents } from "./ops-feed.js";
 import { liveSchema } from "./schema.js";
-import { LiveEnded, startTicketFeed, type TicketEnvelope } from "./ticket-feed.js";
+import { startTicketFeed } from "./ticket-feed.js";
 
 export interface LiveLimits {
   perConnection: number;
@@ -68,6 +72,7 @@ interface Connection {
   token: string | undefined;
   client: Client;
   clientKey: string;
+  socket: LiveSocket;
   open: Set<{ end(error: LiveEnded | null): void }>;
   idleTimer: NodeJS.Timeout | undefined;
 }
@@ -152,51 +157,40 @@ export async function attachLive(options: LiveOptions) {
     return session.token;
   }
 
-  // One execution per change for everyone who asked the same thing with the same identity.
-  const resolutions = new Map<string, Promise<ExecutionResult | null>>();
-  function resolveTicket(
+  /** A change as the connection's viewer sees it through the graph, for its whole audience. */
+  async function resolveTicket(
     connection: Connection,
     query: { text: string; variables: Record<string, unknown>; responseKey: string },
     event: TicketEnvelope,
   ): Promise<ExecutionResult | null> {
-    const viewerKey = connection.viewer
-      ? `${connection.viewer.userId}:${connection.viewer.roles.join(",")}`
-      : "";
-    const key = `${event.id}\n${viewerKey}\n${query.text}\n${JSON.stringify(query.variables)}`;
-    let pending = resolutions.get(key);
-    if (!pending) {
-      pending = (async () => {
-        const token = await currentToken(connection);
-        const contextValue: GatewayContext = {
-          viewer: connection.viewer,
-          token,
-          requestId: randomUUID(),
-          clientIp: connection.client.kind === "anonymous" ? connection.client.address : "",
-          client: connection.client,
-          secureCookies: options.secureCookies,
-        };
-        const response = await apollo.executeOperation(
-          { query: query.text, variables: { ...query.variables, __ticketId: event.data.id } },
-          { contextValue },
-        );
-        if (response.body.kind !== "single") return null;
-        const { data, errors } = response.body.singleResult;
-        const ticket = (data as { ticket?: unknown } | null | undefined)?.ticket ?? null;
-        if (ticket === null && !errors) return null;
-        return {
-          data: ticket === null ? null : { [query.responseKey]: ticket },
-          ...(errors
-            ? { errors: errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) }
-            : {}),
-        } as ExecutionResult;
-      })().catch((error: unknown) => {
-        logger.warn({ err: error }, "a live ticket change could not be resolved");
-        return null;
-      });
-      resolutions.set(key, pending);
-      setTimeout(() => resolutions.delete(key), 10_000).unref();
+    try {
+      const token = await currentToken(connection);
+      const contextValue: GatewayContext = {
+        viewer: connection.viewer,
+        token,
+        requestId: randomUUID(),
+        clientIp: connection.client.kind === "anonymous" ? connection.client.address : "",
+        client: connection.client,
+        secureCookies: options.secureCookies,
+      };
+      const response = await apollo.executeOperation(
+        { query: query.text, variables: { ...query.variables, __ticketId: event.data.id } },
+        { contextValue },
+      );
+      if (response.body.kind !== "single") return null;
+      const { data, errors } = response.body.singleResult;
+      const ticket = (data as { ticket?: unknown } | null | undefined)?.ticket ?? null;
+      if (ticket === null && !errors) return null;
+      return {
+        data: ticket === null ? null : { [query.responseKey]: ticket },
+        ...(errors
+          ? { errors: errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) }
+          : {}),
+      };
+    } catch (error) {
+      logger.warn({ err: error }, "a live ticket change could not be resolved");
+      return null;
     }
-    return pending;
   }
 
   function release(connection: Connection, open: { end(error: LiveEnded | null): void }) {
@@ -228,6 +222,7 @@ export async function attachLive(options: LiveOptions) {
           token: session.token,
           client: { kind: "anonymous", address },
           clientKey: session.viewer ? `user:${session.viewer.userId}` : `address:${address}`,
+          socket: new LiveSocket(ctx.extra.socket),
           open: new Set(),
           idleTimer: undefined,
         };
@@ -243,7 +238,7 @@ export async function attachLive(options: LiveOptions) {
         for (const open of [...connection.open]) open.end(null);
         connections.delete(connection);
       },
-      onSubscribe(ctx, _id, payload) {
+      onSubscribe(ctx, id, payload) {
         const connection = ctx.extra.connection!;
         if (!schema) return refuse("The graph is starting; try again shortly", "SERVICE_UNAVAILABLE");
         const checked = checkOperation(schema, payload.query, {
@@ -288,15 +283,16 @@ export async function attachLive(options: LiveOptions) {
           document: checked.document,
           operationName: payload.operationName ?? null,
           variableValues: variables.coerced,
-          contextValue: { connection, operation, field },
+          contextValue: { connection, operation, field, id },
         };
         return args;
       },
       async subscribe(args) {
-        const { connection, operation, field } = args.contextValue as {
+        const { connection, operation, field, id } = args.contextValue as {
           connection: Connection;
           operation: OperationDefinitionNode;
           field: FieldNode;
+          id: string;
         };
         const fieldDef = args.schema.getSubscriptionType()!.getFields()[field.name.value]!;
         const values = getArgumentValues(fieldDef, field, args.variableValues ?? {});
@@ -307,9 +303,17 @@ export async function attachLive(options: LiveOptions) {
           const variables = Object.fromEntries(
             variableNames.map((name) => [name, args.variableValues?.[name]]),
           );
-          const subscription = feed.subscribe(String(values.eventId), (event) =>
-            resolveTicket(connection, { text, variables, responseKey }, event),
-          );
+          const viewerKey = connection.viewer
+            ? `${connection.viewer.userId}:${connection.viewer.roles.join(",")}`
+            : "";
+          const subscription = feed.subscribe({
+            eventId: String(values.eventId),
+            // The response key too: the payload carries it.
+            audienceKey: `${viewerKey}\n${text}\n${JSON.stringify(variables)}\n${responseKey}`,
+            id,
+            socket: connection.socket,
+            resolve: (event) => resolveTicket(connection, { text, variables, responseKey }, event),
+          });
           track(connection, subscription);
           return subscription;
         }

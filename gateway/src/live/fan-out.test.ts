@@ -1,0 +1,285 @@
+// The fan-out over real WebSockets on a local server: what each client receives, byte for byte.
+import type { AddressInfo } from "node:net";
+import type { ExecutionResult } from "graphql";
+import { GraphQLError } from "graphql";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import WebSocket, { WebSocketServer } from "ws";
+import { LiveEnded } from "./ended.js";
+import { LiveSocket, TicketFanOut, type TicketEnvelope } from "./fan-out.js";
+
+let server: WebSocketServer;
+let url = "";
+const accepted: WebSocket[] = [];
+const clients: WebSocket[] = [];
+
+beforeAll(async () => {
+  server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  server.on("connection", (socket) => accepted.push(socket));
+  await new Promise((resolve) => server.once("listening", resolve));
+  url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterEach(() => {
+  for (const client of clients.splice(0)) client.terminate();
+  accepted.length = 0;
+});
+afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+interface Message {
+  id: string;
+  type: string;
+  payload: { data?: { changed: { id: string; version: number; blob?: string } }; errors?: unknown[] };
+}
+
+/** A client and the server's side of its connection; what it receives, parsed, in order. */
+async function connect() {
+  const client = new WebSocket(url);
+  clients.push(client);
+  const messages: Message[] = [];
+  const frames: Buffer[] = [];
+  client.on("message", (raw: Buffer, binary: boolean) => {
+    expect(binary).toBe(false);
+    frames.push(raw);
+    messages.push(JSON.parse(raw.toString()) as Message);
+  });
+  const before = accepted.length;
+  await new Promise((resolve) => client.once("open", resolve));
+  while (accepted.length === before) await new Promise((resolve) => setImmediate(resolve));
+  const serverSide = accepted.at(-1)!;
+  return { client, serverSide, socket: new LiveSocket(serverSide), messages, frames };
+}
+
+const until = async (condition: () => boolean) => {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+};
+
+function change(ticketId: string, version: number, eventId = "event-1"): TicketEnvelope {
+  return {
+    id: `${ticketId}:${version}`,
+    occurredAt: new Date().toISOString(),
+    aggregateId: ticketId,
+    version,
+    subject: "ticketing.ticket.updated",
+    data: {
+      id: ticketId,
+      eventId,
+      sellerId: "seller-1",
+      title: "Seat",
+      section: null,
+      price: { amount: 1_000, currency: "EUR" },
+      status: "AVAILABLE",
+      orderId: null,
+      version,
+    },
+  };
+}
+
+/** What the graph would answer: the ticket at the event's version, with `blob` to make it big. */
+function answering(blob = "") {
+  const calls: TicketEnvelope[] = [];
+  const resolve = (event: TicketEnvelope): Promise<ExecutionResult> => {
+    calls.push(event);
+    return Promise.resolve({ data: { changed: { id: event.data.id, version: event.version, blob } } });
+  };
+  return { resolve, calls };
+}
+
+describe("the fan-out of ticket changes", () => {
+  it("resolves and serializes a change once for an audience, and sends each subscription graphql-ws's own next message", async () => {
+    const fanOut = new TicketFanOut(1_000);
+    const graph = answering();
+    const connections = await Promise.all(Array.from({ length: 40 }, () => connect()));
+    for (const [n, connection] of connections.entries()) {
+      fanOut.subscribe({
+        eventId: "event-1",
+        audienceKey: "anonymous, same document",
+        id: `sub-${n}`,
+        socket: connection.socket,
+        resolve: graph.resolve,
+      });
+    }
+    // A second subscription on the first connection, and one for another event.
+    fanOut.subscribe({
+      eventId: "event-1",
+      audienceKey: "anonymous, same document",
+      id: "second",
+      socket: connections[0]!.socket,
+      resolve: graph.resolve,
+    });
+    fanOut.subscribe({
+      eventId: "event-2",
+      audienceKey: "anonymous, same document",
+      id: "elsewhere",
+      socket: connections[1]!.socket,
+      resolve: graph.resolve,
+    });
+
+    const stringify = vi.spyOn(JSON, "stringify");
+    fanOut.offer(change("t1", 3));
+    await new Promise((resolve) => setImmediate(resolve));
+    const serializations = stringify.mock.calls.length;
+    stringify.mockRestore();
+
+    await until(
+      () => connections.every((c) => c.messages.length >= 1) && connections[0]!.messages.length === 2,
+    );
+    expect(graph.calls).toHaveLength(1);
+    expect(serializations).toBe(1);
+    for (const [n, connection] of connections.entries()) {
+      const expected = {
+        id: `sub-${n}`,
+        type: "next",
+        payload: { data: { changed: { id: "t1", version: 3, blob: "" } } },
+      };
+      expect(connection.messages).toContainEqual(expected);
+      expect(connection.messages.every((message) => message.id !== "elsewhere")).toBe(true);
+    }
+    expect(connections[0]!.messages.map((message) => message.id).sort()).toEqual(["second", "sub-0"]);
+    // The same payload bytes behind each id.
+    const payloadOf = (frame: Buffer) => frame.subarray(frame.indexOf('"payload":')).toString();
+    expect(new Set(connections.map((c) => payloadOf(c.frames[0]!))).size).toBe(1);
+  });
+
+  it("gives each audience its own answer, errors serialized as graphql-ws does", async () => {
+    const fanOut = new TicketFanOut(1_000);
+    const a = await connect();
+    const b = await connect();
+    fanOut.subscribe({
+      eventId: "event-1",
+      audienceKey: "one",
+      id: "1",
+      socket: a.socket,
+      resolve: () =>
+        Promise.resolve({
+          data: null,
+          errors: [new GraphQLError("Not yours", { extensions: { code: "FORBIDDEN" } })],
+        }),
+    });
+    fanOut.subscribe({
+      eventId: "event-1",
+      audienceKey: "two",
+      id: "1",
+      socket: b.socket,
+      resolve: answering().resolve,
+    });
+    fanOut.offer(change("t1", 1));
+    await until(() => a.messages.length === 1 && b.messages.length === 1);
+    expect(a.messages[0]).toEqual({
+      id: "1",
+      type: "next",
+      payload: { data: null, errors: [{ message: "Not yours", extensions: { code: "FORBIDDEN" } }] },
+    });
+    expect(b.messages[0]?.payload.data?.changed).toEqual({ id: "t1", version: 1, blob: "" });
+  });
+
+  it("delivers every change to every subscription, in order, when the clients keep up", async () => {
+    const fanOut = new TicketFanOut(1_000);
+    const graph = answering();
+    const connections = await Promise.all(Array.from({ length: 200 }, () => connect()));
+    for (const connection of connections) {
+      fanOut.subscribe({
+        eventId: "event-1",
+        audienceKey: "all",
+        id: "1",
+        socket: connection.socket,
+        resolve: graph.resolve,
+      });
+    }
+    for (let version = 1; version <= 20; version++) {
+      fanOut.offer(change(`t${version % 3}`, version));
+      await until(() => connections.every((c) => c.messages.length === version));
+    }
+    for (const connection of connections) {
+      expect(connection.messages.map((message) => message.payload.data?.changed.version)).toEqual(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+    }
+  });
+
+  it("lets the others go on while a client does not read, then gives it the newest change of each ticket", async () => {
+    const fanOut = new TicketFanOut(1_000);
+    // 100 kB a change: the paused client's kernel buffers fill after a few dozen.
+    const graph = answering("x".repeat(100_000));
+    const fast = await connect();
+    const slow = await connect();
+    for (const connection of [fast, slow]) {
+      fanOut.subscribe({
+        eventId: "event-1",
+        audienceKey: "all",
+        id: "1",
+        socket: connection.socket,
+        resolve: graph.resolve,
+      });
+    }
+    (slow.client as unknown as { _socket: { pause(): void } })._socket.pause();
+
+    const changes = 400;
+    let buffered = 0;
+    for (let version = 1; version <= changes; version++) {
+      fanOut.offer(change(`t${version % 10}`, version));
+      await until(() => fast.messages.length === version);
+      buffered = Math.max(buffered, slow.serverSide.bufferedAmount);
+    }
+    // The fast client had every change while the slow one read nothing.
+    expect(fast.messages.map((message) => message.payload.data?.changed.version)).toEqual(
+      Array.from({ length: changes }, (_, i) => i + 1),
+    );
+    expect(slow.messages).toHaveLength(0);
+    // What waits for the slow client in the gateway's memory is bounded: a frame or so past the
+    // mark, not 40 MB.
+    expect(buffered).toBeLessThan(64 * 1024 + 2 * 100_100);
+
+    (slow.client as unknown as { _socket: { resume(): void } })._socket.resume();
+    await until(() => {
+      const last = new Map(
+        slow.messages.map((m) => [m.payload.data!.changed.id, m.payload.data!.changed.version]),
+      );
+      return [...last.values()].sort((x, y) => x - y).join() === "391,392,393,394,395,396,397,398,399,400";
+    });
+    // Fewer than all: older changes of a ticket were replaced while it did not read; per ticket
+    // the versions only go up.
+    expect(slow.messages.length).toBeLessThan(changes);
+    const seen = new Map<string, number>();
+    for (const message of slow.messages) {
+      const { id, version } = message.payload.data!.changed;
+      expect(version).toBeGreaterThan(seen.get(id) ?? 0);
+      seen.set(id, version);
+    }
+  });
+
+  it("ends a subscription whose backlog passes maxPending with SLOW_CONSUMER, and only that one", async () => {
+    const fanOut = new TicketFanOut(5);
+    const graph = answering("x".repeat(100_000));
+    const fast = await connect();
+    const slow = await connect();
+    const fastSubscription = fanOut.subscribe({
+      eventId: "event-1",
+      audienceKey: "all",
+      id: "1",
+      socket: fast.socket,
+      resolve: graph.resolve,
+    });
+    const slowSubscription = fanOut.subscribe({
+      eventId: "event-1",
+      audienceKey: "all",
+      id: "1",
+      socket: slow.socket,
+      resolve: graph.resolve,
+    });
+    (slow.client as unknown as { _socket: { pause(): void } })._socket.pause();
+    const ending = slowSubscription.next();
+    // Distinct tickets: nothing to replace, the backlog only grows.
+    for (let n = 1; fanOut.size() === 2; n++) {
+      fanOut.offer(change(`t${n}`, 1));
+      await until(() => fast.messages.length === n);
+    }
+    const ended = await ending;
+    expect(ended.done).toBe(false);
+    expect(JSON.stringify(ended.value)).toContain("SLOW_CONSUMER");
+    expect(await slowSubscription.next()).toEqual({ done: true, value: undefined });
+    expect(fanOut.size()).toBe(1);
+
+    fanOut.endAll(new LiveEnded("The graph changed; subscribe again", "SUPERGRAPH_CHANGED"));
+    expect(JSON.stringify((await fastSubscription.next()).value)).toContain("SUPERGRAPH_CHANGED");
+    expect(fanOut.size()).toBe(0);
+  });
+});

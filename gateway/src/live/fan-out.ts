@@ -1,0 +1,303 @@
+// The ticket changes of an event, fanned out to its WebSocket subscriptions.
+//
+// Subscriptions that asked the same thing (document, variables, response key) with the same
+// identity form one audience: a change is resolved through the graph once for the audience and
+// serialized once, and the same bytes go to every member's socket behind the member's own `next`
+// header (`{"id":"<subscription id>","type":"next","payload":` … `}`), exactly the message
+// graphql-ws would have sent. graphql-ws still owns each subscription (it hears of the end, and
+// of the client completing it), but the changes themselves do not go through its per-message
+// path: at 10,000 sockets, one promise chain, one JSON.stringify and one awaited write callback
+// per socket and change was most of the work.
+//
+// Writing never waits for a client. A socket whose client does not keep up (bytes piling up in
+// its send buffer) gets nothing more for now: its subscription keeps the newest payload of each
+// ticket and sends them once the socket has drained, so a slow client holds back nobody else and
+// its backlog is bounded by the tickets of its event; past `maxPending` it is ended with
+// SLOW_CONSUMER (its client subscribes again and reads the current state).
+import type { Envelope } from "@ticketing/shared-events";
+import { GraphQLError, type ExecutionResult } from "graphql";
+import type { WebSocket } from "ws";
+import { LiveEnded } from "./ended.js";
+
+export type TicketEnvelope = Envelope<"ticketing.ticket.created" | "ticketing.ticket.updated">;
+
+/**
+ * The change as the audience sees it, through the graph; null when there is nothing to send (the
+ * ticket is not visible, or the graph could not answer: that is logged where it happens). Never
+ * rejects.
+ */
+export type ResolveChange = (event: TicketEnvelope) => Promise<ExecutionResult | null>;
+
+/** Bytes waiting in a socket's send buffer past which its client counts as not keeping up. */
+const HIGH_WATER_BYTES = 64 * 1024;
+/** How often a socket whose client did not keep up is looked at again. */
+const DRAIN_CHECK_MS = 20;
+/** Changes of different tickets an audience resolves at the same time. */
+const CONCURRENT_RESOLUTIONS = 8;
+
+const CLOSING_BRACE = Buffer.from("}");
+
+const slowConsumer = () =>
+  new LiveEnded("This subscription fell too far behind; subscribe again", "SLOW_CONSUMER");
+
+/** The `payload` of a `next` message, as graphql-ws serializes an execution result. */
+export function serializeResult(result: ExecutionResult): Buffer {
+  const { errors, ...rest } = result;
+  return Buffer.from(
+    JSON.stringify({ ...rest, ...(errors ? { errors: errors.map((e) => e.toJSON()) } : {}) }),
+  );
+}
+
+/** The sending side of one WebSocket connection, shared by its subscriptions. */
+export class LiveSocket {
+  private readonly backlogged = new Set<TicketSubscription>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly socket: WebSocket) {}
+
+  /** Whether its client takes what it is sent: nothing is piling up in the send buffer. */
+  keepsUp(): boolean {
+    return this.socket.readyState === this.socket.OPEN && this.socket.bufferedAmount < HIGH_WATER_BYTES;
+  }
+
+  /** One text frame: the bytes are a JSON message already. */
+  send(frame: Buffer): void {
+    this.socket.send(frame, { binary: false });
+  }
+
+  /** Has the subscription send its backlog once the client has read what is in the buffer. */
+  waitForDrain(subscription: TicketSubscription): void {
+    this.backlogged.add(subscription);
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.drained(), DRAIN_CHECK_MS);
+      this.timer.unref();
+    }
+  }
+
+  forget(subscription: TicketSubscription): void {
+    this.backlogged.delete(subscription);
+    if (this.backlogged.size === 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private drained() {
+    this.timer = undefined;
+    // A closing socket: graphql-ws ends its subscriptions, their backlogs go with them.
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    for (const subscription of this.backlogged) {
+      if (!this.keepsUp()) break;
+      this.backlogged.delete(subscription);
+      subscription.flush();
+    }
+    if (this.backlogged.size > 0 && !this.timer) {
+      this.timer = setTimeout(() => this.drained(), DRAIN_CHECK_MS);
+      this.timer.unref();
+    }
+  }
+}
+
+/**
+ * One ticketChanged subscription, as graphql-ws iterates it: it yields nothing while changes go
+ * straight to its socket, then the reason it ended (if any), then it is done.
+ */
+export class TicketSubscription implements AsyncIterableIterator<ExecutionResult> {
+  /** The newest payload of each ticket its socket could not take yet, oldest first. */
+  private readonly backlog = new Map<string, Buffer>();
+  private readonly header: Buffer;
+  private ended: LiveEnded | null | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    id: string,
+    private readonly socket: LiveSocket,
+    readonly resolve: ResolveChange,
+    private readonly maxPending: number,
+    private readonly onEnd: () => void,
+  ) {
+    this.header = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+  }
+
+  /** A change of a ticket, serialized for the audience; replaces an older one still waiting. */
+  deliver(ticketId: string, payload: Buffer): void {
+    if (this.ended !== undefined) return;
+    if (this.backlog.size === 0 && this.socket.keepsUp()) {
+      this.write(payload);
+      return;
+    }
+    this.backlog.delete(ticketId);
+    this.backlog.set(ticketId, payload);
+    if (this.backlog.size > this.maxPending) {
+      this.end(slowConsumer());
+      return;
+    }
+    this.socket.waitForDrain(this);
+  }
+
+  /** Sends the backlog, oldest first, as far as the socket takes it. */
+  flush(): void {
+    for (const [ticketId, payload] of this.backlog) {
+      if (this.ended !== undefined) return;
+      if (!this.socket.keepsUp()) {
+        this.socket.waitForDrain(this);
+        return;
+      }
+      this.backlog.delete(ticketId);
+      this.write(payload);
+    }
+  }
+
+  /** Ends the subscription; with an error, the client receives it before the end. */
+  end(error: LiveEnded | null = null): void {
+    if (this.ended !== undefined) return;
+    this.ended = error;
+    this.backlog.clear();
+    this.socket.forget(this);
+    this.onEnd();
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.ended === undefined) await new Promise<void>((resolve) => (this.wake = resolve));
+    const error = this.ended;
+    this.ended = null;
+    if (!error) return { done: true, value: undefined };
+    return {
+      done: false,
+      value: { errors: [new GraphQLError(error.message, { extensions: { code: error.code } })] },
+    };
+  }
+
+  return(): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  private write(payload: Buffer) {
+    const { header } = this;
+    this.socket.send(
+      Buffer.concat([header, payload, CLOSING_BRACE], header.length + payload.length + CLOSING_BRACE.length),
+    );
+  }
+}
+
+/** The subscriptions of one event that asked the same thing with the same identity. */
+class Audience {
+  readonly members = new Set<TicketSubscription>();
+  /** The newest change of each ticket waiting to be resolved, oldest first. */
+  private readonly queued = new Map<string, TicketEnvelope>();
+  /** Tickets whose change is being resolved: a newer change of one waits for it, in order. */
+  private readonly resolving = new Set<string>();
+
+  constructor(private readonly maxPending: number) {}
+
+  offer(event: TicketEnvelope): void {
+    const ticketId = event.data.id;
+    const queued = this.queued.get(ticketId);
+    if (queued && queued.version >= event.version) return;
+    this.queued.delete(ticketId);
+    this.queued.set(ticketId, event);
+    if (this.queued.size > this.maxPending) {
+      // The graph answers slower than the event's tickets change: everyone reads afresh.
+      for (const member of [...this.members]) member.end(slowConsumer());
+      return;
+    }
+    this.pump();
+  }
+
+  private pump() {
+    if (this.members.size === 0) {
+      this.queued.clear();
+      return;
+    }
+    for (const [ticketId, event] of this.queued) {
+      if (this.resolving.size >= CONCURRENT_RESOLUTIONS) return;
+      if (this.resolving.has(ticketId)) continue;
+      this.queued.delete(ticketId);
+      this.resolving.add(ticketId);
+      void this.send(ticketId, event);
+    }
+  }
+
+  private async send(ticketId: string, event: TicketEnvelope) {
+    // Any member resolves for all: they share the identity and the question.
+    const [resolver] = this.members;
+    const result = resolver ? await resolver.resolve(event) : null;
+    if (result) {
+      const payload = serializeResult(result);
+      for (const member of this.members) member.deliver(ticketId, payload);
+    }
+    this.resolving.delete(ticketId);
+    this.pump();
+  }
+}
+
+export interface Subscriber {
+  eventId: string;
+  /** Who asks what: subscriptions with equal keys get the same bytes. */
+  audienceKey: string;
+  /** The graphql-ws subscription id its messages carry. */
+  id: string;
+  socket: LiveSocket;
+  resolve: ResolveChange;
+}
+
+/** Every ticketChanged subscription of this process, by event and audience. */
+export class TicketFanOut {
+  private readonly byEvent = new Map<string, Map<string, Audience>>();
+  private count = 0;
+
+  constructor(private readonly maxPending: number) {}
+
+  subscribe({ eventId, audienceKey, id, socket, resolve }: Subscriber): TicketSubscription {
+    let audiences = this.byEvent.get(eventId);
+    if (!audiences) this.byEvent.set(eventId, (audiences = new Map<string, Audience>()));
+    let audience = audiences.get(audienceKey);
+    if (!audience) audiences.set(audienceKey, (audience = new Audience(this.maxPending)));
+    const joined = audience;
+    const subscription: TicketSubscription = new TicketSubscription(
+      id,
+      socket,
+      resolve,
+      this.maxPending,
+      () => {
+        if (!joined.members.delete(subscription)) return;
+        this.count--;
+        if (joined.members.size > 0) return;
+        const current = this.byEvent.get(eventId);
+        if (current?.get(audienceKey) === joined) current.delete(audienceKey);
+        if (current?.size === 0) this.byEvent.delete(eventId);
+      },
+    );
+    joined.members.add(subscription);
+    this.count++;
+    return subscription;
+  }
+
+  /** A change of one of an event's tickets, for every audience of the event. */
+  offer(event: TicketEnvelope): void {
+    const audiences = this.byEvent.get(event.data.eventId);
+    if (!audiences) return;
+    for (const audience of audiences.values()) audience.offer(event);
+  }
+
+  /** Ends every subscription with the error (a new supergraph, a shutdown, the stream gone). */
+  endAll(error: LiveEnded | null): void {
+    for (const audiences of [...this.byEvent.values()]) {
+      for (const audience of [...audiences.values()]) {
+        for (const member of [...audience.members]) member.end(error);
+      }
+    }
+  }
+
+  size(): number {
+    return this.count;
+  }
+}
