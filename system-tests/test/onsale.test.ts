@@ -442,6 +442,22 @@ describe("kill -9 in the middle of a race, then a restart on the same port", () 
       const all = results.flatMap(({ buyer, attempts }) => attempts.map((attempt) => ({ buyer, attempt })));
       const failures = all.filter(({ attempt }) => !attempt.orderId && attempt.code !== "CONFLICT");
       const orders = won(results);
+      // Not judged here, only shown: whether a ticket left AVAILABLE with no order can be bought now
+      // (a claim the crash cut off before its order was written keeps the ticket until orders'
+      // sweep finds the lock orphaned). OPS has tried none of them.
+      const leftAvailable = [...(await ticketStatuses(eventId))].filter(
+        ([, status]) => status === "AVAILABLE",
+      );
+      const buyable = await Promise.all(
+        leftAvailable.map(async ([ticketId]) => {
+          const outcome = await ops.attempt<{ createOrder: { id: string } }>(CREATE_ORDER, { ticketId });
+          return `${ticketId} ${dataOf(outcome) ? "bought" : (codeOf(outcome) ?? describeOutcome(outcome))}`;
+        }),
+      );
+      console.log(
+        `[onsale] kill -9 ${name}: ${leftAvailable.length} tickets left AVAILABLE ${((Date.now() - restartedAt) / 1_000).toFixed(1)} s after the restart; ` +
+          `a fresh buyer's createOrder on each: ${JSON.stringify(buyable)}`,
+      );
       console.log(
         `[onsale] kill -9 ${name} with ${outstanding} createOrder in flight: restarted in ${restartedAt - killedAt} ms, ` +
           `buyers done ${buyersDone - restartedAt} ms after, ` +
