@@ -10,7 +10,7 @@ describe("loadEnv", () => {
       LOG_LEVEL: "info",
       NATS_URL: "nats://127.0.0.1:4322",
       REDIS_URL: "redis://127.0.0.1:6479",
-      EXPIRATION_CONCURRENCY: 10,
+      EXPIRATION_CONCURRENCY: 100,
     });
   });
 

@@ -22,8 +22,12 @@ const schema = z.object({
     .string()
     .regex(/^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL")
     .default("redis://127.0.0.1:6479"),
-  /** Due holds published at once. */
-  EXPIRATION_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
+  /**
+   * Due holds published at once. A hold's job mostly waits: on JetStream's ack of its publish, then
+   * on Redis. Ten at a time made a thousand holds ending in the same second wait seconds for their
+   * turn; a hundred in flight cost little more memory than ten.
+   */
+  EXPIRATION_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(100),
 });
 
 export type ExpirationEnv = z.output<typeof schema>;

@@ -179,6 +179,61 @@ describe("a hold", () => {
   });
 });
 
+describe("holds ending together", () => {
+  /** More holds than a worker running ten at a time would have in flight. */
+  const HOLDS = 60;
+  let nats: OwnServer;
+  let ownStream: OrderStream;
+  beforeAll(async () => {
+    nats = await OwnServer.start("nats");
+    ownStream = await OrderStream.open(nats.url);
+  });
+  afterAll(async () => {
+    for (const worker of running.splice(0)) await worker.close();
+    await ownStream.close();
+    await nats.remove();
+  });
+
+  it("are all published at once, not a few at a time, and each once when NATS is back", async () => {
+    const worker = await startExpiration(ownStream, { natsUrl: nats.url });
+    running.push(worker);
+    const since = await ownStream.lastSeq();
+    const expiresAt = secondsFromNow(3);
+    const orderIds = new Set(
+      (await Promise.all(Array.from({ length: HOLDS }, () => ownStream.orderCreated(expiresAt)))).map(
+        (created) => created.data.id,
+      ),
+    );
+    expect(
+      await eventually(
+        () => worker.service.queue.getJobCounts("delayed"),
+        (counts) => counts.delayed === HOLDS,
+        2_500,
+      ),
+    ).toEqual({ delayed: HOLDS });
+
+    // With NATS away each publish waits for its ack, so every hold the worker has taken up stays
+    // running meanwhile: how many run together is how many it publishes at once.
+    await nats.kill();
+    expect(
+      await eventually(
+        () => worker.service.queue.getJobCounts("active"),
+        (counts) => counts.active === HOLDS,
+        3_000 + 3_000,
+      ),
+    ).toEqual({ active: HOLDS });
+
+    await nats.restart();
+    const dues = await eventually(
+      // Empty until the test's own connection is back.
+      () => ownStream.duesSince(since).catch(() => []),
+      (found) => found.length >= HOLDS,
+      20_000,
+    );
+    expect(dues.map((due) => due.envelope.data.orderId).sort()).toEqual([...orderIds].sort());
+  });
+});
+
 describe("health", () => {
   it("/healthz answers while the process lives; /readyz names its checks", async () => {
     const worker = await start();

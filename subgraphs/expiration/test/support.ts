@@ -38,13 +38,17 @@ export const newNames = (): Names => ({
  */
 export async function startExpiration(
   stream: OrderStream,
-  { names = newNames(), redisUrl = infra().redisUrl }: { names?: Names; redisUrl?: string } = {},
+  {
+    names = newNames(),
+    redisUrl = infra().redisUrl,
+    natsUrl = infra().natsUrl,
+  }: { names?: Names; redisUrl?: string; natsUrl?: string } = {},
 ): Promise<RunningExpiration> {
   await stream.createConsumer(names.consumer);
   const env = loadEnv({
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
-    NATS_URL: infra().natsUrl,
+    NATS_URL: natsUrl,
     REDIS_URL: redisUrl,
   });
   const service = await expirationService.start(env, {
@@ -78,8 +82,9 @@ export class OrderStream {
     private readonly publisher: Publisher,
   ) {}
 
-  static async open(): Promise<OrderStream> {
-    const nc = await connect({ servers: infra().natsUrl });
+  static async open(natsUrl: string = infra().natsUrl): Promise<OrderStream> {
+    // Waits out a NATS server a test stops and starts again.
+    const nc = await connect({ servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     await ensureStreams(nc);
     return new OrderStream(nc, createPublisher(nc));
   }
@@ -153,6 +158,11 @@ export class OrderStream {
 
   /** Every expiration.due stored for `orderId` after sequence `since`. */
   async dues(orderId: string, since: number): Promise<Due[]> {
+    return (await this.duesSince(since)).filter((due) => due.envelope.data.orderId === orderId);
+  }
+
+  /** Every expiration.due stored after sequence `since`. */
+  async duesSince(since: number): Promise<Due[]> {
     const jsm = await jetstreamManager(this.nc);
     const last = await this.lastSeq();
     const found: Due[] = [];
@@ -160,7 +170,7 @@ export class OrderStream {
       const message = await jsm.streams.getMessage(STREAM, { seq }).catch(() => null);
       if (message?.subject !== "ticketing.expiration.due") continue;
       const envelope = parseEnvelope(message.json()) as Envelope<"ticketing.expiration.due">;
-      if (envelope.data.orderId === orderId) found.push({ envelope, storedAt: message.time.getTime() });
+      found.push({ envelope, storedAt: message.time.getTime() });
     }
     return found;
   }
