@@ -60,11 +60,13 @@ const LIST = "mutation($i: ListTicketInput!) { listTicket(input: $i) { id } }";
 const CREATE_ORDER = "mutation($t: ID!) { createOrder(ticketId: $t) { id } }";
 
 const count = (value: number) => Math.round(value).toLocaleString("en-US");
+/** A latency, or a dash when nothing was answered to measure it. */
+const duration = (value: number) => (Number.isNaN(value) ? "—" : ms(value));
 const load = () =>
   loadavg()
     .map((value) => value.toFixed(2))
     .join(" ");
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 const codeOf = (reply: { errors?: { extensions?: { code?: string } }[] }) =>
   reply.errors?.[0]?.extensions?.code ?? (reply.errors ? "UNCODED" : undefined);
 function addCodes(into: Record<string, number>, from: Record<string, number>) {
@@ -81,12 +83,14 @@ interface RunFigures {
   fanOut: { p50: number; p99: number; max: number; changes: number; missing: number };
   gatewayRssMb: number;
   oversold: number;
-  browse: { rate: number; p99: number; failures: number };
+  /** `unfinished`: requests still without an answer when the race ended. */
+  browse: { rate: number; p99: number; failures: number; unfinished: number };
   /** Error codes seen anywhere, but CONFLICT (the race's expected answer) and RATE_LIMITED. */
   codes: Record<string, number>;
   rateLimited: number;
   conflicts: number;
-  cpu: CpuUse[];
+  /** During the race, and after it until every fan had every change (or the grace ended). */
+  cpu: { race: CpuUse[]; after: CpuUse[] };
 }
 
 /** Who took which ticket, from the answers: a ticket with two is oversold. */
@@ -237,14 +241,20 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
   let never = 0;
   let rateLimited = 0;
   const listedAt: number[] = [];
+  const failed = (what: string, error: unknown) =>
+    addCodes(codes, { [`${what}: ${error instanceof Error ? error.message : String(error)}`]: 1 });
   for (const [index, prober] of probers.entries()) {
-    const listed = await must<{ listTicket: { id: string } }>(
+    const listed = await post<{ listTicket: { id: string } }>(
       graph,
       LIST,
       { i: { eventId, title: `Late seat ${index + 1}`, price: { amount: 7_000, currency: "EUR" } } },
       sellers[index % sellers.length],
-    );
-    const ticketId = listed.listTicket.id;
+    ).catch((error: unknown) => failed("listTicket", error));
+    if (!listed?.data) {
+      if (listed) addCodes(codes, { [`listTicket: ${codeOf(listed)}`]: 1 });
+      continue;
+    }
+    const ticketId = listed.data.listTicket.id;
     const answered = now();
     listedAt.push(answered);
     for (;;) {
@@ -253,19 +263,27 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
         never++;
         break;
       }
-      const reply = await post<{ createOrder: { id: string } }>(graph, CREATE_ORDER, { t: ticketId }, prober);
+      const reply = await post<{ createOrder: { id: string } }>(
+        graph,
+        CREATE_ORDER,
+        { t: ticketId },
+        prober,
+      ).catch((error: unknown) => failed("createOrder", error));
+      if (!reply) continue;
       const code = codeOf(reply);
       if (code === "NOT_FOUND") {
         notFound++;
         continue;
       }
       if (code === "RATE_LIMITED") {
+        // A legitimate answer: wait as told, then ask again.
         rateLimited++;
-        await sleep(1_000);
+        const retryAfter = (reply.errors?.[0]?.extensions as { retryAfter?: number } | undefined)?.retryAfter;
+        await sleep(1_000 * (retryAfter ?? 1));
         continue;
       }
       lags.push(sent - answered);
-      if (code) codes[code] = (codes[code] ?? 0) + 1;
+      if (code) addCodes(codes, { [code]: 1 });
       else wins.push(ticketId);
       break;
     }
@@ -321,6 +339,11 @@ async function onsaleRun(infra: InfraUrls, run: number): Promise<RunFigures> {
       await sleep(100);
     }
 
+    // The event page was read before the sale opened: the gateway has planned the query.
+    const pageRead = performance.now();
+    await must(graph, EVENT_QUERY, { id: eventId, first: 20 });
+    console.log(`  run ${run}: the event page answered in ${duration(performance.now() - pageRead)}`);
+
     const stream = await watchStream(infra.natsUrl, eventId);
     started.push(stream.close);
     const opening = performance.now();
@@ -351,7 +374,7 @@ async function onsaleRun(infra: InfraUrls, run: number): Promise<RunFigures> {
     console.log(
       `  run ${run}: a first change reached ${count(held)} of ${count(options.fans)} fans` +
         (checkDelivered && checkOnStream
-          ? `, the last ${ms(checkDelivered.last - checkOnStream)} after the stream`
+          ? `, the last ${duration(checkDelivered.last - checkOnStream)} after the stream`
           : ""),
     );
 
@@ -388,7 +411,8 @@ async function onsaleRun(infra: InfraUrls, run: number): Promise<RunFigures> {
     const listings = sampleListings(graph, eventId, sellers, cookies.slice(options.buyers));
     await buyers.raced;
     const raceEnd = now();
-    const cpuUse = cpu.stop();
+    const raceCpu = cpu.stop();
+    const afterCpu = sampleCpu(measured);
     const [bought, browsed, listed] = await Promise.all([buyers.done, browse, listings]);
 
     // Every change since the race began, until each fan has it or the grace after the last is over.
@@ -400,6 +424,7 @@ async function onsaleRun(infra: InfraUrls, run: number): Promise<RunFigures> {
       await sleep(500);
       delivered = await fans.report();
     }
+    const cpuAfter = afterCpu.stop();
     clearInterval(rssTimer);
     gatewayRss = Math.max(gatewayRss, rssMb(services.pids.gateway!));
     const fanLags: number[] = [];
@@ -447,6 +472,7 @@ async function onsaleRun(infra: InfraUrls, run: number): Promise<RunFigures> {
         ...listing,
         notFound: listed.notFound,
         never: listed.never,
+        n: listed.listedAt.length,
         duringRace: listed.listedAt.filter((at) => at <= raceEnd).length,
       },
       fanOut: { ...fanOut, changes: since().length, missing },
@@ -459,20 +485,21 @@ async function onsaleRun(infra: InfraUrls, run: number): Promise<RunFigures> {
         rate: browseLatency.n / browsed.elapsed,
         p99: browseLatency.p99,
         failures: browsed.failures,
+        unfinished: browsed.unfinished,
       },
       codes,
       rateLimited: bought.reduce((sum, result) => sum + result.rateLimited, 0) + listed.rateLimited,
       conflicts: bought.reduce((sum, result) => sum + result.conflicts, 0),
-      cpu: cpuUse,
+      cpu: { race: raceCpu, after: cpuAfter },
     };
     const wins = bought.reduce((sum, result) => sum + result.wins.length, 0);
     console.log(
       `  run ${run}: ${count(figures.attempts)} createOrder in ${raceSeconds.toFixed(1)} s ` +
         `(${count(figures.attemptsPerMinute)}/min), ${wins} won, ${figures.conflicts} CONFLICT, ` +
-        `p50 ${ms(createOrder.p50)} p99 ${ms(createOrder.p99)}; RESERVED visible p99 ${ms(reserved.p99)}; ` +
-        `listing orderable p99 ${ms(listing.p99)} (${listed.notFound} NOT_FOUND); ` +
-        `${figures.fanOut.changes} changes to the last fan p99 ${ms(fanOut.p99)}, ${missing} missing; ` +
-        `browse ${figures.browse.rate.toFixed(0)}/s p99 ${ms(browseLatency.p99)}; load average ${load()}`,
+        `p50 ${duration(createOrder.p50)} p99 ${duration(createOrder.p99)}; RESERVED visible p99 ${duration(reserved.p99)}; ` +
+        `listing orderable p99 ${duration(listing.p99)} (${listed.notFound} NOT_FOUND); ` +
+        `${figures.fanOut.changes} changes to the last fan p99 ${duration(fanOut.p99)}, ${missing} missing; ` +
+        `browse ${figures.browse.rate.toFixed(0)}/s p99 ${duration(browseLatency.p99)}; load average ${load()}`,
     );
     return figures;
   } finally {
@@ -529,19 +556,19 @@ await withPrivateStack(async (infra) => {
     ],
     [
       "createOrder latency",
-      `p50 ${ms(mid((f) => f.createOrder.p50))}, p99 ${ms(p99)}`,
+      `p50 ${duration(mid((f) => f.createOrder.p50))}, p99 ${duration(p99)}`,
       "p99 < 250 ms",
       met(p99 < 250),
     ],
     [
       "order.created → RESERVED in ticket(id) { status }",
-      `p50 ${ms(mid((f) => f.reserved.p50))}, p99 ${ms(reservedP99)}${never(sum((f) => f.reserved.never))}`,
+      `p50 ${duration(mid((f) => f.reserved.p50))}, p99 ${duration(reservedP99)}${never(sum((f) => f.reserved.never))}`,
       "p99 < 200 ms",
       met(reservedP99 < 200 && sum((f) => f.reserved.never) === 0),
     ],
     [
       "listTicket answered → createOrder not NOT_FOUND",
-      `p50 ${ms(mid((f) => f.listing.p50))}, p99 ${ms(listingP99)}; ${sum((f) => f.listing.notFound)} NOT_FOUND ` +
+      `p50 ${duration(mid((f) => f.listing.p50))}, p99 ${duration(listingP99)}; ${sum((f) => f.listing.notFound)} NOT_FOUND ` +
         `over ${sum((f) => f.listing.n)} listings (${sum((f) => f.listing.duringRace)} listed during the race)` +
         never(sum((f) => f.listing.never)),
       "p99 < 100 ms",
@@ -549,7 +576,7 @@ await withPrivateStack(async (infra) => {
     ],
     [
       `change on the stream → the last of ${count(options.fans)} fans`,
-      `p50 ${ms(mid((f) => f.fanOut.p50))}, p99 ${ms(fanP99)}, max ${ms(mid((f) => f.fanOut.max))} ` +
+      `p50 ${duration(mid((f) => f.fanOut.p50))}, p99 ${duration(fanP99)}, max ${duration(mid((f) => f.fanOut.max))} ` +
         `over ${count(mid((f) => f.fanOut.changes))} changes; ${count(missing)} missing; gateway RSS ${rss.toFixed(0)} MB`,
       `p99 < 100 ms, 0 missing after ${options.grace} s, RSS < 500 MB`,
       met(fanP99 < 100 && missing === 0 && rss < 500),
@@ -557,8 +584,8 @@ await withPrivateStack(async (infra) => {
     ["oversold (tickets with two won orders)", String(oversold), "0", met(oversold === 0)],
     [
       `browse: Event, ${options.browsers} clients during the race`,
-      `${count(mid((f) => f.browse.rate))} requests/s, p99 ${ms(mid((f) => f.browse.p99))}, ` +
-        `${sum((f) => f.browse.failures)} failed`,
+      `${mid((f) => f.browse.rate).toFixed(1)} requests/s, p99 ${duration(mid((f) => f.browse.p99))}, ` +
+        `${sum((f) => f.browse.failures)} failed, ${sum((f) => f.browse.unfinished)} unanswered at the end`,
       "",
       "",
     ],
@@ -576,16 +603,24 @@ await withPrivateStack(async (infra) => {
   ]);
 
   console.log(
-    "\nCPU during the race, medians of runs, in % of one core: used on average and in the busiest " +
-      "second, and waited for a core (ready to run while other processes ran: the machine's load)",
+    "\nCPU, medians of runs, in % of one core: used on average and in the busiest second, and waited " +
+      "for a core (ready to run while other processes ran: the machine's load); during the race, and " +
+      "after it until every fan had every change",
   );
-  const names = [...new Set(runs.flatMap((f) => f.cpu.map((use) => use.name)))];
+  const names = [...new Set(runs.flatMap((f) => f.cpu.race.map((use) => use.name)))];
+  const percent = (uses: CpuUse[], pick: (use: CpuUse) => number) => `${median(uses.map(pick)).toFixed(0)} %`;
+  const columns = (uses: CpuUse[]) => [
+    percent(uses, (use) => use.average),
+    percent(uses, (use) => use.peak),
+    percent(uses, (use) => use.waiting),
+  ];
   table([
-    ["process", "used", "busiest second", "waited"],
-    ...names.map((name) => {
-      const uses = runs.flatMap((f) => f.cpu.filter((use) => use.name === name));
-      const percent = (pick: (use: CpuUse) => number) => `${median(uses.map(pick)).toFixed(0)} %`;
-      return [name, percent((use) => use.average), percent((use) => use.peak), percent((use) => use.waiting)];
-    }),
+    ["", "race:", "", "", "after:", "", ""],
+    ["process", "used", "busiest", "waited", "used", "busiest", "waited"],
+    ...names.map((name) => [
+      name,
+      ...columns(runs.flatMap((f) => f.cpu.race.filter((use) => use.name === name))),
+      ...columns(runs.flatMap((f) => f.cpu.after.filter((use) => use.name === name))),
+    ]),
   ]);
 });
