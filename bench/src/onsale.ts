@@ -45,6 +45,8 @@ for (const arg of process.argv.slice(2)) {
   options[name as Option] = Number(value);
 }
 
+/** Between the listings made during the race: 50 of them within 5 s, a race at the goal's pace. */
+const LISTING_EVERY_MS = 100;
 /** How long a change may take to become visible before it counts as never. */
 const VISIBLE_WITHIN_MS = 10_000;
 const EVENT_QUERY = `query Event($id: ID!, $first: Int, $after: String) {
@@ -228,7 +230,8 @@ async function startBuyers(graph: string, cookies: string[], ticketIds: string[]
 }
 
 /**
- * Sellers list new tickets one after another; after each listTicket answers, a buyer sends
+ * Sellers list a new ticket every LISTING_EVERY_MS, each on its own, so that the listings fall
+ * within the race however slowly they are answered; after each listTicket answers, a buyer sends
  * createOrder on it back to back until orders no longer answers NOT_FOUND. The lag is the time
  * from listTicket's answer to the sending of the first createOrder orders did not refuse as
  * NOT_FOUND (it wins the ticket, which no racing buyer knows of).
@@ -243,7 +246,8 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
   const listedAt: number[] = [];
   const failed = (what: string, error: unknown) =>
     addCodes(codes, { [`${what}: ${error instanceof Error ? error.message : String(error)}`]: 1 });
-  for (const [index, prober] of probers.entries()) {
+  const sample = async (prober: string, index: number) => {
+    await sleep(index * LISTING_EVERY_MS);
     const listed = await post<{ listTicket: { id: string } }>(
       graph,
       LIST,
@@ -252,7 +256,7 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
     ).catch((error: unknown) => failed("listTicket", error));
     if (!listed?.data) {
       if (listed) addCodes(codes, { [`listTicket: ${codeOf(listed)}`]: 1 });
-      continue;
+      return;
     }
     const ticketId = listed.data.listTicket.id;
     const answered = now();
@@ -287,7 +291,8 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
       else wins.push(ticketId);
       break;
     }
-  }
+  };
+  await Promise.all(probers.map(sample));
   return { lags, wins, codes, notFound, never, rateLimited, listedAt };
 }
 
