@@ -20,7 +20,11 @@ export interface BuyersData {
 }
 
 export interface BuyersResult {
-  /** createOrder latencies, answered ones only, in ms. */
+  /**
+   * Latencies of the createOrder attempts, in ms: those answered with an order, CONFLICT or
+   * another error; a RATE_LIMITED is no attempt (it is counted apart, and the same ticket tried
+   * again after the time it gives).
+   */
   latencies: number[];
   firstSent: number;
   lastAnswered: number;
@@ -157,22 +161,24 @@ async function buyer(cookie: string) {
       ticketId = undefined;
       continue;
     }
-    result.latencies.push(answered - sent);
     result.lastAnswered = Math.max(result.lastAnswered, answered);
     const order = answer.body.data?.createOrder;
+    const error = answer.body.errors?.[0];
+    const code = error?.extensions?.code ?? `HTTP ${answer.status}`;
+    if (!order && code === "RATE_LIMITED") {
+      // A legitimate answer, but no attempt: wait as told, then try the same ticket again unless
+      // it was taken meanwhile.
+      result.rateLimited++;
+      await sleep(1_000 * Number(error?.extensions?.retryAfter ?? answer.retryAfter ?? 1));
+      if (taken.has(ticketId)) ticketId = undefined;
+      continue;
+    }
+    result.latencies.push(answered - sent);
     if (order) {
       tell(ticketId);
       result.wins.push({ ticketId, orderId: order.id });
       watching.push(watchReserved(ticketId, order.id));
       return;
-    }
-    const error = answer.body.errors?.[0];
-    const code = error?.extensions?.code ?? `HTTP ${answer.status}`;
-    if (code === "RATE_LIMITED") {
-      // A legitimate answer: wait as told, then try the same ticket again.
-      result.rateLimited++;
-      await sleep(1_000 * Number(error?.extensions?.retryAfter ?? answer.retryAfter ?? 1));
-      continue;
     }
     if (code === "CONFLICT") {
       result.conflicts++;
