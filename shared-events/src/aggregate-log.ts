@@ -2,11 +2,14 @@
 //
 // Each change to an aggregate is an insert of its next event keyed `<aggregateId>:<version>`.
 // The unique _id is the compare-and-set (the one that holds on FerretDB and MongoDB alike):
-// of two writers deciding from version n, exactly one inserts n+1. Queries read a projection
-// document per aggregate, brought to the log's version after each append and by a catch-up on
-// start and on a timer. A relay publishes logged events that are not yet published, awaiting
-// the JetStream ack (message id = event id) before marking them. A crash at any point only
-// delays a projection or an event; nothing is lost or forked, and no transaction is needed.
+// of two writers deciding from version n, exactly one inserts n+1. That insert is the only write
+// on a command's path (docs/adr/0004-two-writes-per-reservation.md): the event is then published
+// (awaited, so it is on the stream when the command answers), and the projection document queries
+// read, and the log's "projected" and "published" marks, are written in batches behind it.
+// Decisions start from the newest state this process holds of the aggregate, which can only be
+// behind the log: a stale one collides on the insert and the command decides again from the
+// database. A crash at any point only delays a projection or an event; nothing is lost or forked,
+// and no transaction is needed.
 import { randomUUID } from "node:crypto";
 import type { Collection, Filter, OptionalUnlessRequiredId, WithId } from "mongodb";
 import type { Logger } from "pino";
@@ -17,6 +20,7 @@ import {
   type EnvelopeHeader,
   type Subject,
 } from "./catalogue.js";
+import { Batcher } from "./batcher.js";
 import { isDuplicateKey } from "./mongo.js";
 import type { Publisher } from "./publisher.js";
 
@@ -87,6 +91,11 @@ export interface ExecuteOptions {
   causationId?: string;
   requestId?: string;
   maxAttempts?: number;
+  /**
+   * The aggregate id is new (a random id the caller just made): nothing is loaded first. Were it
+   * taken after all, the insert would collide and the command would load and decide again.
+   */
+  creates?: boolean;
 }
 
 export type ExecuteResult<TState, S extends Subject = Subject> =
@@ -122,9 +131,17 @@ export interface AggregateLogOptions<TState extends AggregateState, S extends Su
    * for (each process sweeps at its own start).
    */
   fullSweepIntervalMs?: number;
+  /** How many aggregates' newest states this process keeps to decide from (least recently written out first). */
+  cacheSize?: number;
+  /**
+   * How long a command waits for JetStream to acknowledge its event before it answers anyway
+   * (NATS away: the outbox publishes the event when it is back).
+   */
+  publishWaitMs?: number;
   /** Crash points, for the tests that kill a writer between the steps. */
   hooks?: {
     afterAppend?: (entry: LogEntry<S>) => void | Promise<void>;
+    /** After the entry's projection is written and marked, in its batch. */
     afterProject?: (entry: LogEntry<S>) => void | Promise<void>;
   };
 }
@@ -147,6 +164,20 @@ export function envelopeOfEntry<S extends Subject>(entry: LogEntry<S>): Envelope
 const jitter = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
 
+/** A state this process holds to decide from, and how far it knows the aggregate's events are out. */
+interface Held<TState> extends Loaded<TState> {
+  state: TState;
+  /** The highest version known published (null: not known here). */
+  published: number | null;
+}
+
+/** A projection to write: the state a commit produced, or (no `doc`) one to rebuild from the log. */
+interface QueuedProjection<TState, S extends Subject> {
+  aggregateId: string;
+  doc?: ProjectionDocument<TState>;
+  entry: LogEntry<S>;
+}
+
 export class AggregateLog<TState extends AggregateState, S extends Subject> {
   private readonly log: Collection<LogDocument>;
   private readonly projections: Collection<ProjectionDocument<TState>>;
@@ -157,10 +188,19 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   private fullTimer: NodeJS.Timeout | undefined;
   private readonly observers: ((aggregateId: string, state: TState) => void)[] = [];
   private stopFollowingReconnects: (() => void) | undefined;
+  /** Newest states by aggregate id, least recently written first. */
+  private readonly held = new Map<string, Held<TState>>();
+  /** The latest publish this process started per aggregate: the next version waits for it. */
+  private readonly publishing = new Map<string, { version: number; done: Promise<boolean> }>();
+  private readonly projectionWriter: Batcher<QueuedProjection<TState, S>>;
+  /** Entries whose event JetStream acknowledged, to be marked `published`. */
+  private readonly publishedMarks: Batcher<string>;
 
   constructor(private readonly options: AggregateLogOptions<TState, S>) {
     this.log = options.log;
     this.projections = options.projections;
+    this.projectionWriter = new Batcher((queued) => this.writeProjections(queued));
+    this.publishedMarks = new Batcher((ids) => this.markPublished(ids));
   }
 
   /**
@@ -183,28 +223,41 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
     });
   }
 
-  /** Stops the timer and publishes what is still pending (graceful shutdown). */
+  /** Stops the timer, writes what is queued and publishes what is still pending (graceful shutdown). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     clearInterval(this.fullTimer);
     this.timer = undefined;
     this.fullTimer = undefined;
     this.stopFollowingReconnects?.();
+    await this.flush();
     await this.sweep().catch(() => undefined);
   }
 
-  /** The aggregate's current state: its projection plus any logged events it has not applied yet. */
+  /** Settles once the publishes in flight and the queued projections and marks are written. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.publishing.values()].map(({ done }) => done));
+    await this.projectionWriter.flush();
+    await this.publishedMarks.flush();
+  }
+
+  /** The aggregate's current state from the database: its projection plus any logged events it has not applied yet. */
   async load(aggregateId: string): Promise<TState | null> {
     return (await this.loadWithCauses(aggregateId)).state;
   }
 
   /**
-   * The aggregate's projection as last written: one lookup by _id, for queries. Every command
-   * writes it right after its append, so it lags the log only if a writer crashed in between,
-   * until the next sweep. Decisions use `load`.
+   * The aggregate's state for a query: its projection (one lookup by _id), or the newer state this
+   * process committed while that projection waits for its batch. With neither, a first log entry
+   * found means a commit whose projection is still queued in another process: it is folded.
    */
   async read(aggregateId: string): Promise<TState | null> {
-    return this.unpack(await this.projections.findOne(this.byId(aggregateId))).state;
+    const projected = this.unpack(await this.projections.findOne(this.byId(aggregateId))).state;
+    const held = this.held.get(aggregateId)?.state;
+    if (held && held.version > (projected?.version ?? 0)) return held;
+    if (projected) return projected;
+    if (!(await this.log.findOne({ _id: entryId(aggregateId, 1) }))) return null;
+    return this.load(aggregateId);
   }
 
   /** Every logged event of one aggregate, oldest first. */
@@ -222,37 +275,14 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
     change: Change<C>,
     meta: { causationId?: string; requestId?: string } = {},
   ): Promise<Envelope<C>> {
-    const entry: LogEntry<C> = {
-      _id: entryId(aggregateId, expectedVersion + 1),
-      eventId: randomUUID(),
-      aggregateId,
-      version: expectedVersion + 1,
-      subject: change.subject,
-      data: validatePayload(change.subject, change.data),
-      occurredAt: new Date(),
-      causationId: meta.causationId ?? null,
-      requestId: meta.requestId ?? null,
-      published: false,
-      projected: false,
-    };
-    try {
-      await this.log.insertOne(entry);
-    } catch (error) {
-      if (isDuplicateKey(error)) throw new ConcurrencyError(aggregateId, entry.version);
-      throw error;
-    }
-    await this.options.hooks?.afterAppend?.(entry);
-    // The event is committed: what follows only makes it visible sooner; the sweeps cover a failure.
-    await this.project(aggregateId).catch((error: unknown) => {
-      this.behind = true;
-      this.options.logger.warn({ err: error, aggregateId }, "projection update deferred to the sweep");
-    });
-    await this.options.hooks?.afterProject?.(entry);
-    void this.publishInOrder(entry).catch((error: unknown) => {
-      this.behind = true;
-      this.options.logger.warn({ err: error, aggregateId }, "event publish deferred to the sweep");
-    });
-    return envelopeOfEntry(entry);
+    const held = this.held.get(aggregateId);
+    const prior =
+      expectedVersion === 0
+        ? { state: null, causes: [] }
+        : held?.state.version === expectedVersion
+          ? held
+          : null;
+    return (await this.commit(aggregateId, expectedVersion, change, meta, prior)).event;
   }
 
   /**
@@ -266,10 +296,12 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   }
 
   /**
-   * Runs a command: load, decide, append; on a concurrent change, reload and decide again
-   * (or fail with ConcurrencyError when the caller stated the version it expects). With a
-   * causationId, an event already applied to this aggregate (a redelivery) changes nothing:
-   * the projection remembers the causes of its latest events.
+   * Runs a command: decide from the newest state held (loaded when there is none), append; on a
+   * concurrent change, reload and decide again (or fail with ConcurrencyError when the caller
+   * stated the version it expects). A decision from a held state that refuses or changes nothing
+   * is taken again from the database before it is answered: a held state may be behind another
+   * process's commits. With a causationId, an event already applied to this aggregate (a
+   * redelivery) changes nothing: the state remembers the causes of its latest events.
    */
   async execute(
     aggregateId: string,
@@ -278,31 +310,43 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   ): Promise<ExecuteResult<TState, S>> {
     const maxAttempts = options.maxAttempts ?? 50;
     for (let attempt = 1; ; attempt++) {
-      const { state, causes } = await this.loadWithCauses(aggregateId);
+      const held = attempt === 1 ? this.held.get(aggregateId) : undefined;
+      const fresh = !held && !(attempt === 1 && options.creates);
+      const loaded = held ?? (fresh ? await this.loadWithCauses(aggregateId) : { state: null, causes: [] });
+      const { state, causes } = loaded;
       const version = state?.version ?? 0;
+      // A held cause was committed: a duplicate is one whatever else the state is behind on.
       if (options.causationId && causes.includes(options.causationId)) return { outcome: "duplicate", state };
-      if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
-        throw new ConcurrencyError(aggregateId, options.expectedVersion + 1);
-      }
-      const change = decide(state);
-      if (!change) return { outcome: "unchanged", state };
+      let change: Decision<S>;
       try {
-        const event = await this.append(aggregateId, version, change, options);
-        const next = this.apply(state, event);
-        this.tell(aggregateId, next);
-        return { outcome: "appended", state: next, event };
+        if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
+          throw new ConcurrencyError(aggregateId, options.expectedVersion + 1);
+        }
+        change = decide(state);
       } catch (error) {
-        if (!(error instanceof ConcurrencyError) || options.expectedVersion !== undefined) throw error;
-        if (attempt >= maxAttempts) throw error;
+        if (fresh) throw error;
+        continue;
+      }
+      if (!change) {
+        if (fresh) return { outcome: "unchanged", state };
+        continue;
+      }
+      try {
+        const { event, state: next } = await this.commit(aggregateId, version, change, options, loaded);
+        return { outcome: "appended", state: next!, event };
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        this.held.delete(aggregateId);
+        if (options.expectedVersion !== undefined || attempt >= maxAttempts) throw error;
         await jitter(attempt);
       }
     }
   }
 
   /**
-   * Brings one projection to the log's latest version. Every writer checks again after its own
-   * write, so a slower writer that lands an older state (possible where conditional updates are
-   * not atomic, as on FerretDB) moves it forward again itself.
+   * Brings one projection to the log's latest version, from the database. Every writer checks
+   * again after its own write, so a slower writer that lands an older state (possible where
+   * conditional updates are not atomic, as on FerretDB) moves it forward again itself.
    */
   async project(aggregateId: string): Promise<void> {
     for (;;) {
@@ -353,6 +397,63 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
     }
   }
 
+  /**
+   * The commit and what follows it: the insert, then (off the path) the projection, and the event
+   * published before the command answers. `prior` is the state the change was decided from, when
+   * known; without it the projection is rebuilt from the log.
+   */
+  private async commit<C extends S>(
+    aggregateId: string,
+    expectedVersion: number,
+    change: Change<C>,
+    meta: { causationId?: string; requestId?: string },
+    prior: Loaded<TState> | null,
+  ): Promise<{ event: Envelope<C>; state: TState | null }> {
+    const entry: LogEntry<C> = {
+      _id: entryId(aggregateId, expectedVersion + 1),
+      eventId: randomUUID(),
+      aggregateId,
+      version: expectedVersion + 1,
+      subject: change.subject,
+      data: validatePayload(change.subject, change.data),
+      occurredAt: new Date(),
+      causationId: meta.causationId ?? null,
+      requestId: meta.requestId ?? null,
+      published: false,
+      projected: false,
+    };
+    try {
+      await this.log.insertOne(entry);
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new ConcurrencyError(aggregateId, entry.version);
+      throw error;
+    }
+    await this.options.hooks?.afterAppend?.(entry);
+    // The event is committed: what follows only makes it visible sooner; the sweeps cover a failure.
+    let next: TState | null = null;
+    if (prior) {
+      const folded = this.fold(prior.state, prior.causes, entry);
+      next = folded.state!;
+      this.hold(aggregateId, folded.state!, folded.causes);
+      this.tell(aggregateId, next);
+      this.queueProjection({
+        aggregateId,
+        entry,
+        doc: { ...next, _id: aggregateId, _causes: folded.causes },
+      });
+    } else {
+      this.queueProjection({ aggregateId, entry });
+    }
+    const published = this.publishInOrder(entry);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      published,
+      new Promise((resolve) => (timer = setTimeout(resolve, this.options.publishWaitMs ?? 1_000))),
+    ]);
+    clearTimeout(timer);
+    return { event: envelopeOfEntry(entry), state: next };
+  }
+
   private sweep(): Promise<void> {
     this.sweeping ??= (async () => {
       // Cleared first: what fails from here on asks for the next sweep.
@@ -376,20 +477,110 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
     );
   }
 
+  private queueProjection(queued: QueuedProjection<TState, S>) {
+    this.projectionWriter.add(queued).catch((error: unknown) => {
+      this.behind = true;
+      this.options.logger.warn(
+        { err: error, aggregateId: queued.aggregateId },
+        "projection update deferred to the sweep",
+      );
+    });
+  }
+
   /**
-   * Publishes a fresh entry at once unless an earlier version of its aggregate is still
-   * unpublished (then the sweep publishes them in order), so consumers see an aggregate's
-   * events in version order.
+   * One batch of projections: the newest state of each aggregate, replaced by _id in one command;
+   * then, for each, the log's next version looked up by _id: one another process appended
+   * meanwhile is projected from the log, so no projection stays behind a slower writer's. The
+   * entries are marked projected last.
    */
-  private async publishInOrder(entry: LogEntry<S>) {
-    if (entry.version > 1) {
-      const previous = await this.log.findOne({ _id: entryId(entry.aggregateId, entry.version - 1) });
-      if (previous && !previous.published) {
-        this.behind = true;
-        return;
+  private async writeProjections(queued: QueuedProjection<TState, S>[]) {
+    const newest = new Map<string, ProjectionDocument<TState>>();
+    const rebuild = new Set<string>();
+    for (const { aggregateId, doc } of queued) {
+      if (!doc) rebuild.add(aggregateId);
+      else if ((newest.get(aggregateId)?.version ?? 0) < doc.version) newest.set(aggregateId, doc);
+    }
+    const docs = [...newest.values()].filter((doc) => !rebuild.has(doc._id));
+    if (docs.length > 0) {
+      try {
+        await this.projections.bulkWrite(
+          docs.map((doc) => ({
+            replaceOne: { filter: this.byId(doc._id), replacement: doc, upsert: true },
+          })),
+          { ordered: false },
+        );
+      } catch (error) {
+        // Two upserts of one new projection at once: the loser's state is rebuilt from the log.
+        if (!isDuplicateKey(error)) throw error;
+        for (const doc of docs) rebuild.add(doc._id);
       }
     }
-    await this.publish(entry);
+    const moved = await Promise.all(
+      docs.map((doc) =>
+        this.log.findOne({ _id: entryId(doc._id, doc.version + 1) }, { projection: { _id: 1 } }),
+      ),
+    );
+    docs.forEach((doc, index) => {
+      if (moved[index]) rebuild.add(doc._id);
+    });
+    for (const aggregateId of rebuild) await this.project(aggregateId);
+    const marks = queued.filter(({ aggregateId }) => !rebuild.has(aggregateId));
+    if (marks.length > 0) {
+      await this.log.bulkWrite(
+        marks.map(({ entry }) => ({
+          updateOne: { filter: { _id: entry._id }, update: { $set: { projected: true } } },
+        })),
+        { ordered: false },
+      );
+    }
+    for (const { entry } of queued) await this.options.hooks?.afterProject?.(entry);
+  }
+
+  private async markPublished(ids: string[]) {
+    await this.log.bulkWrite(
+      ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { published: true } } } })),
+      { ordered: false },
+    );
+  }
+
+  /**
+   * Publishes a fresh entry once the aggregate's previous version is out: at once when this
+   * process published it or is publishing it, after a lookup when it does not know. When the
+   * previous one is not out, the sweep publishes them in order, so consumers see an aggregate's
+   * events in version order. Settles with whether the entry was published.
+   */
+  private publishInOrder(entry: LogEntry<S>): Promise<boolean> {
+    const { aggregateId, version } = entry;
+    const before = this.publishing.get(aggregateId);
+    const done = (async () => {
+      let previousOut = version === 1 || (this.held.get(aggregateId)?.published ?? 0) >= version - 1;
+      if (!previousOut && before?.version === version - 1) previousOut = await before.done;
+      if (!previousOut) {
+        const previous = await this.log.findOne({ _id: entryId(aggregateId, version - 1) });
+        previousOut = !previous || previous.published;
+      }
+      if (!previousOut) {
+        this.behind = true;
+        return false;
+      }
+      await this.options.publisher.publishEnvelope(envelopeOfEntry(entry));
+      const held = this.held.get(aggregateId);
+      if (held) held.published = Math.max(held.published ?? 0, version);
+      this.publishedMarks.add(entry._id).catch(() => {
+        // The relay finds it unmarked and publishes it again: the stream drops the duplicate.
+        this.behind = true;
+      });
+      return true;
+    })().catch((error: unknown) => {
+      this.behind = true;
+      this.options.logger.warn({ err: error, aggregateId }, "event publish deferred to the sweep");
+      return false;
+    });
+    this.publishing.set(aggregateId, { version, done });
+    void done.then(() => {
+      if (this.publishing.get(aggregateId)?.done === done) this.publishing.delete(aggregateId);
+    });
+    return done;
   }
 
   private async publish(entry: LogEntry<S>) {
@@ -418,11 +609,28 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   private async loadWithCauses(aggregateId: string): Promise<Loaded<TState>> {
     const projection = await this.projections.findOne(this.byId(aggregateId));
     let loaded = this.unpack(projection);
+    let published: number | null = null;
     for (const entry of await this.tail(aggregateId, loaded.state?.version ?? 0)) {
       loaded = this.fold(loaded.state, loaded.causes, entry);
+      published = entry.published ? entry.version : published;
     }
-    if (loaded.state) this.tell(aggregateId, loaded.state);
+    if (loaded.state) {
+      this.hold(aggregateId, loaded.state, loaded.causes, published);
+      this.tell(aggregateId, loaded.state);
+    }
     return loaded;
+  }
+
+  /** Keeps the state to decide from, unless a newer one is held; evicts the least recently written. */
+  private hold(aggregateId: string, state: TState, causes: string[], published: number | null = null) {
+    const current = this.held.get(aggregateId);
+    if (current && current.state.version > state.version) return;
+    this.held.delete(aggregateId);
+    const known = [current?.published, published].filter((version) => typeof version === "number");
+    this.held.set(aggregateId, { state, causes, published: known.length > 0 ? Math.max(...known) : null });
+    if (this.held.size > (this.options.cacheSize ?? 10_000)) {
+      this.held.delete(this.held.keys().next().value!);
+    }
   }
 
   private unpack(

@@ -1,5 +1,6 @@
 // A process killed between the steps of a command: the event is committed by the insert, so the
-// next start brings the projection up to date and publishes the event, once.
+// next start brings the projection up to date and publishes the event, once, whether the kill
+// came before the publish or in the middle of the projections' batch.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -49,8 +50,11 @@ describe.each(["after-append", "after-project"])("a writer killed %s", (crashAt)
 
     const log = ticketLog(h);
     const [entry] = await log.history(id);
-    expect(entry).toMatchObject({ version: 1, published: false, projected: crashAt === "after-project" });
-    expect(await publishedCount(h, id)).toBe(0);
+    expect(entry).toMatchObject({ version: 1, projected: crashAt === "after-project" });
+    // Killed before its publish began, or (after the projection's batch) with the publish, which
+    // starts at the commit, done or not.
+    if (crashAt === "after-append") expect(await publishedCount(h, id)).toBe(0);
+    else expect(await publishedCount(h, id)).toBeLessThanOrEqual(1);
 
     await log.start();
     await log.stop();

@@ -9,6 +9,7 @@ import {
   type Publisher,
   type RunningConsumer,
 } from "@ticketing/shared-events";
+import type { mongo } from "mongoose";
 import type { Connection } from "mongoose";
 import type { Logger } from "pino";
 import type { EnvSource } from "./env.js";
@@ -57,6 +58,8 @@ export interface ServiceOptions {
   logger?: Logger;
   /** The MongoDB database, instead of the service's own name for it. */
   database?: string;
+  /** Told each command the service sends to MongoDB, as the driver starts it. */
+  onMongoCommand?: (event: mongo.CommandStartedEvent) => void;
 }
 
 /** What a service's `build` is handed. */
@@ -135,7 +138,7 @@ export function defineService<Env, Options extends ServiceOptions, Parts extends
       let mongo: Connection | undefined;
       if (database !== undefined) {
         if (settings.mongoUrl === undefined) throw new Error(`${name} owns a database but has no MONGO_URL`);
-        const connection = await connectMongo(settings.mongoUrl, database, logger);
+        const connection = await connectMongo(settings.mongoUrl, database, logger, options.onMongoCommand);
         mongo = connection;
         defer("close MongoDB", () => connection.close());
       }

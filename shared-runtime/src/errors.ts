@@ -37,6 +37,7 @@ export function conflict(message: string): GraphQLError {
   return coded(ErrorCode.CONFLICT, message);
 }
 
-export function rateLimited(message = "Too many requests"): GraphQLError {
-  return coded(ErrorCode.RATE_LIMITED, message);
+/** Refused for now: the client may try again after `retryAfter` seconds (also sent as Retry-After). */
+export function rateLimited(message = "Too many requests", retryAfter?: number): GraphQLError {
+  return coded(ErrorCode.RATE_LIMITED, message, retryAfter !== undefined ? { retryAfter } : {});
 }

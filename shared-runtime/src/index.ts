@@ -1,5 +1,6 @@
 export * from "./env.js";
 export * from "./errors.js";
+export * from "./admission.js";
 export * from "./logger.js";
 export * from "./mongo.js";
 export * from "./auth.js";

@@ -6,8 +6,11 @@ import type { Logger } from "pino";
 import { ArgumentValidationError } from "type-graphql";
 import { ErrorCode } from "./errors.js";
 
-/** What a client may see of `extensions`: nothing else (no stack traces, no driver details). */
-const PUBLIC_EXTENSIONS = ["code", "field"] as const;
+/**
+ * What a client may see of `extensions`: nothing else (no stack traces, no driver details).
+ * `retryAfter` (seconds) comes with RATE_LIMITED.
+ */
+const PUBLIC_EXTENSIONS = ["code", "field", "retryAfter"] as const;
 
 /** The bottom of the chain of causes, for the log. */
 function rootCause(error: unknown): unknown {
@@ -103,6 +106,26 @@ export function logUnexpectedErrors(): ApolloServerPlugin<{ logger: Logger }> {
         didEncounterErrors({ errors, contextValue }) {
           for (const error of errors.filter(isUnexpected)) {
             contextValue.logger.error({ err: rootCause(error), path: error.path }, "unexpected error");
+          }
+          return Promise.resolve();
+        },
+      });
+    },
+  };
+}
+
+/** A RATE_LIMITED answer with `retryAfter` is sent with the matching Retry-After header too. */
+export function retryAfterHeader(): ApolloServerPlugin {
+  return {
+    requestDidStart() {
+      return Promise.resolve({
+        willSendResponse({ response }) {
+          if (response.body.kind !== "single") return Promise.resolve();
+          for (const error of response.body.singleResult.errors ?? []) {
+            const { code, retryAfter } = error.extensions ?? {};
+            if (code === ErrorCode.RATE_LIMITED && typeof retryAfter === "number") {
+              response.http.headers.set("retry-after", String(retryAfter));
+            }
           }
           return Promise.resolve();
         },

@@ -1,4 +1,4 @@
-import mongoose, { type Connection } from "mongoose";
+import mongoose, { type Connection, type mongo } from "mongoose";
 import type { Logger } from "pino";
 
 /**
@@ -6,9 +6,15 @@ import type { Logger } from "pino";
  * `url`. `dbName` overrides any database in the URL's path, while the path still decides the
  * default authSource, so credentials created in `admin` keep working.
  */
-export async function connectMongo(url: string, dbName: string, logger: Logger): Promise<Connection> {
+export async function connectMongo(
+  url: string,
+  dbName: string,
+  logger: Logger,
+  onCommand?: (event: mongo.CommandStartedEvent) => void,
+): Promise<Connection> {
   const connection = mongoose.createConnection(url, {
     dbName,
+    monitorCommands: onCommand !== undefined,
     // Each package's models create their indexes when it starts, awaited, one createIndex at a time
     // (docs/adr/0002-mongoose-models.md): nothing in the background when a model is compiled.
     autoIndex: false,
@@ -24,6 +30,7 @@ export async function connectMongo(url: string, dbName: string, logger: Logger):
   connection.on("disconnected", () => logger.warn({ dbName }, "MongoDB disconnected"));
   connection.on("reconnected", () => logger.info({ dbName }, "MongoDB reconnected"));
   connection.on("error", (err: unknown) => logger.error({ err, dbName }, "MongoDB connection error"));
+  if (onCommand) connection.getClient().on("commandStarted", onCommand);
   try {
     await connection.asPromise();
   } catch (error) {

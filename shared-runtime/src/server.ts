@@ -13,7 +13,7 @@ import type { Logger } from "pino";
 import { TokenError, type TokenVerifier, type Viewer } from "./auth.js";
 import { ErrorCode } from "./errors.js";
 import { requestScope, requestScoping } from "./logger.js";
-import { formatError, logUnexpectedErrors } from "./masking.js";
+import { formatError, logUnexpectedErrors, retryAfterHeader } from "./masking.js";
 import { createReadiness, type ReadinessOptions } from "./readiness.js";
 
 /** What every resolver finds in its context, whatever the service adds. */
@@ -87,6 +87,7 @@ export function createSubgraphServer<TExtra extends object = object>(
       // Traces would carry unmasked error messages to the gateway.
       ApolloServerPluginInlineTraceDisabled(),
       logUnexpectedErrors(),
+      retryAfterHeader(),
     ],
   });
   const readiness = createReadiness(options.readiness ?? {}, logger);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { ErrorCode } from "@ticketing/shared-runtime";
-import { GraphQLError } from "graphql";
+import { rateLimited } from "@ticketing/shared-runtime";
+import type { GraphQLError } from "graphql";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 
@@ -33,9 +33,7 @@ const emailKey = (email: string) =>
 const addressKey = (address: string) => `auth:signin:address:${address}`;
 
 export function rateLimitedError(retryAfter: number): GraphQLError {
-  return new GraphQLError(`Too many sign-in attempts; try again in ${retryAfter} s`, {
-    extensions: { code: ErrorCode.RATE_LIMITED, retryAfter },
-  });
+  return rateLimited(`Too many sign-in attempts; try again in ${retryAfter} s`, retryAfter);
 }
 
 export function createSignInLimiter(redis: Redis, limits: SignInLimits, logger: Logger): SignInLimiter {

@@ -2,14 +2,12 @@ import "reflect-metadata";
 import { isIP } from "node:net";
 import {
   createSubgraphServer,
-  ErrorCode,
   requestScope,
   type ReadinessOptions,
   type SubgraphServer,
   type TokenVerifier,
 } from "@ticketing/shared-runtime";
 import express, { type Express, type Request, type Response } from "express";
-import { GraphQLError } from "graphql";
 import type { Logger } from "pino";
 import type { Accounts } from "./accounts.js";
 import type { ApiKeys } from "./api-keys.js";
@@ -127,47 +125,7 @@ export async function createServer(deps: ServerDependencies): Promise<AuthServer
     readiness,
     routes: routes(accounts, apiKeys, tokens),
   });
-  server.apollo.addPlugin(retryAfterPlugin());
   return server;
-}
-
-type Plugin = Parameters<AuthServer["apollo"]["addPlugin"]>[0];
-
-/**
- * shared-runtime's formatError lets only `code` and `field` through, which would drop the
- * `retryAfter` of RATE_LIMITED: it is put back here, and sent as a Retry-After header too.
- */
-function retryAfterPlugin(): Plugin {
-  return {
-    requestDidStart: () =>
-      Promise.resolve({
-        willSendResponse({ errors, response }) {
-          const body = response.body;
-          if (!errors || body.kind !== "single") return Promise.resolve();
-          errors.forEach((error, index) => {
-            const retryAfter = retryAfterOf(error);
-            const formatted = body.singleResult.errors?.[index];
-            if (retryAfter === undefined || formatted?.extensions?.code !== ErrorCode.RATE_LIMITED) return;
-            (formatted as { extensions: Record<string, unknown> }).extensions = {
-              ...formatted.extensions,
-              retryAfter,
-            };
-            response.http.headers.set("retry-after", String(retryAfter));
-          });
-          return Promise.resolve();
-        },
-      }),
-  };
-}
-
-function retryAfterOf(error: GraphQLError): number | undefined {
-  let current: unknown = error;
-  while (current instanceof GraphQLError) {
-    const value = current.extensions.retryAfter;
-    if (typeof value === "number") return value;
-    current = current.originalError;
-  }
-  return undefined;
 }
 
 function memoize<T>(load: (id: string) => Promise<T>): (id: string) => Promise<T> {

@@ -10,7 +10,8 @@ import {
 import { openModels } from "./data/models.js";
 import { orderStore } from "./data/store.js";
 import { loadEnv, type OrdersEnv } from "./env.js";
-import { startOrderConsumers, type ConsumerNames } from "./events/consumers.js";
+import { followTicketsOnSale } from "./data/tickets-on-sale.js";
+import { CONSUMERS, startOrderConsumers, type ConsumerNames } from "./events/consumers.js";
 import { evolveOrder, ORDER_LOG } from "./domain/orders.js";
 import { createOrders } from "./orders.js";
 import { createServer } from "./server.js";
@@ -44,7 +45,18 @@ export const ordersService = defineService({
     });
     await log.start();
     defer("flush the order log", () => log.stop());
-    const orders = createOrders({ log, store, holdSeconds: env.ORDER_HOLD_SECONDS, logger });
+    defer("write the queued lock releases", () => store.flush());
+    const tickets = await followTicketsOnSale({
+      nc: nats,
+      consumer: {
+        durable: options.consumers?.tickets ?? CONSUMERS.tickets.durable,
+        filterSubject: CONSUMERS.tickets.filterSubject,
+      },
+      load: () => store.tickets(),
+      logger,
+    });
+    defer("stop following tickets", () => tickets.stop());
+    const orders = createOrders({ log, store, tickets, holdSeconds: env.ORDER_HOLD_SECONDS, logger });
     consumers(await startOrderConsumers(nats, { orders, store, logger }, options.consumers));
     orders.start(env.ORDER_SWEEP_SECONDS * 1_000);
     defer("stop the sweeper", () => orders.stop());

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Money, Payload } from "@ticketing/shared-events";
 import { TestStream } from "@ticketing/shared-events/testing";
 import { eventually, FakeAuth, infra, uniqueName } from "@ticketing/testkit";
-import { ordersService, loadEnv, type OrdersService } from "../src/service.js";
+import { ordersService, loadEnv, type OrdersService, type OrdersServiceOptions } from "../src/service.js";
 
 export { FakeAuth };
 
@@ -25,6 +25,7 @@ export interface RunningOrders {
 export async function startOrders(
   auth: FakeAuth,
   overrides: Record<string, string> = {},
+  options: Pick<OrdersServiceOptions, "database" | "onMongoCommand"> = {},
 ): Promise<RunningOrders> {
   const { mongoUrl, natsUrl } = infra();
   const env = loadEnv({
@@ -36,7 +37,8 @@ export async function startOrders(
     ...overrides,
   });
   const service = await ordersService.start(env, {
-    database: uniqueName("orders"),
+    database: options.database ?? uniqueName("orders"),
+    ...(options.onMongoCommand ? { onMongoCommand: options.onMongoCommand } : {}),
     consumers: {
       tickets: uniqueName("orders_tickets"),
       expiration: uniqueName("orders_expiration"),

@@ -1,18 +1,26 @@
 // What orders keeps besides its order log: the ticket replica and the reservation locks. The
 // replica and the locks go through the driver collection (reads and writes by _id, the lock's
-// insert as the claim); the queries by other fields through mongoose.
-import { isDuplicateKey, replicaStep, RetryLater, type Payload } from "@ticketing/shared-events";
+// insert as the claim); the queries by other fields through mongoose. A lock's release is not on
+// any request's path: releases are written in batches.
+import { Batcher, isDuplicateKey, replicaStep, RetryLater, type Payload } from "@ticketing/shared-events";
 import type { OrderState } from "../domain/orders.js";
 import { driverCollection } from "@ticketing/shared-runtime";
 import { type OrderDocument, type OrderModels, type TicketReplica } from "./models.js";
 
 export interface OrderStore {
-  ticket(ticketId: string): Promise<TicketReplica | null>;
+  /** Every ticket of the replica, for the tickets held in memory. */
+  tickets(): AsyncIterable<TicketReplica>;
   /** Applies a ticket's next version; older ones are skipped, a gap is retried later. */
   applyTicket(data: Payload<"ticketing.ticket.updated">): Promise<void>;
-  /** Takes the ticket for the order; false when an open order holds it. */
+  /**
+   * Takes the ticket for the order; false when an open order holds it. A release of the ticket
+   * still queued here is written first.
+   */
   claim(orderId: string, ticketId: string): Promise<boolean>;
+  /** Frees the ticket of an order that ended; settles once its batch is written. */
   release(orderId: string, ticketId: string): Promise<void>;
+  /** Settles once the releases queued so far are written. */
+  flush(): Promise<void>;
   /** Locks still held, oldest first, for the catch-up that releases those of ended orders. */
   heldLocks(claimedBefore: Date): Promise<{ orderId: string; ticketId: string }[]>;
   /** Open orders whose hold has run out. */
@@ -31,8 +39,39 @@ export function orderStore(models: OrderModels): OrderStore {
   const tickets = driverCollection(models.ticketReplica);
   const locks = driverCollection(models.reservationLocks);
 
+  const releases = new Batcher<{ orderId: string; ticketId: string }>(async (batch) => {
+    const releasedAt = new Date();
+    await locks.bulkWrite(
+      batch.map(({ orderId, ticketId }) => ({
+        updateOne: {
+          filter: { _id: orderId },
+          update: { $set: { lockKey: `${ticketId}:${orderId}`, releasedAt } },
+        },
+      })),
+      { ordered: false },
+    );
+  });
+  /** Releases queued and not written yet, by ticket. */
+  const releasing = new Map<string, Promise<void>>();
+
+  async function insertLock(orderId: string, ticketId: string) {
+    try {
+      await locks.insertOne({
+        _id: orderId,
+        ticketId,
+        lockKey: ticketId,
+        claimedAt: new Date(),
+        releasedAt: null,
+      });
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
   return {
-    ticket: (ticketId) => tickets.findOne({ _id: ticketId }),
+    tickets: () => tickets.find({}),
 
     async applyTicket(data) {
       const stored = await tickets.findOne({ _id: data.id });
@@ -59,27 +98,25 @@ export function orderStore(models: OrderModels): OrderStore {
     },
 
     async claim(orderId, ticketId) {
-      try {
-        await locks.insertOne({
-          _id: orderId,
-          ticketId,
-          lockKey: ticketId,
-          claimedAt: new Date(),
-          releasedAt: null,
-        });
-        return true;
-      } catch (error) {
-        if (isDuplicateKey(error)) return false;
-        throw error;
-      }
+      if (await insertLock(orderId, ticketId)) return true;
+      // The order that held it may have ended here with its release still in a batch.
+      const queued = releasing.get(ticketId);
+      if (!queued) return false;
+      await queued.catch(() => undefined);
+      return insertLock(orderId, ticketId);
     },
 
-    async release(orderId, ticketId) {
-      await locks.updateOne(
-        { _id: orderId },
-        { $set: { lockKey: `${ticketId}:${orderId}`, releasedAt: new Date() } },
-      );
+    release(orderId, ticketId) {
+      const written = releases.add({ orderId, ticketId });
+      releasing.set(ticketId, written);
+      const forget = () => {
+        if (releasing.get(ticketId) === written) releasing.delete(ticketId);
+      };
+      written.then(forget, forget);
+      return written;
     },
+
+    flush: () => releases.flush(),
 
     async heldLocks(claimedBefore) {
       const held = await models.reservationLocks

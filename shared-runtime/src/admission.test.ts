@@ -1,0 +1,37 @@
+import { GraphQLError } from "graphql";
+import { describe, expect, it } from "vitest";
+import { Admission } from "./admission.js";
+
+/** Work that runs until the test lets it finish. */
+function held() {
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  return { work: () => done, finish };
+}
+
+describe("Admission", () => {
+  it("queues within the budget and refuses past it at once, with RATE_LIMITED and retryAfter", async () => {
+    // One at a time, 10 ms of waiting allowed; work is assumed to take 5 ms until measured.
+    const admission = new Admission({ concurrency: 1, budgetMs: 10, retryAfterSeconds: 2 });
+    const first = held();
+    const running = admission.run(first.work);
+    const second = admission.run(() => Promise.resolve("second"));
+    const third = admission.run(() => Promise.resolve("third"));
+    expect(admission.load).toMatchObject({ active: 1, waiting: 2 });
+    // A fourth would wait 15 ms: refused without waiting.
+    const refused = await admission.run(() => Promise.resolve("fourth")).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(GraphQLError);
+    expect((refused as GraphQLError).extensions).toEqual({ code: "RATE_LIMITED", retryAfter: 2 });
+
+    first.finish();
+    await running;
+    expect(await Promise.all([second, third])).toEqual(["second", "third"]);
+    expect(admission.load).toMatchObject({ active: 0, waiting: 0 });
+  });
+
+  it("gives the slot back when the work fails", async () => {
+    const admission = new Admission({ concurrency: 1, budgetMs: 0 });
+    await expect(admission.run(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    expect(await admission.run(() => Promise.resolve("next"))).toBe("next");
+  });
+});

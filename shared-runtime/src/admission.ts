@@ -1,0 +1,55 @@
+// Admission under overload: work that needs the database runs at most `concurrency` at a time;
+// the rest waits in line, unless the line is already longer than can be served within the
+// latency budget. Then the request is refused at once with RATE_LIMITED and a Retry-After,
+// which a client can act on, rather than answered seconds later, when its user has given up.
+import { rateLimited } from "./errors.js";
+
+export interface AdmissionOptions {
+  /** Pieces of work running at once. */
+  concurrency: number;
+  /** The longest a request may wait in line, in milliseconds. */
+  budgetMs: number;
+  /** Seconds a refused client is told to wait. */
+  retryAfterSeconds?: number;
+}
+
+/** Weight of the latest duration in the running mean of how long one piece of work takes. */
+const SMOOTHING = 0.1;
+
+export class Admission {
+  private active = 0;
+  private readonly line: (() => void)[] = [];
+  /** Running mean of one piece of work's duration, in milliseconds. */
+  private meanMs = 5;
+
+  constructor(private readonly options: AdmissionOptions) {}
+
+  /** Pieces of work running and waiting. */
+  get load(): { active: number; waiting: number; meanMs: number } {
+    return { active: this.active, waiting: this.line.length, meanMs: this.meanMs };
+  }
+
+  /** Runs `work` now or after those ahead of it; RATE_LIMITED when it would wait past the budget. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.options.concurrency) {
+      const expectedWaitMs = ((this.line.length + 1) * this.meanMs) / this.options.concurrency;
+      if (expectedWaitMs > this.options.budgetMs) {
+        const retryAfter = this.options.retryAfterSeconds ?? 1;
+        throw rateLimited(`Too many requests right now; try again in ${retryAfter} s`, retryAfter);
+      }
+      await new Promise<void>((resolve) => this.line.push(resolve));
+    } else {
+      this.active++;
+    }
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.meanMs += SMOOTHING * (performance.now() - started - this.meanMs);
+      // The slot passes straight to the next in line, or is given back.
+      const next = this.line.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
