@@ -22,20 +22,28 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
- * Seconds the threads of a process have spent ready to run but waiting for a core, or NaN once it
- * is gone: what a process loses to everything else running on the machine.
+ * Seconds each live thread of a process has spent ready to run but waiting for a core: what a
+ * process loses to everything else running on the machine. Per thread, because a thread that
+ * ends takes its count along.
  */
-export function waitSeconds(pid: number): number {
+function waitsByThread(pid: number): Map<string, number> {
+  const waits = new Map<string, number>();
+  let tasks: string[];
   try {
-    let nanoseconds = 0;
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      // Time on a core, time waiting for one, time slices (nanoseconds, nanoseconds, count).
-      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[1]);
-    }
-    return nanoseconds / 1e9;
+    tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return Number.NaN;
+    return waits;
   }
+  for (const task of tasks) {
+    try {
+      // Time on a core, time waiting for one, time slices (nanoseconds, nanoseconds, count).
+      const schedstat = readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8");
+      waits.set(task, Number(schedstat.split(" ")[1]) / 1e9);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return waits;
 }
 
 export function rssMb(pid: number): number {
@@ -92,7 +100,12 @@ export interface CpuUse {
 export function sampleCpu(processes: { pid: number; name: string }[], intervalMs = 1_000) {
   const started = performance.now();
   const first = processes.map((p) => cpuSeconds(p.pid));
-  const firstWaits = processes.map((p) => waitSeconds(p.pid));
+  // For each thread, its wait when sampling began (0 for one started since) and when last seen.
+  const waits = processes.map((p) => {
+    const threads = new Map<string, { from: number; to: number }>();
+    for (const [thread, seconds] of waitsByThread(p.pid)) threads.set(thread, { from: seconds, to: seconds });
+    return threads;
+  });
   let last = [...first];
   let lastAt = started;
   const peaks = processes.map(() => 0);
@@ -102,6 +115,11 @@ export function sampleCpu(processes: { pid: number; name: string }[], intervalMs
     for (const [index, seconds] of current.entries()) {
       const share = ((seconds - last[index]!) / ((at - lastAt) / 1000)) * 100;
       if (share > peaks[index]!) peaks[index] = share;
+      for (const [thread, waited] of waitsByThread(processes[index]!.pid)) {
+        const known = waits[index]!.get(thread);
+        if (known) known.to = waited;
+        else waits[index]!.set(thread, { from: 0, to: waited });
+      }
     }
     last = current;
     lastAt = at;
@@ -110,14 +128,17 @@ export function sampleCpu(processes: { pid: number; name: string }[], intervalMs
   return {
     stop(): CpuUse[] {
       clearInterval(timer);
-      // A last interval much shorter than the others would make a noisy peak of a clock tick.
-      if (performance.now() - lastAt >= intervalMs / 2) sample();
+      // A last interval much shorter than the others would make a noisy peak of a clock tick;
+      // it is taken only when there is no other.
+      if (lastAt === started || performance.now() - lastAt >= intervalMs / 2) sample();
       const span = (lastAt - started) / 1000;
       return processes.map((p, index) => ({
         name: p.name,
         average: ((last[index]! - first[index]!) / span) * 100,
         peak: peaks[index]!,
-        waiting: ((waitSeconds(p.pid) - firstWaits[index]!) / span) * 100,
+        waiting:
+          ([...waits[index]!.values()].reduce((sum, thread) => sum + thread.to - thread.from, 0) / span) *
+          100,
       }));
     },
   };
