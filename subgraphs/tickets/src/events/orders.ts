@@ -2,9 +2,11 @@
 // step with it. Every handler is safe to run twice and in any order:
 //  - a change to a ticket is an append with the order event's id as causationId, so a
 //    redelivery finds it already applied;
-//  - how an order ended is recorded (keyed by order id) before it is applied, and order.created
-//    looks for that record after reserving, so an end that overtook its creation still releases
-//    (or sells) the ticket: whichever of the two runs second sees the other's write.
+//  - an order's end is applied to the ticket its reservation holds: one write. When the
+//    reservation is not there (its order.created not applied yet), the end is recorded (keyed by
+//    order id) and the ticket looked at again, while order.created looks for that record after
+//    reserving: whichever of the two runs second sees the other's write, so an end that overtook
+//    its creation still releases (or sells) the ticket.
 import {
   startConsumer,
   type Envelope,
@@ -28,14 +30,17 @@ export interface OrderHandlerDeps {
 }
 
 export function orderHandlers({ tickets, reads, publisher, logger }: OrderHandlerDeps): Handlers {
-  /** Releases or sells the ticket for an order that ended, if that order is what holds it. */
+  /**
+   * Releases or sells the ticket for an order that ended, if that order is what holds it; true
+   * when the ticket shows the order's end (now or by an earlier delivery).
+   */
   async function settle(
     ticketId: string,
     orderId: string,
     outcome: OrderOutcome["outcome"],
     causationId: string,
-  ) {
-    await tickets.execute(
+  ): Promise<boolean> {
+    const result = await tickets.execute(
       ticketId,
       (ticket) => {
         if (!ticket) return null;
@@ -51,12 +56,14 @@ export function orderHandlers({ tickets, reads, publisher, logger }: OrderHandle
       },
       { causationId, maxAttempts: 200 },
     );
+    return result.outcome !== "unchanged";
   }
 
   async function ended(event: Envelope, orderId: string, ticketId: string, outcome: OrderOutcome["outcome"]) {
+    if (await settle(ticketId, orderId, outcome, event.id)) return;
     await reads.recordOutcome({ _id: orderId, ticketId, outcome });
     const recorded = await reads.outcome(orderId);
-    await settle(ticketId, orderId, recorded?.outcome ?? outcome, event.id);
+    await settle(ticketId, orderId, recorded?.outcome ?? outcome, `${event.id}:recorded`);
   }
 
   return {
