@@ -178,10 +178,10 @@ async function main() {
     const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB/m);
     return line ? Number(line[1]) / 1024 : NaN;
   };
-  /** User + system CPU seconds the process has used (clock ticks of 10 ms). */
+  /** CPU seconds the process has used, in user space and in the kernel (clock ticks of 10 ms). */
   const cpuSeconds = (pid: number) => {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
   };
   const load = () =>
     loadavg()
@@ -255,6 +255,8 @@ async function main() {
       };
 
       // The clients, spread over the workers.
+      const opened = now();
+      const cpuOpening = cpuSeconds(gatewayPid);
       const connections = Math.ceil(subscribers / perConnection);
       const threads = Math.min(workers, connections);
       const received = new Map<number, number>(); // change → workers that have it everywhere
@@ -305,10 +307,11 @@ async function main() {
           check();
         });
 
-      const opened = now();
       await Promise.all(pool.map((worker) => next(worker, "subscribed")));
+      const cpuOpened = cpuSeconds(gatewayPid);
       console.log(
-        `${subscribers} subscribers on ${connections} connections: connected in ${((now() - opened) / 1_000).toFixed(1)} s`,
+        `${subscribers} subscribers on ${connections} connections: connected in ${((now() - opened) / 1_000).toFixed(1)} s, ` +
+          `gateway CPU ${(cpuOpened.user + cpuOpened.system - cpuOpening.user - cpuOpening.system).toFixed(1)} s`,
       );
 
       // A first change, not measured: every subscription must be live before measuring.
@@ -337,7 +340,9 @@ async function main() {
           await everyone(change, changeDeadlineMs);
         }
       }
-      const cpuUsed = cpuSeconds(gatewayPid) - cpuBefore;
+      const cpuAfter = cpuSeconds(gatewayPid);
+      const cpuUser = cpuAfter.user - cpuBefore.user;
+      const cpuSystem = cpuAfter.system - cpuBefore.system;
       // Whatever is still on its way has the grace period to arrive.
       await everyone(change, graceMs);
       clearInterval(sampler);
@@ -353,6 +358,9 @@ async function main() {
 
       const latencies = new Map<number, number[]>(); // run → change → receipt, of every receipt
       const lastOfN = new Map<number, number[]>(); // run → change → the last receipt, per change
+      // The first receipt of a change: the way to the gateway and through the graph, before the
+      // fan-out spreads it over the sockets.
+      const firstOfN: number[] = [];
       let missing = 0;
       let superseded = 0;
       for (const [measured, sentAt] of sent) {
@@ -360,6 +368,7 @@ async function main() {
         const samples = latencies.get(run) ?? [];
         latencies.set(run, samples);
         let last = 0;
+        let first = Infinity;
         for (const report of reports) {
           const byChange = new Map(report.receipts);
           const times = byChange.get(measured);
@@ -368,6 +377,7 @@ async function main() {
             if (at > 0) {
               samples.push(at - sentAt);
               last = Math.max(last, at - sentAt);
+              first = Math.min(first, at - sentAt);
               continue;
             }
             missing++;
@@ -382,6 +392,7 @@ async function main() {
           }
         }
         lastOfN.set(run, [...(lastOfN.get(run) ?? []), last]);
+        if (first < Infinity) firstOfN.push(first);
       }
       for (let run = 1; run <= runs; run++) {
         const s = summarize(latencies.get(run) ?? []);
@@ -392,18 +403,21 @@ async function main() {
       }
       const all = summarize([...latencies.values()].flat());
       const lasts = summarize([...lastOfN.values()].flat());
+      const firsts = summarize(firstOfN);
       const closes = new Map<string, number>();
       for (const report of reports) {
         for (const [reason, count] of report.closes) closes.set(reason, (closes.get(reason) ?? 0) + count);
       }
       const errors = reports.flatMap((report) => report.errors);
       console.log(
-        `${subscribers} subscribers: p50 ${ms(all.p50)}, p99 ${ms(all.p99)}; last of ${subscribers}: p50 ${ms(lasts.p50)}, p99 ${ms(lasts.p99)} over ${lasts.n} changes\n` +
+        `${subscribers} subscribers: p50 ${ms(all.p50)}, p99 ${ms(all.p99)}; last of ${subscribers}: p50 ${ms(lasts.p50)}, p99 ${ms(lasts.p99)} over ${lasts.n} changes ` +
+          `(the first of them has it after ${ms(firsts.p50)}, p50)\n` +
           `  missing ${graceMs / 1_000} s after the last change: ${missing} of ${sent.size * subscribers}` +
           (superseded ? ` (${superseded} of them replaced by a later version of the ticket)` : "") +
           `; connections closed: ${closes.size ? [...closes].map(([reason, count]) => `${count} × ${reason}`).join(", ") : "none"}\n` +
           `  gateway RSS ${subscribedRss.toFixed(0)} MB subscribed, ${peakRss.toFixed(0)} MB at most (${(peakRss - idleRss).toFixed(0)} MB over idle); ` +
-          `gateway CPU ${cpuUsed.toFixed(1)} s for ${sent.size} changes; client event-loop delay at most ` +
+          `gateway CPU for ${sent.size} changes ${(cpuUser + cpuSystem).toFixed(1)} s (${cpuSystem.toFixed(1)} s in the kernel); ` +
+          `client event-loop delay at most ` +
           `${Math.max(...reports.map((report) => report.loopDelayMaxMs)).toFixed(0)} ms; load average ${load()}` +
           (errors.length ? `\n  client errors: ${errors.slice(0, 5).join(" | ")}` : "") +
           "\n",

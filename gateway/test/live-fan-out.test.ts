@@ -128,6 +128,32 @@ describe("ticketChanged to many connections", () => {
     for (const fan of fans) fan.socket.close();
   });
 
+  it("gives subscriptions of the same document with other variables the changes of their own event", async () => {
+    const [first, second] = [await newEvent("First night"), await newEvent("Second night")];
+    const fans = await Promise.all(Array.from({ length: 4 }, () => connection()));
+    for (const [n, fan] of fans.entries()) fan.subscribe("1", CHANGES, { eventId: n % 2 ? second : first });
+    await eventually(
+      () => system.gateway.live?.subscribers() ?? 0,
+      (count) => count === fans.length,
+    );
+    const onFirst = await list(first, 1_100);
+    const onSecond = await list(second, 1_200);
+    await eventually(
+      () => Promise.resolve(fans.every((fan) => fan.messages.length >= 1)),
+      (all) => all,
+    );
+    const alsoOnFirst = await list(first, 1_101);
+    await eventually(
+      () => Promise.resolve(fans.filter((fan) => fan.messages.length === 2).length),
+      (count) => count === 2,
+    );
+    for (const [n, fan] of fans.entries()) {
+      const ids = fan.messages.map((message) => message.payload?.data?.ticketChanged?.id);
+      expect(ids).toEqual(n % 2 ? [onSecond] : [onFirst, alsoOnFirst]);
+    }
+    for (const fan of fans) fan.socket.close();
+  });
+
   it("answers subscriptions that differ only by their alias each under its own response key", async () => {
     const eventId = await newEvent("Aliases");
     const fan = await connection();

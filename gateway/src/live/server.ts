@@ -133,9 +133,111 @@ function ticketQuery(document: DocumentNode, operation: OperationDefinitionNode,
   return { text, variableNames: [...used] };
 }
 
+/** A ticketChanged subscription: its event, and the query each change is read with. */
+interface TicketQuestion {
+  eventId: string;
+  text: string;
+  variables: Record<string, unknown>;
+  responseKey: string;
+  /** All of the above but the event, as part of an audience's key. */
+  question: string;
+}
+
+/** A subscription document as checked against the graph, before anything about the connection. */
+type Checked =
+  | { refused: GraphQLError[] }
+  | {
+      document: DocumentNode;
+      field: FieldNode;
+      variables: ReturnType<typeof getVariableValues>;
+      /** For ticketChanged with good variables. */
+      ticket?: TicketQuestion;
+    };
+
+/** How many checked documents are kept (the least recently used go first). */
+const CHECKED_DOCUMENTS = 1_000;
+
+/**
+ * Checks subscription documents against one schema, remembering the outcome by source,
+ * operation name and variables: a crowd subscribing to the same thing (fans at an on-sale) is
+ * parsed, validated and costed once, and its subscriptions share one document in memory. Every
+ * WebSocket client is anonymous to the checks (only partners' API keys change them), so the
+ * client is not part of the key.
+ */
+function documentChecker(schema: GraphQLSchema, options: { limits: OperationLimits; production: boolean }) {
+  const checked = new Map<string, Checked>();
+  const client: Client = { kind: "anonymous", address: "" };
+
+  function check(
+    query: string,
+    operationName: string | undefined,
+    given: Record<string, unknown> | undefined,
+  ): Checked {
+    const outcome = checkOperation(schema, query, {
+      limits: options.limits,
+      client,
+      production: options.production,
+      ...(given ? { variables: given } : {}),
+      ...(operationName ? { operationName } : {}),
+    });
+    if ("error" in outcome) {
+      const syntax = outcome.error.message.startsWith("Syntax Error");
+      return {
+        refused: coded([outcome.error], syntax ? "GRAPHQL_PARSE_FAILED" : "GRAPHQL_VALIDATION_FAILED"),
+      };
+    }
+    const { document } = outcome;
+    const errors = validate(schema, document);
+    if (errors.length > 0) return { refused: coded(errors, "GRAPHQL_VALIDATION_FAILED") };
+    const operation = getOperationAST(document, operationName);
+    if (!operation) return { refused: refuse("Name the operation to run", "OPERATION_RESOLUTION_FAILURE") };
+    if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
+      return {
+        refused: refuse(
+          "Send queries and mutations over HTTP; the WebSocket is for subscriptions",
+          "BAD_REQUEST",
+        ),
+      };
+    }
+    const field = rootField(operation);
+    const variables = getVariableValues(schema, operation.variableDefinitions ?? [], given ?? {});
+    if (variables.errors || field.name.value !== "ticketChanged") {
+      return { document, field, variables };
+    }
+    const fieldDef = schema.getSubscriptionType()!.getFields()[field.name.value]!;
+    const { text, variableNames } = ticketQuery(document, operation, field);
+    const used = Object.fromEntries(variableNames.map((name) => [name, variables.coerced[name]]));
+    const responseKey = field.alias?.value ?? field.name.value;
+    const ticket: TicketQuestion = {
+      eventId: String(getArgumentValues(fieldDef, field, variables.coerced).eventId),
+      text,
+      variables: used,
+      responseKey,
+      // The response key too: the payload carries it.
+      question: `${text}\n${JSON.stringify(used)}\n${responseKey}`,
+    };
+    return { document, field, variables, ticket };
+  }
+
+  return (
+    query: string,
+    operationName: string | undefined,
+    variables: Record<string, unknown> | undefined,
+  ) => {
+    const key = `${operationName ?? ""}\n${JSON.stringify(variables ?? null)}\n${query}`;
+    let outcome = checked.get(key);
+    if (outcome) checked.delete(key);
+    else outcome = check(query, operationName, variables);
+    checked.set(key, outcome);
+    if (checked.size > CHECKED_DOCUMENTS) checked.delete(checked.keys().next().value!);
+    return outcome;
+  };
+}
+
 export async function attachLive(options: LiveOptions) {
   const { httpServer, apollo, gateway, nats, sessions, logger } = options;
   let schema: GraphQLSchema | undefined;
+  let checkDocument: ReturnType<typeof documentChecker> | undefined;
   const connections = new Set<Connection>();
   const perClient = new Map<string, number>();
   const feed = await startTicketFeed(nats, { logger });
@@ -143,6 +245,7 @@ export async function attachLive(options: LiveOptions) {
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
     const first = schema === undefined;
     schema = liveSchema(apiSchema);
+    checkDocument = documentChecker(schema, options);
     if (first) return;
     // Documents were validated against the old graph: their clients subscribe again.
     const changed = new LiveEnded("The graph changed; subscribe again", "SUPERGRAPH_CHANGED");
@@ -240,41 +343,23 @@ export async function attachLive(options: LiveOptions) {
       },
       onSubscribe(ctx, id, payload) {
         const connection = ctx.extra.connection!;
-        if (!schema) return refuse("The graph is starting; try again shortly", "SERVICE_UNAVAILABLE");
-        const checked = checkOperation(schema, payload.query, {
-          limits: options.limits,
-          client: connection.client,
-          production: options.production,
-          ...(payload.variables ? { variables: payload.variables } : {}),
-          ...(payload.operationName ? { operationName: payload.operationName } : {}),
-        });
-        if ("error" in checked) {
-          const syntax = checked.error.message.startsWith("Syntax Error");
-          return coded([checked.error], syntax ? "GRAPHQL_PARSE_FAILED" : "GRAPHQL_VALIDATION_FAILED");
+        if (!schema || !checkDocument) {
+          return refuse("The graph is starting; try again shortly", "SERVICE_UNAVAILABLE");
         }
-        const errors = validate(schema, checked.document);
-        if (errors.length > 0) return coded(errors, "GRAPHQL_VALIDATION_FAILED");
-        const operation = getOperationAST(checked.document, payload.operationName);
-        if (!operation) return refuse("Name the operation to run", "OPERATION_RESOLUTION_FAILURE");
-        if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
-          return refuse(
-            "Send queries and mutations over HTTP; the WebSocket is for subscriptions",
-            "BAD_REQUEST",
-          );
-        }
+        const checked = checkDocument(
+          payload.query,
+          payload.operationName ?? undefined,
+          payload.variables ?? undefined,
+        );
+        if ("refused" in checked) return checked.refused;
         if (connection.open.size >= options.live.perConnection) {
           return refuse(`At most ${options.live.perConnection} subscriptions per connection`, "RATE_LIMITED");
         }
         if ((perClient.get(connection.clientKey) ?? 0) >= options.live.perClient) {
           return refuse(`At most ${options.live.perClient} subscriptions per client`, "RATE_LIMITED");
         }
-        const variables = getVariableValues(
-          schema,
-          operation.variableDefinitions ?? [],
-          payload.variables ?? {},
-        );
+        const { variables, field } = checked;
         if (variables.errors) return coded(variables.errors, "BAD_USER_INPUT");
-        const field = rootField(operation);
         if (field.name.value === "opsFeed" && !connection.viewer?.roles.includes("OPS")) {
           return refuse("The ops feed is for OPS only", "FORBIDDEN");
         }
@@ -283,42 +368,36 @@ export async function attachLive(options: LiveOptions) {
           document: checked.document,
           operationName: payload.operationName ?? null,
           variableValues: variables.coerced,
-          contextValue: { connection, operation, field, id },
+          contextValue: { connection, field, ticket: checked.ticket, id },
         };
         return args;
       },
       async subscribe(args) {
-        const { connection, operation, field, id } = args.contextValue as {
+        const { connection, field, ticket, id } = args.contextValue as {
           connection: Connection;
-          operation: OperationDefinitionNode;
           field: FieldNode;
+          ticket: TicketQuestion | undefined;
           id: string;
         };
-        const fieldDef = args.schema.getSubscriptionType()!.getFields()[field.name.value]!;
-        const values = getArgumentValues(fieldDef, field, args.variableValues ?? {});
-        const responseKey = field.alias?.value ?? field.name.value;
 
-        if (field.name.value === "ticketChanged") {
-          const { text, variableNames } = ticketQuery(args.document, operation, field);
-          const variables = Object.fromEntries(
-            variableNames.map((name) => [name, args.variableValues?.[name]]),
-          );
+        if (ticket) {
           const viewerKey = connection.viewer
             ? `${connection.viewer.userId}:${connection.viewer.roles.join(",")}`
             : "";
           const subscription = feed.subscribe({
-            eventId: String(values.eventId),
-            // The response key too: the payload carries it.
-            audienceKey: `${viewerKey}\n${text}\n${JSON.stringify(variables)}\n${responseKey}`,
+            eventId: ticket.eventId,
+            audienceKey: `${viewerKey}\n${ticket.question}`,
             id,
             socket: connection.socket,
-            resolve: (event) => resolveTicket(connection, { text, variables, responseKey }, event),
+            resolve: (event) => resolveTicket(connection, ticket, event),
           });
           track(connection, subscription);
           return subscription;
         }
 
         // opsFeed
+        const fieldDef = args.schema.getSubscriptionType()!.getFields()[field.name.value]!;
+        const values = getArgumentValues(fieldDef, field, args.variableValues ?? {});
         const since = typeof values.since === "string" ? values.since : null;
         if (since !== null && !/^\d{1,15}$/.test(since)) {
           return { errors: refuse("since must be a cursor from the ops feed", "BAD_USER_INPUT", "since") };
