@@ -89,7 +89,12 @@ function post(body: string, cookie?: string): Promise<Answer> {
       },
     );
     request.on("timeout", () => request.destroy(new Error("no answer within 30 s")));
-    request.on("error", reject);
+    request.on("error", (error: NodeJS.ErrnoException) => {
+      // A kept-alive connection the server closed, idle, just as it was reused: the request never
+      // reached it. Sent again on another connection, as browsers do.
+      if (request.reusedSocket && error.code === "ECONNRESET") post(body, cookie).then(resolve, reject);
+      else reject(error);
+    });
     request.end(body);
   });
 }
@@ -156,7 +161,7 @@ async function buyer(cookie: string) {
     const answer = await post(createOrder(ticketId), cookie).catch((error: unknown) => error as Error);
     const answered = now();
     if (answer instanceof Error) {
-      countCode(`no answer: ${answer.message}`);
+      countCode(`createOrder: ${answer.message}`);
       skipped.add(ticketId);
       ticketId = undefined;
       continue;

@@ -109,11 +109,16 @@ function oversoldTickets(wins: string[]): number {
 async function watchStream(natsUrl: string, eventId: string) {
   const nc = await connect({ servers: natsUrl });
   const changes = new Map<string, number>();
+  /** What each change left the ticket as, to name the changes some fans never got. */
+  const statuses = new Map<string, string>();
   const ordersCreated = new Map<string, number>();
   nc.subscribe("ticketing.>", {
     callback: (_error, msg) => {
       const at = now();
-      const event = msg.json<{ subject: string; data: { id: string; eventId?: string; version?: number } }>();
+      const event = msg.json<{
+        subject: string;
+        data: { id: string; eventId?: string; version?: number; status?: string };
+      }>();
       // A core subscriber also sees a re-publish the stream drops as a duplicate: the first counts.
       if (event.subject === "ticketing.order.created" && !ordersCreated.has(event.data.id)) {
         ordersCreated.set(event.data.id, at);
@@ -123,11 +128,14 @@ async function watchStream(natsUrl: string, eventId: string) {
         event.data.eventId === eventId
       ) {
         const key = `${event.data.id}:${event.data.version}`;
-        if (!changes.has(key)) changes.set(key, at);
+        if (!changes.has(key)) {
+          changes.set(key, at);
+          statuses.set(key, `${event.subject.slice("ticketing.".length)} ${event.data.status}`);
+        }
       }
     },
   });
-  return { changes, ordersCreated, close: () => nc.close() };
+  return { changes, statuses, ordersCreated, close: () => nc.close() };
 }
 
 /** The fans' worker threads, with their reports merged. */
@@ -261,6 +269,9 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
     const ticketId = listed.data.listTicket.id;
     const answered = now();
     listedAt.push(answered);
+    // When the first createOrder after the last NOT_FOUND was sent: a RATE_LIMITED answer is no
+    // NOT_FOUND either, so the lag ends at its sending when the next answer decides.
+    let orderableFrom: number | undefined;
     for (;;) {
       const sent = now();
       if (sent - answered > VISIBLE_WITHIN_MS) {
@@ -277,8 +288,10 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
       const code = codeOf(reply);
       if (code === "NOT_FOUND") {
         notFound++;
+        orderableFrom = undefined;
         continue;
       }
+      orderableFrom ??= sent;
       if (code === "RATE_LIMITED") {
         // A legitimate answer: wait as told, then ask again.
         rateLimited++;
@@ -286,7 +299,7 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
         await sleep(1_000 * (retryAfter ?? 1));
         continue;
       }
-      lags.push(sent - answered);
+      lags.push(orderableFrom - answered);
       if (code) addCodes(codes, { [code]: 1 });
       else wins.push(ticketId);
       break;
@@ -434,10 +447,15 @@ async function onsaleRun(infra: InfraUrls, run: number): Promise<RunFigures> {
     gatewayRss = Math.max(gatewayRss, rssMb(services.pids.gateway!));
     const fanLags: number[] = [];
     let missing = 0;
+    const incomplete: string[] = [];
     for (const [key, at] of since()) {
       const delivery = delivered.deliveries.get(key);
       missing += options.fans - (delivery?.connections ?? 0);
       if (delivery && delivery.connections >= options.fans) fanLags.push(delivery.last - at);
+      else incomplete.push(`${key} (${stream.statuses.get(key)}) reached ${delivery?.connections ?? 0}`);
+    }
+    if (incomplete.length > 0) {
+      console.log(`  run ${run}: changes not every fan got: ${incomplete.slice(0, 5).join("; ")}`);
     }
 
     const latencies = bought.flatMap((result) => result.latencies);
@@ -594,18 +612,16 @@ await withPrivateStack(async (infra) => {
       "",
       "",
     ],
-    [
-      "answers other than success",
-      `${count(sum((f) => f.conflicts))} CONFLICT, ${sum((f) => f.rateLimited)} RATE_LIMITED; ` +
-        (Object.keys(codes).length === 0
-          ? "no other error"
-          : Object.entries(codes)
-              .map(([code, times]) => `${code} ×${times}`)
-              .join(", ")),
-      "",
-      "",
-    ],
   ]);
+  // Apart from the table, whose columns they would stretch: one line each.
+  console.log(
+    `\nAnswers other than success, summed over the runs: ${count(sum((f) => f.conflicts))} CONFLICT, ` +
+      `${sum((f) => f.rateLimited)} RATE_LIMITED (legitimate answers)` +
+      (Object.keys(codes).length === 0 ? "; no other error" : ", and:"),
+  );
+  for (const [code, times] of Object.entries(codes).sort((a, b) => b[1] - a[1])) {
+    console.log(`  ${count(times)} × ${code}`);
+  }
 
   console.log(
     "\nCPU, medians of runs, in % of one core: used on average and in the busiest second, and waited " +
@@ -613,7 +629,10 @@ await withPrivateStack(async (infra) => {
       "after it until every fan had every change",
   );
   const names = [...new Set(runs.flatMap((f) => f.cpu.race.map((use) => use.name)))];
-  const percent = (uses: CpuUse[], pick: (use: CpuUse) => number) => `${median(uses.map(pick)).toFixed(0)} %`;
+  const percent = (uses: CpuUse[], pick: (use: CpuUse) => number) => {
+    const measured = uses.map(pick).filter((value) => !Number.isNaN(value));
+    return measured.length === 0 ? "—" : `${median(measured).toFixed(0)} %`;
+  };
   const columns = (uses: CpuUse[]) => [
     percent(uses, (use) => use.average),
     percent(uses, (use) => use.peak),

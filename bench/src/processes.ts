@@ -85,7 +85,7 @@ export function descendants(pid: number): { pid: number; name: string }[] {
 
 export interface CpuUse {
   name: string;
-  /** Share of one core over the whole sampling, in percent. */
+  /** Share of one core over the whole sampling, in percent (NaN when it was too short to tell). */
   average: number;
   /** The busiest interval's share of one core, in percent. */
   peak: number;
@@ -128,14 +128,14 @@ export function sampleCpu(processes: { pid: number; name: string }[], intervalMs
   return {
     stop(): CpuUse[] {
       clearInterval(timer);
-      // A last interval much shorter than the others would make a noisy peak of a clock tick;
-      // it is taken only when there is no other.
-      if (lastAt === started || performance.now() - lastAt >= intervalMs / 2) sample();
-      const span = (lastAt - started) / 1000;
+      // An interval much shorter than the others would be all noise of a clock tick: a last one
+      // is left out, and a span shorter than that has nothing to tell (NaN).
+      if (performance.now() - lastAt >= intervalMs / 2) sample();
+      const span = lastAt === started ? Number.NaN : (lastAt - started) / 1000;
       return processes.map((p, index) => ({
         name: p.name,
         average: ((last[index]! - first[index]!) / span) * 100,
-        peak: peaks[index]!,
+        peak: Number.isNaN(span) ? Number.NaN : peaks[index]!,
         waiting:
           ([...waits[index]!.values()].reduce((sum, thread) => sum + thread.to - thread.from, 0) / span) *
           100,
