@@ -65,11 +65,11 @@ export class LiveSocket {
     this.socket.send(frame, { binary: false });
   }
 
-  /** Has the subscription send its backlog once the client has read what is in the buffer. */
+  /** The subscription sends its backlog once the client has read what is in the buffer. */
   waitForDrain(subscription: TicketSubscription): void {
     this.backlogged.add(subscription);
     if (!this.timer) {
-      this.timer = setTimeout(() => this.drained(), DRAIN_CHECK_MS);
+      this.timer = setTimeout(() => this.checkDrained(), DRAIN_CHECK_MS);
       this.timer.unref();
     }
   }
@@ -82,7 +82,7 @@ export class LiveSocket {
     }
   }
 
-  private drained() {
+  private checkDrained() {
     this.timer = undefined;
     // A closing socket: graphql-ws ends its subscriptions, their backlogs go with them.
     if (this.socket.readyState !== this.socket.OPEN) return;
@@ -92,7 +92,7 @@ export class LiveSocket {
       subscription.flush();
     }
     if (this.backlogged.size > 0 && !this.timer) {
-      this.timer = setTimeout(() => this.drained(), DRAIN_CHECK_MS);
+      this.timer = setTimeout(() => this.checkDrained(), DRAIN_CHECK_MS);
       this.timer.unref();
     }
   }
