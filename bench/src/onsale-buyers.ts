@@ -30,7 +30,7 @@ export interface BuyersResult {
   lastAnswered: number;
   wins: { ticketId: string; orderId: string }[];
   conflicts: number;
-  /** Error codes other than CONFLICT and RATE_LIMITED, with how often each came. */
+  /** Error codes (with the message) other than CONFLICT and RATE_LIMITED, and how often each came. */
   codes: Record<string, number>;
   rateLimited: number;
   /** For each win, when the first ticket query that showed it RESERVED was sent. */
@@ -49,7 +49,7 @@ interface Answer {
       createOrder?: { id: string } | null;
       ticket?: { status: string } | null;
     } | null;
-    errors?: { extensions?: { code?: string; retryAfter?: number } }[];
+    errors?: { message?: string; extensions?: { code?: string; retryAfter?: number } }[];
   };
   retryAfter: string | undefined;
 }
@@ -93,7 +93,7 @@ function post(body: string, cookie?: string): Promise<Answer> {
       // A kept-alive connection the server closed, idle, just as it was reused: the request never
       // reached it. Sent again on another connection, as browsers do.
       if (request.reusedSocket && error.code === "ECONNRESET") post(body, cookie).then(resolve, reject);
-      else reject(error);
+      else reject(new Error(`${error.message} (${request.reusedSocket ? "kept-alive" : "new"} connection)`));
     });
     request.end(body);
   });
@@ -189,7 +189,8 @@ async function buyer(cookie: string) {
       result.conflicts++;
       tell(ticketId);
     } else {
-      countCode(code);
+      // With the message, which tells one cause of a code from another (masked ones are all alike).
+      countCode(`${code}: ${error?.message?.slice(0, 100)}`);
       skipped.add(ticketId);
     }
     ticketId = undefined;

@@ -88,7 +88,9 @@ function open(connection: number): Promise<void> {
       }
       const message = JSON.parse(text) as {
         type: string;
-        payload?: { errors?: { extensions?: { code?: string } }[] } | { extensions?: { code?: string } }[];
+        payload?:
+          | { errors?: { message?: string; extensions?: { code?: string } }[] }
+          | { extensions?: { code?: string } }[];
       };
       if (message.type === "connection_ack") {
         socket.send(SUBSCRIBE);
@@ -97,7 +99,9 @@ function open(connection: number): Promise<void> {
       else if (message.type === "error" || message.type === "complete") {
         countError(message.type === "complete" ? "COMPLETE" : "ERROR");
       } else if (message.type === "next" && message.payload && "errors" in message.payload) {
-        for (const error of message.payload.errors ?? []) countError(error.extensions?.code ?? "UNCODED");
+        for (const error of message.payload.errors ?? []) {
+          countError(`${error.extensions?.code ?? "UNCODED"}: ${error.message?.slice(0, 100)}`);
+        }
       }
     });
     socket.on("error", (error) => {
