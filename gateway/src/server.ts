@@ -40,6 +40,9 @@ import { createPublicGraph } from "./public-graph.js";
 import { createResponseCache, type ResponseCache } from "./response-cache/index.js";
 import { clientMistakesPlugin, codedClientError } from "./client-mistakes.js";
 
+/** Connections the kernel queues for accepting (capped by its `somaxconn`). */
+const LISTEN_BACKLOG = 4_096;
+
 /**
  * Errors a subgraph raised on purpose arrive already masked by it, with their code: they pass
  * as they are. Anything else (a subgraph unreachable, the gateway's own failures) is masked.
@@ -350,7 +353,9 @@ export async function createGateway({
     async listen(port, host = "0.0.0.0") {
       await new Promise<void>((resolve, reject) => {
         httpServer.once("error", reject);
-        httpServer.listen(port, host, () => resolve());
+        // A crowd connecting at once (an on-sale's fans opening their live connections) must not
+        // overflow the accept queue: Node's default of 511 made the kernel reset connections.
+        httpServer.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve());
       });
       const { port: bound } = httpServer.address() as AddressInfo;
       return { port: bound, url: `http://${host === "0.0.0.0" ? "localhost" : host}:${bound}` };

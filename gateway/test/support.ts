@@ -218,7 +218,7 @@ export async function startSystem(
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
   data?: T | null;
-  errors?: { message: string; extensions?: { code?: string; field?: string } }[];
+  errors?: { message: string; extensions?: { code?: string; field?: string; retryAfter?: number } }[];
   setCookies: string[];
   headers: Headers;
 }
