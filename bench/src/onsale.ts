@@ -6,7 +6,7 @@
 // sellers listing `--listings` new tickets during the race, each probed by a buyer until orders
 // takes orders on it. Fans and buyers run in worker threads (two cores: this process must not be
 // what limits). Prints a table of the medians of `--runs` with the goal beside each figure, and
-// the CPU each process used during the race.
+// the CPU each process used during the race and after it, until every fan had every change.
 //   npm run bench:onsale -w @ticketing/bench -- [--fans=10000] [--buyers=1000] [--tickets=100]
 //     [--browsers=50] [--listings=50] [--runs=3] [--fan-threads=2] [--buyer-threads=2] [--grace=15]
 import { randomUUID } from "node:crypto";
@@ -49,6 +49,7 @@ for (const arg of process.argv.slice(2)) {
 const LISTING_EVERY_MS = 100;
 /** How long a change may take to become visible before it counts as never. */
 const VISIBLE_WITHIN_MS = 10_000;
+/** The contract's Event query (web/src/graphql/operations/contract.graphql): the event page. */
 const EVENT_QUERY = `query Event($id: ID!, $first: Int, $after: String) {
   event(id: $id) {
     id name venue city startsAt category availableTickets
@@ -545,7 +546,11 @@ await withPrivateStack(async (infra) => {
   const runs: RunFigures[] = [];
   for (let run = 1; run <= options.runs; run++) runs.push(await onsaleRun(infra, run));
 
-  const mid = (pick: (figures: RunFigures) => number) => median(runs.map(pick));
+  // A run in which nothing was answered has no latency to take the median of.
+  const mid = (pick: (figures: RunFigures) => number) => {
+    const values = runs.map(pick).filter((value) => !Number.isNaN(value));
+    return values.length === 0 ? Number.NaN : median(values);
+  };
   const sum = (pick: (figures: RunFigures) => number) => runs.reduce((total, f) => total + pick(f), 0);
   const met = (ok: boolean) => (ok ? "met" : "not met");
   /** The least and the most of a figure over the runs. */
