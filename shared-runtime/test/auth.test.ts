@@ -152,4 +152,21 @@ describe("authentication", () => {
     await expect(verifier.verifyAuthorization("Token abc")).rejects.toBeInstanceOf(TokenError);
     await expect(verifier.verifyAuthorization("Token abc")).rejects.toMatchObject({ reason: "malformed" });
   });
+
+  it("checks a remembered token's expiry and session on every use", async () => {
+    const ended = new Set<string>();
+    const verifier = createTokenVerifier({
+      jwksUrl: jwks.url,
+      isSessionRevoked: (sessionId) => ended.has(sessionId),
+    });
+    const expiresAt = Math.floor(Date.now() / 1000) + 1;
+    const token = await sign(ed, { subject: "user-9", expiresAt, claims: { roles: ["USER"], sid: "s-9" } });
+    await expect(verifier.verifyToken(token)).resolves.toMatchObject({ userId: "user-9" });
+    await expect(verifier.verifyToken(token)).resolves.toMatchObject({ userId: "user-9" });
+    ended.add("s-9");
+    await expect(verifier.verifyToken(token)).rejects.toMatchObject({ reason: "revoked" });
+    ended.delete("s-9");
+    await new Promise((resolve) => setTimeout(resolve, expiresAt * 1000 - Date.now() + 10));
+    await expect(verifier.verifyToken(token)).rejects.toMatchObject({ reason: "expired" });
+  });
 });
