@@ -1,5 +1,6 @@
 // The fan-out over real WebSockets on a local server: what each client receives, byte for byte.
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import type { ExecutionResult } from "graphql";
 import { GraphQLError } from "graphql";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -9,12 +10,12 @@ import { LiveSocket, TicketFanOut, type TicketEnvelope } from "./fan-out.js";
 
 let server: WebSocketServer;
 let url = "";
-const accepted: WebSocket[] = [];
+const accepted: { socket: WebSocket; request: IncomingMessage }[] = [];
 const clients: WebSocket[] = [];
 
 beforeAll(async () => {
   server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
-  server.on("connection", (socket) => accepted.push(socket));
+  server.on("connection", (socket, request) => accepted.push({ socket, request }));
   await new Promise((resolve) => server.once("listening", resolve));
   url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -44,8 +45,30 @@ async function connect() {
   const before = accepted.length;
   await new Promise((resolve) => client.once("open", resolve));
   while (accepted.length === before) await new Promise((resolve) => setImmediate(resolve));
-  const serverSide = accepted.at(-1)!;
-  return { client, serverSide, socket: new LiveSocket(serverSide), messages, frames };
+  const { socket: serverSide, request } = accepted.at(-1)!;
+  return {
+    client,
+    serverSide,
+    stream: request.socket,
+    socket: new LiveSocket(serverSide, request.socket),
+    messages,
+    frames,
+  };
+}
+
+/** Counts the writes a TCP socket hands to the kernel: messages written corked go in one. */
+function countWrites(stream: Socket): () => number {
+  type Write = (...args: unknown[]) => void;
+  const counted = stream as unknown as { _write: Write; _writev: Write };
+  let writes = 0;
+  for (const method of ["_write", "_writev"] as const) {
+    const original = counted[method].bind(counted);
+    counted[method] = (...args) => {
+      writes++;
+      original(...args);
+    };
+  }
+  return () => writes;
 }
 
 const until = async (condition: () => boolean) => {
@@ -192,6 +215,32 @@ describe("the fan-out of ticket changes", () => {
       expect(connection.messages.map((message) => message.payload.data?.changed.version)).toEqual(
         Array.from({ length: 20 }, (_, i) => i + 1),
       );
+    }
+  });
+
+  it("writes to each socket once per pass, with every change that came while the pass before ran", async () => {
+    const fanOut = new TicketFanOut(1_000);
+    const graph = answering();
+    const connections = await Promise.all(Array.from({ length: 20 }, () => connect()));
+    const writes = connections.map((connection) => countWrites(connection.stream));
+    for (const connection of connections) {
+      fanOut.subscribe({
+        eventId: "event-1",
+        audienceKey: "all",
+        id: "1",
+        socket: connection.socket,
+        resolve: graph.resolve,
+      });
+    }
+    // Nine tickets change at once: the first change is resolved first and goes out alone; the
+    // others are resolved while its pass runs, and go out in the next one.
+    for (let n = 1; n <= 9; n++) fanOut.offer(change(`t${n}`, 1));
+    await until(() => connections.every((c) => c.messages.length === 9));
+    for (const [n, connection] of connections.entries()) {
+      expect(connection.messages.map((message) => message.payload.data?.changed.id)).toEqual(
+        Array.from({ length: 9 }, (_, i) => `t${i + 1}`),
+      );
+      expect(writes[n]!()).toBe(2);
     }
   });
 

@@ -325,7 +325,7 @@ export async function attachLive(options: LiveOptions) {
           token: session.token,
           client: { kind: "anonymous", address },
           clientKey: session.viewer ? `user:${session.viewer.userId}` : `address:${address}`,
-          socket: new LiveSocket(ctx.extra.socket),
+          socket: new LiveSocket(ctx.extra.socket, ctx.extra.request.socket),
           open: new Set(),
           idleTimer: undefined,
         };
