@@ -1,5 +1,5 @@
 // The fan-out over real WebSockets on a local server: what each client receives, byte for byte.
-import type { IncomingMessage } from "node:http";
+import { Agent, createServer, request, type IncomingMessage } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { ExecutionResult } from "graphql";
 import { GraphQLError } from "graphql";
@@ -242,6 +242,61 @@ describe("the fan-out of ticket changes", () => {
       );
       expect(writes[n]!()).toBe(2);
     }
+  });
+
+  it("answers an HTTP request while a pass over the sockets is under way", async () => {
+    const fanOut = new TicketFanOut(1_000, 10);
+    const connections = await Promise.all(Array.from({ length: 40 }, () => connect()));
+    const writes = connections.map((connection) => countWrites(connection.stream));
+    const written = () => writes.filter((count) => count() > 0).length;
+    let writtenWhenAnswered = -1;
+    const http = createServer((_request, response) => {
+      writtenWhenAnswered = written();
+      response.end("ok");
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ sent: Promise<void>; answered: Promise<void> }>((resolve) => {
+        const { port } = http.address() as AddressInfo;
+        let answered!: () => void;
+        const outgoing = request({ host: "127.0.0.1", port, agent }, (response) => {
+          response.resume();
+          response.on("end", () => answered());
+        });
+        resolve({
+          sent: new Promise((sent) => outgoing.end(sent)),
+          answered: new Promise((done) => (answered = done)),
+        });
+      });
+    // The connection is open before the pass, so the request is all that is left to read.
+    await (
+      await get()
+    ).answered;
+
+    let pending: Awaited<ReturnType<typeof get>> | undefined;
+    const graph = answering();
+    for (const connection of connections) {
+      fanOut.subscribe({
+        eventId: "event-1",
+        audienceKey: "all",
+        id: "1",
+        socket: connection.socket,
+        // The request is in the server's receive buffer when the pass starts.
+        resolve: async (event) => {
+          pending = await get();
+          await pending.sent;
+          return graph.resolve(event);
+        },
+      });
+    }
+    fanOut.offer(change("t1", 1));
+    await until(() => connections.every((c) => c.messages.length === 1));
+    await pending!.answered;
+    expect(writtenWhenAnswered).toBeGreaterThan(0);
+    expect(writtenWhenAnswered).toBeLessThan(connections.length);
+    agent.destroy();
+    await new Promise((resolve) => http.close(resolve));
   });
 
   it("lets the others go on while a client does not read, then gives it the newest change of each ticket", async () => {
