@@ -6,10 +6,11 @@
 // written to their sockets from there (fan-out.ts).
 import type { IncomingMessage, Server } from "node:http";
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ApolloServer } from "@apollo/server";
 import type { ApolloGateway } from "@apollo/gateway";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { coercionField, type TokenVerifier, type Viewer } from "@ticketing/shared-runtime";
+import { coercionField, ErrorCode, type TokenVerifier, type Viewer } from "@ticketing/shared-runtime";
 import {
   execute,
   getArgumentValues,
@@ -154,6 +155,16 @@ type Checked =
       ticket?: TicketQuestion;
     };
 
+/** How often a live ticket change is resolved when the graph fails to answer. */
+const RESOLVE_ATTEMPTS = 3;
+/** The wait before resolving a change again, doubled before each further attempt. */
+const RESOLVE_BACKOFF_MS = 50;
+/**
+ * Codes of a failure to answer rather than an answer (a subgraph unreachable and masked, the
+ * graph shedding load): worth asking again, and never to be sent as a ticket's state.
+ */
+const TRANSIENT_CODES = new Set<unknown>([ErrorCode.INTERNAL_SERVER_ERROR, ErrorCode.RATE_LIMITED]);
+
 /** How many checked documents are kept (the least recently used go first). */
 const CHECKED_DOCUMENTS = 1_000;
 
@@ -260,40 +271,66 @@ export async function attachLive(options: LiveOptions) {
     return session.token;
   }
 
-  /** A change as the connection's viewer sees it through the graph, for its whole audience. */
+  /**
+   * A change as the connection's viewer sees it through the graph, for its whole audience. When
+   * the graph fails to answer, it is asked again a few times; then nothing is sent for the change
+   * (the ticket's next change, or a new subscription, carries its state): every fan would
+   * otherwise read the failure as the ticket's.
+   */
   async function resolveTicket(
     connection: Connection,
     query: { text: string; variables: Record<string, unknown>; responseKey: string },
     event: TicketEnvelope,
   ): Promise<ExecutionResult | null> {
-    try {
-      const token = await currentToken(connection);
-      const contextValue: GatewayContext = {
-        viewer: connection.viewer,
-        token,
-        requestId: randomUUID(),
-        clientIp: connection.client.kind === "anonymous" ? connection.client.address : "",
-        client: connection.client,
-        secureCookies: options.secureCookies,
-      };
-      const response = await apollo.executeOperation(
-        { query: query.text, variables: { ...query.variables, __ticketId: event.data.id } },
-        { contextValue },
-      );
-      if (response.body.kind !== "single") return null;
-      const { data, errors } = response.body.singleResult;
-      const ticket = (data as { ticket?: unknown } | null | undefined)?.ticket ?? null;
-      if (ticket === null && !errors) return null;
-      return {
-        data: ticket === null ? null : { [query.responseKey]: ticket },
-        ...(errors
-          ? { errors: errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) }
-          : {}),
-      };
-    } catch (error) {
-      logger.warn({ err: error }, "a live ticket change could not be resolved");
-      return null;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await readTicket(connection, query, event);
+      } catch (error) {
+        if (attempt === RESOLVE_ATTEMPTS) {
+          logger.warn(
+            { err: error, ticketId: event.data.id, version: event.version, attempts: attempt },
+            "a live ticket change could not be resolved; it is not sent",
+          );
+          return null;
+        }
+      }
+      await sleep(RESOLVE_BACKOFF_MS * 2 ** (attempt - 1));
     }
+  }
+
+  /** The ticket through the graph; throws when the graph gave no answer but a failure. */
+  async function readTicket(
+    connection: Connection,
+    query: { text: string; variables: Record<string, unknown>; responseKey: string },
+    event: TicketEnvelope,
+  ): Promise<ExecutionResult | null> {
+    const token = await currentToken(connection);
+    const contextValue: GatewayContext = {
+      viewer: connection.viewer,
+      token,
+      requestId: randomUUID(),
+      clientIp: connection.client.kind === "anonymous" ? connection.client.address : "",
+      client: connection.client,
+      secureCookies: options.secureCookies,
+    };
+    const response = await apollo.executeOperation(
+      { query: query.text, variables: { ...query.variables, __ticketId: event.data.id } },
+      { contextValue },
+    );
+    if (response.body.kind !== "single") return null;
+    const { data, errors } = response.body.singleResult;
+    const failures = errors?.filter((e) => TRANSIENT_CODES.has(e.extensions?.code)) ?? [];
+    if (failures.length > 0) {
+      throw new Error(`The graph failed: ${failures.map((e) => e.message).join("; ")}`);
+    }
+    const ticket = (data as { ticket?: unknown } | null | undefined)?.ticket ?? null;
+    if (ticket === null && !errors) return null;
+    return {
+      data: ticket === null ? null : { [query.responseKey]: ticket },
+      ...(errors
+        ? { errors: errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) }
+        : {}),
+    };
   }
 
   function release(connection: Connection, open: { end(error: LiveEnded | null): void }) {
