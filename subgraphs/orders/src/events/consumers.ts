@@ -41,6 +41,9 @@ export async function startOrderConsumers(
       durable: durable("expiration"),
       filterSubject: CONSUMERS.expiration.filterSubject,
       logger,
+      // Holds taken in the same second of an on-sale run out in the same second: an expiry is one
+      // insert and a publish, mostly waiting, so many run at once.
+      concurrency: 32,
       handlers: {
         "ticketing.expiration.due": async (event) => {
           if ((await orders.expire(event.data.orderId, event.id)) === "early") {
