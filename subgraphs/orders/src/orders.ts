@@ -23,8 +23,13 @@ import { isOpen, type OrderState, type OrderSubject } from "./domain/orders.js";
 
 export type OrderLog = AggregateLog<OrderState, OrderSubject>;
 
-/** A lock older than this with no open order behind it is a leftover of a crash: released. */
-const ORPHAN_LOCK_MS = 30_000;
+/**
+ * A lock older than this with no open order behind it is a leftover of a crash: released. An
+ * order's commit follows its lock within milliseconds; one that still came later than this (a
+ * database stalled for seconds) could find the ticket claimed again, and tickets, which reserves
+ * a ticket for one order only, would reject it: the order is cancelled, never sold twice.
+ */
+const ORPHAN_LOCK_MS = 10_000;
 /** An `expiration.due` this early is a clock apart, not a hold run out: it waits. */
 const EXPIRY_TOLERANCE_MS = 1_000;
 
