@@ -3,7 +3,7 @@
 // and who may introspect. server.ts mounts `cors` and `admission` before the graph and spreads
 // `apolloOptions` into Apollo Server.
 import type { ApolloServerOptions, ApolloServerPlugin, BaseContext } from "@apollo/server";
-import { ErrorCode, requestScope } from "@ticketing/shared-runtime";
+import { ErrorCode, requestScope, retryAfterHeader } from "@ticketing/shared-runtime";
 import type { Request, RequestHandler } from "express";
 import type { GraphQLFormattedError } from "graphql";
 import { Redis } from "ioredis";
@@ -142,6 +142,7 @@ async function checked({ env, logger, apiKeys, redis: given }: PublicGraphOption
       plugins: [
         limitsPlugin(settings.limits, env.production),
         ...(settings.trustedDocuments ? [trustedDocumentsPlugin(documents, env.publicOrigin)] : []),
+        // A subgraph's RATE_LIMITED (sign-in's limit, a reservation's admission) keeps its Retry-After.
         retryAfterHeader(),
       ],
     },
@@ -152,25 +153,6 @@ async function checked({ env, logger, apiKeys, redis: given }: PublicGraphOption
     async close() {
       if (!given) await redis.quit().catch(() => redis.disconnect());
     },
-  };
-}
-
-/** A subgraph's RATE_LIMITED (sign-in's own limit) reaches the client with its Retry-After header. */
-function retryAfterHeader(): ApolloServerPlugin<{ client: Client }> {
-  return {
-    requestDidStart: () =>
-      Promise.resolve({
-        willSendResponse({ response }) {
-          if (response.body.kind !== "single") return Promise.resolve();
-          for (const error of response.body.singleResult.errors ?? []) {
-            const { code, retryAfter } = error.extensions ?? {};
-            if (code === ErrorCode.RATE_LIMITED && typeof retryAfter === "number") {
-              response.http.headers.set("retry-after", String(retryAfter));
-            }
-          }
-          return Promise.resolve();
-        },
-      }),
   };
 }
 

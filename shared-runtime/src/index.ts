@@ -8,7 +8,7 @@ export * from "./schema.js";
 export * from "./readiness.js";
 export * from "./server.js";
 export * from "./shutdown.js";
-export { coercionField, formatError } from "./masking.js";
+export { coercionField, formatError, retryAfterHeader } from "./masking.js";
 export * from "./revocations.js";
 export * from "./demo.js";
 export * from "./graphql/types.js";

@@ -16,6 +16,18 @@ export interface TicketReplica {
   version: number;
 }
 
+/** What orders keeps of a ticket event: every ticket event carries the whole ticket. */
+export function ticketReplicaOf(data: Payload<"ticketing.ticket.updated">): TicketReplica {
+  return {
+    _id: data.id,
+    eventId: data.eventId,
+    sellerId: data.sellerId,
+    price: data.price,
+    status: data.status,
+    version: data.version,
+  };
+}
+
 /**
  * The reservation lock of one order. While the order is open `lockKey` is the ticket id, unique
  * across the collection, so of any number of orders for one ticket one insert succeeds. When the

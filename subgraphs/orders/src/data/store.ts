@@ -5,7 +5,7 @@
 import { Batcher, isDuplicateKey, replicaStep, RetryLater, type Payload } from "@ticketing/shared-events";
 import type { OrderState } from "../domain/orders.js";
 import { driverCollection } from "@ticketing/shared-runtime";
-import { type OrderDocument, type OrderModels, type TicketReplica } from "./models.js";
+import { ticketReplicaOf, type OrderDocument, type OrderModels, type TicketReplica } from "./models.js";
 
 export interface OrderStore {
   /** Every ticket of the replica, for the tickets held in memory. */
@@ -76,14 +76,7 @@ export function orderStore(models: OrderModels): OrderStore {
     async applyTicket(data) {
       const stored = await tickets.findOne({ _id: data.id });
       if (replicaStep(stored?.version, data.version) === "skip") return;
-      const doc: TicketReplica = {
-        _id: data.id,
-        eventId: data.eventId,
-        sellerId: data.sellerId,
-        price: data.price,
-        status: data.status,
-        version: data.version,
-      };
+      const doc = ticketReplicaOf(data);
       if (!stored) {
         try {
           await tickets.insertOne(doc);

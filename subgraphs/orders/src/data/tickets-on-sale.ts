@@ -5,9 +5,9 @@
 // whole state: the newest version wins, whichever way it arrives.
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ensureConsumer, follow, STREAM, type Payload } from "@ticketing/shared-events";
+import { ensureConsumer, follow, STREAM } from "@ticketing/shared-events";
 import type { Logger } from "pino";
-import type { TicketReplica } from "./models.js";
+import { ticketReplicaOf, type TicketReplica } from "./models.js";
 
 export interface TicketsOnSale {
   /**
@@ -44,14 +44,6 @@ export async function followTicketsOnSale({
     const held = tickets.get(ticket._id);
     if (!held || held.version < ticket.version) tickets.set(ticket._id, ticket);
   };
-  const fromEvent = (data: Payload<"ticketing.ticket.updated">): TicketReplica => ({
-    _id: data.id,
-    eventId: data.eventId,
-    sellerId: data.sellerId,
-    price: data.price,
-    status: data.status,
-    version: data.version,
-  });
 
   await ensureConsumer(nc, consumer);
   const jsm = await jetstreamManager(nc);
@@ -61,7 +53,7 @@ export async function followTicketsOnSale({
     nc,
     ["ticketing.ticket.created", "ticketing.ticket.updated"],
     { from: { after: floor }, logger: logger.child({ follower: "tickets-on-sale" }) },
-    (event) => hold(fromEvent(event.data)),
+    (event) => hold(ticketReplicaOf(event.data)),
   );
   logger.info({ tickets: tickets.size, from: floor }, "tickets on sale loaded");
 
