@@ -29,6 +29,25 @@ describe("Admission", () => {
     expect(admission.load).toMatchObject({ active: 0, waiting: 0 });
   });
 
+  it("spreads the refused over as many seconds as serving them takes, so they come back apart", async () => {
+    // One at a time, no line: about 200 a second are served (5 ms each, until measured).
+    const admission = new Admission({ concurrency: 1, budgetMs: 0 });
+    const first = held();
+    const running = admission.run(first.work);
+    const waits: number[] = [];
+    for (let i = 0; i < 1_000; i++) {
+      const error = await admission.run(() => Promise.resolve()).catch((refusal: GraphQLError) => refusal);
+      waits.push(Number((error as GraphQLError).extensions.retryAfter));
+    }
+    first.finish();
+    await running;
+    // The first refused come back after a second; later ones are told up to five.
+    expect(waits[0]).toBe(1);
+    expect(Math.min(...waits)).toBe(1);
+    expect(Math.max(...waits)).toBeGreaterThan(2);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(5);
+  });
+
   it("gives the slot back when the work fails", async () => {
     const admission = new Admission({ concurrency: 1, budgetMs: 0 });
     await expect(admission.run(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");

@@ -9,7 +9,11 @@ export interface AdmissionOptions {
   concurrency: number;
   /** The longest a request may wait in line, in milliseconds. */
   budgetMs: number;
-  /** Seconds a refused client is told to wait. */
+  /**
+   * The least a refused client is told to wait, in seconds. When more are refused in a second than
+   * can be served in one, each is told a wait drawn from as many seconds as serving them takes, so
+   * that they do not all come back in the same instant, only to be refused again.
+   */
   retryAfterSeconds?: number;
 }
 
@@ -21,6 +25,9 @@ export class Admission {
   private readonly line: (() => void)[] = [];
   /** Running mean of one piece of work's duration, in milliseconds. */
   private meanMs = 5;
+  /** Refusals in the current second, and when that second began. */
+  private refused = 0;
+  private secondBegan = 0;
 
   constructor(private readonly options: AdmissionOptions) {}
 
@@ -34,7 +41,7 @@ export class Admission {
     if (this.active >= this.options.concurrency) {
       const expectedWaitMs = ((this.line.length + 1) * this.meanMs) / this.options.concurrency;
       if (expectedWaitMs > this.options.budgetMs) {
-        const retryAfter = this.options.retryAfterSeconds ?? 1;
+        const retryAfter = this.retryAfter();
         throw rateLimited(`Too many requests right now; try again in ${retryAfter} s`, retryAfter);
       }
       await new Promise<void>((resolve) => this.line.push(resolve));
@@ -51,5 +58,18 @@ export class Admission {
       if (next) next();
       else this.active--;
     }
+  }
+
+  /** Seconds a refused client should wait: spread over the seconds the refused need to be served. */
+  private retryAfter(): number {
+    const now = Date.now();
+    if (now - this.secondBegan >= 1_000) {
+      this.secondBegan = now;
+      this.refused = 0;
+    }
+    this.refused++;
+    const servedPerSecond = (this.options.concurrency * 1_000) / this.meanMs;
+    const spread = Math.max(1, Math.ceil(this.refused / servedPerSecond));
+    return (this.options.retryAfterSeconds ?? 1) + Math.floor(Math.random() * spread);
   }
 }
