@@ -30,6 +30,9 @@ import { LiveEnded } from "./ended.js";
 
 export type TicketEnvelope = Envelope<"ticketing.ticket.created" | "ticketing.ticket.updated">;
 
+/** A ticket's id and its change as an audience sees it, serialized. */
+type Change = readonly [ticketId: string, payload: Buffer];
+
 /**
  * The change as the audience sees it, through the graph; null when there is nothing to send (the
  * ticket is not visible, or the graph could not answer: that is logged where it happens). Never
@@ -64,8 +67,7 @@ export function serializeResult(result: ExecutionResult): Buffer {
 
 /** The sending side of one WebSocket connection, shared by its subscriptions. */
 export class LiveSocket {
-  /** Its subscriptions with something to send, in the order they got it. */
-  private readonly holding = new Set<TicketSubscription>();
+  private readonly subscriptions = new Set<TicketSubscription>();
   private timer: NodeJS.Timeout | undefined;
 
   /**
@@ -87,36 +89,33 @@ export class LiveSocket {
     this.socket.send(frame, { binary: false });
   }
 
-  /** The subscription has a backlog for the socket's next flush. */
-  hold(subscription: TicketSubscription): void {
-    this.holding.add(subscription);
+  add(subscription: TicketSubscription): void {
+    this.subscriptions.add(subscription);
   }
 
   forget(subscription: TicketSubscription): void {
-    this.holding.delete(subscription);
-    if (this.holding.size === 0) {
+    this.subscriptions.delete(subscription);
+    if (this.subscriptions.size === 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
   }
 
   /**
-   * Writes the backlogs of its subscriptions in one write, as far as the client takes them; the
+   * Writes what its subscriptions have waiting in one write, as far as the client takes it; the
    * rest waits until the client has read what is in the buffer.
    */
   flush(): void {
-    // A closing socket: graphql-ws ends its subscriptions, their backlogs go with them.
+    // A closing socket: graphql-ws ends its subscriptions, what they hold goes with them.
     if (this.socket.readyState !== this.socket.OPEN) return;
+    let behind = false;
     this.stream.cork();
     try {
-      for (const subscription of this.holding) {
-        if (!this.keepsUp()) break;
-        if (subscription.flush()) this.holding.delete(subscription);
-      }
+      for (const subscription of this.subscriptions) if (!subscription.flush()) behind = true;
     } finally {
       this.stream.uncork();
     }
-    if (this.holding.size > 0 && !this.timer) {
+    if (behind && !this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.flush();
@@ -131,7 +130,12 @@ export class LiveSocket {
  * straight to its socket, then the reason it ended (if any), then it is done.
  */
 export class TicketSubscription implements AsyncIterableIterator<ExecutionResult> {
-  /** The newest payload of each ticket not written to its socket yet, oldest first. */
+  /**
+   * The changes of the latest pass, oldest first, shared with the audience's other members: a
+   * subscription whose socket keeps up sends them as they are.
+   */
+  private incoming: readonly Change[] | undefined;
+  /** The newest payload of each ticket its socket could not take yet, oldest first. */
   private readonly backlog = new Map<string, Buffer>();
   private readonly header: Buffer;
   private ended: LiveEnded | null | undefined;
@@ -148,22 +152,35 @@ export class TicketSubscription implements AsyncIterableIterator<ExecutionResult
   }
 
   /**
-   * A change of a ticket, serialized for the audience, for the socket's next flush; it replaces
-   * an older one of the ticket still waiting.
+   * Changes of tickets serialized for the audience, oldest first, for the socket's next flush;
+   * each replaces an older one of its ticket still waiting.
    */
-  deliver(ticketId: string, payload: Buffer): void {
+  deliver(changes: readonly Change[]): void {
     if (this.ended !== undefined) return;
-    this.backlog.delete(ticketId);
-    this.backlog.set(ticketId, payload);
-    if (this.backlog.size > this.maxPending) {
-      this.end(slowConsumer());
+    if (!this.incoming && this.backlog.size === 0) {
+      this.incoming = changes;
       return;
     }
-    this.socket.hold(this);
+    this.keep(this.incoming ?? []);
+    this.incoming = undefined;
+    this.keep(changes);
   }
 
-  /** Sends the backlog, oldest first, as far as the socket takes it; whether all of it went. */
+  /** Sends what waits, oldest first, as far as the socket takes it; whether all of it went. */
   flush(): boolean {
+    if (this.ended !== undefined) return true;
+    const incoming = this.incoming;
+    if (incoming) {
+      this.incoming = undefined;
+      for (const [n, [, payload]] of incoming.entries()) {
+        if (!this.socket.keepsUp()) {
+          this.keep(incoming.slice(n));
+          return false;
+        }
+        this.write(payload);
+      }
+      return true;
+    }
     for (const [ticketId, payload] of this.backlog) {
       if (this.ended !== undefined) return true;
       if (!this.socket.keepsUp()) return false;
@@ -177,6 +194,7 @@ export class TicketSubscription implements AsyncIterableIterator<ExecutionResult
   end(error: LiveEnded | null = null): void {
     if (this.ended !== undefined) return;
     this.ended = error;
+    this.incoming = undefined;
     this.backlog.clear();
     this.socket.forget(this);
     this.onEnd();
@@ -203,6 +221,15 @@ export class TicketSubscription implements AsyncIterableIterator<ExecutionResult
 
   [Symbol.asyncIterator]() {
     return this;
+  }
+
+  /** Keeps changes for when the socket has drained, the newest of each ticket only. */
+  private keep(changes: readonly Change[]) {
+    for (const [ticketId, payload] of changes) {
+      this.backlog.delete(ticketId);
+      this.backlog.set(ticketId, payload);
+    }
+    if (this.backlog.size > this.maxPending) this.end(slowConsumer());
   }
 
   private write(payload: Buffer) {
@@ -234,7 +261,7 @@ class Audience {
     const changes = [...this.resolved];
     this.resolved.clear();
     for (const member of this.members) {
-      for (const [ticketId, payload] of changes) member.deliver(ticketId, payload);
+      member.deliver(changes);
       sockets.add(member.socket);
     }
   }
@@ -329,6 +356,7 @@ export class TicketFanOut {
       },
     );
     joined.members.add(subscription);
+    socket.add(subscription);
     this.count++;
     return subscription;
   }
