@@ -14,7 +14,7 @@
 // one write, every change that came for it since the last pass: the first change after a quiet
 // spell goes out at once, and the changes that arrive while a pass runs go together in the next
 // one instead of costing a pass each. A pass lets the rest of the process (HTTP requests, the
-// graph's answers for the next changes) run every few hundred sockets, rather than holding the
+// graph's answers for the next changes) run every thousand sockets, rather than holding the
 // event loop for the 100 ms or more that 10,000 sockets take.
 //
 // Writing never waits for a client. A socket whose client does not keep up (bytes piling up in
@@ -47,7 +47,7 @@ const DRAIN_CHECK_MS = 20;
 /** Changes of different tickets an audience resolves at the same time. */
 const CONCURRENT_RESOLUTIONS = 8;
 /** Sockets a pass writes to before it lets the rest of the process run. */
-const SOCKETS_PER_SLICE = 500;
+const SOCKETS_PER_SLICE = 1_000;
 
 const CLOSING_BRACE = Buffer.from("}");
 
