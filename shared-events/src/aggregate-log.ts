@@ -193,14 +193,18 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   /** The latest publish this process started per aggregate: the next version waits for it. */
   private readonly publishing = new Map<string, { version: number; done: Promise<boolean> }>();
   private readonly projectionWriter: Batcher<QueuedProjection<TState, S>>;
-  /** Entries whose event JetStream acknowledged, to be marked `published`. */
-  private readonly publishedMarks: Batcher<string>;
+  /**
+   * The log's marks, `projected` and `published`, all through one batcher: one update per entry
+   * and batch, never two at once on one entry (FerretDB can lose one of two concurrent updates of
+   * different fields of a document).
+   */
+  private readonly marks: Batcher<{ id: string; mark: "projected" | "published" }>;
 
   constructor(private readonly options: AggregateLogOptions<TState, S>) {
     this.log = options.log;
     this.projections = options.projections;
     this.projectionWriter = new Batcher((queued) => this.writeProjections(queued));
-    this.publishedMarks = new Batcher((ids) => this.markPublished(ids));
+    this.marks = new Batcher((marks) => this.writeMarks(marks));
   }
 
   /**
@@ -238,7 +242,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   async flush(): Promise<void> {
     await Promise.all([...this.publishing.values()].map(({ done }) => done));
     await this.projectionWriter.flush();
-    await this.publishedMarks.flush();
+    await this.marks.flush();
   }
 
   /** The aggregate's current state from the database: its projection plus any logged events it has not applied yet. */
@@ -524,21 +528,20 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
       if (moved[index]) rebuild.add(doc._id);
     });
     for (const aggregateId of rebuild) await this.project(aggregateId);
-    const marks = queued.filter(({ aggregateId }) => !rebuild.has(aggregateId));
-    if (marks.length > 0) {
-      await this.log.bulkWrite(
-        marks.map(({ entry }) => ({
-          updateOne: { filter: { _id: entry._id }, update: { $set: { projected: true } } },
-        })),
-        { ordered: false },
-      );
-    }
+    await Promise.all(
+      queued
+        .filter(({ aggregateId }) => !rebuild.has(aggregateId))
+        .map(({ entry }) => this.marks.add({ id: entry._id, mark: "projected" })),
+    );
     for (const { entry } of queued) await this.options.hooks?.afterProject?.(entry);
   }
 
-  private async markPublished(ids: string[]) {
+  /** One batch of marks: each entry's marks in one update. */
+  private async writeMarks(marks: { id: string; mark: "projected" | "published" }[]) {
+    const byEntry = new Map<string, Partial<Record<"projected" | "published", true>>>();
+    for (const { id, mark } of marks) byEntry.set(id, { ...byEntry.get(id), [mark]: true });
     await this.log.bulkWrite(
-      ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { published: true } } } })),
+      [...byEntry].map(([_id, set]) => ({ updateOne: { filter: { _id }, update: { $set: set } } })),
       { ordered: false },
     );
   }
@@ -566,7 +569,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
       await this.options.publisher.publishEnvelope(envelopeOfEntry(entry));
       const held = this.held.get(aggregateId);
       if (held) held.published = Math.max(held.published ?? 0, version);
-      this.publishedMarks.add(entry._id).catch(() => {
+      this.marks.add({ id: entry._id, mark: "published" }).catch(() => {
         // The relay finds it unmarked and publishes it again: the stream drops the duplicate.
         this.behind = true;
       });

@@ -105,13 +105,22 @@ export function startRedis(options: ServerOptions): Promise<RunningServer> {
 }
 
 export async function startStripeMock(options: ServerOptions): Promise<RunningServer> {
-  // stripe-mock always serves HTTPS too; give it a free port so it never clashes.
-  const httpsPort = await freePort();
-  return launch(
-    "stripe-mock",
-    `http://127.0.0.1:${options.port}`,
-    ["-http-addr", `127.0.0.1:${options.port}`, "-https-addr", `127.0.0.1:${httpsPort}`],
-    () => stripeMockReady(options.port),
-    options,
-  );
+  // stripe-mock always serves HTTPS too, on a free port of its own. A port free when asked can be
+  // taken before stripe-mock binds it (another system starting beside this one): a new one is
+  // tried then.
+  for (let attempt = 1; ; attempt++) {
+    const httpsPort = await freePort();
+    try {
+      return await launch(
+        "stripe-mock",
+        `http://127.0.0.1:${options.port}`,
+        ["-http-addr", `127.0.0.1:${options.port}`, "-https-addr", `127.0.0.1:${httpsPort}`],
+        () => stripeMockReady(options.port),
+        options,
+      );
+    } catch (error) {
+      const clashed = error instanceof Error && error.message.includes(`:${httpsPort}: bind`);
+      if (!clashed || attempt >= 3) throw error;
+    }
+  }
 }
