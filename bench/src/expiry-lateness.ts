@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { createPublisher, STREAM, type Envelope } from "@ticketing/shared-events";
+import { must, post, type Reply } from "./graph.js";
 import { mintSessions } from "./sessions.js";
 import { startServices } from "./services.js";
 import { withPrivateStack } from "./stack.js";
@@ -32,11 +33,6 @@ const STRAGGLER_MS = 120_000;
 const ALONE_LEAD_MS = 5_000;
 /** Tries of one createOrder told RATE_LIMITED before it counts as failed. */
 const MAX_ATTEMPTS = 60;
-
-interface Reply {
-  data?: Record<string, { id: string } | null> | null;
-  errors?: { message?: string; extensions?: { code?: string; retryAfter?: number } }[];
-}
 
 /** A message as the stream stored it, through the JetStream API's message get. */
 interface Stored {
@@ -161,30 +157,9 @@ await withPrivateStack(async (infra) => {
   });
   const graph = `${services.origin}/graphql`;
 
-  async function call(query: string, variables: Record<string, unknown>, cookie?: string) {
-    const response = await fetch(graph, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await response.json()) as Reply;
-    const session = response.headers
-      .getSetCookie()
-      .find((c) => c.startsWith("session="))
-      ?.split(";")[0];
-    return { body, cookie: session };
-  }
-  const must = async (query: string, variables: Record<string, unknown>, cookie?: string) => {
-    const reply = await call(query, variables, cookie);
-    if (reply.body.errors) throw new Error(JSON.stringify(reply.body.errors));
-    return reply;
-  };
-  const signUp = async (email: string) => {
-    const reply = await must("mutation($i: SignUpInput!) { signUp(input: $i) { id } }", {
-      i: { email, password: "correct horse battery", displayName: email.split("@")[0] },
-    });
-    return reply.cookie!;
-  };
+  type Created = Record<string, { id: string } | null>;
+  const call = (query: string, variables: Record<string, unknown>, cookie?: string) =>
+    post<Created>(graph, query, variables, cookie);
   async function inBatches<T>(count: number, size: number, make: (index: number) => Promise<T>) {
     const out: T[] = [];
     for (let start = 0; start < count; start += size) {
@@ -194,28 +169,30 @@ await withPrivateStack(async (infra) => {
     return out;
   }
 
-  const ops = await signUp("ops@example.com");
-  const sellers = await inBatches(SELLERS, 4, (i) => signUp(`seller${i}@example.com`));
+  const [ops] = await mintSessions(infra.mongoUrl, 1, ["OPS"]);
+  const sellers = await mintSessions(infra.mongoUrl, SELLERS);
   const buyers = await mintSessions(infra.mongoUrl, orderCount);
   const nc = await connect({ servers: infra.natsUrl });
 
   console.log(
     `${orderCount} holds of ${holdSeconds} s per run, ${runs} runs; ${cpus().length} cores, Node ${process.versions.node}\n`,
   );
-  const event = await must(
+  const event = await must<Created>(
+    graph,
     "mutation($i: CreateEventInput!) { createEvent(input: $i) { id } }",
     { i: { name: "Holds", venue: "Arena", city: "Lyon", startsAt: "2031-01-01T20:00:00Z" } },
     ops,
   );
-  const eventId = event.body.data!.createEvent!.id;
+  const eventId = event.createEvent!.id;
   const listingStarted = performance.now();
   const tickets = await inBatches(orderCount, 20, async (i) => {
-    const listed = await must(
+    const listed = await must<Created>(
+      graph,
       "mutation($i: ListTicketInput!) { listTicket(input: $i) { id } }",
       { i: { eventId, title: `Seat ${i}`, price: { amount: 5_000 + i, currency: "EUR" } } },
       sellers[i % SELLERS],
     );
-    return listed.body.data!.listTicket!.id;
+    return listed.listTicket!.id;
   });
   // Orders learns of tickets from the stream: its seller may not reserve a ticket orders knows.
   for (let attempt = 0; ; attempt++) {
@@ -225,7 +202,7 @@ await withPrivateStack(async (infra) => {
       { t: tickets.at(-1) },
       sellers[(orderCount - 1) % SELLERS],
     );
-    if (probe.body.errors?.[0]?.extensions?.code === "BAD_USER_INPUT") break;
+    if (probe.errors?.[0]?.extensions?.code === "BAD_USER_INPUT") break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   console.log(`${orderCount} tickets listed in ${seconds(performance.now() - listingStarted)}`);
@@ -256,14 +233,14 @@ await withPrivateStack(async (infra) => {
             { t: tickets[index] },
             cookie,
           ).catch((error: unknown) => {
-            const failed: Reply = { errors: [{ message: String(error) }] };
-            return { body: failed };
+            const failed: Reply<Created> = { errors: [{ message: String(error) }] };
+            return failed;
           });
-          const id = reply.body.data?.createOrder?.id;
+          const id = reply.data?.createOrder?.id;
           if (id) return orderIds.add(id);
-          const error = reply.body.errors?.[0];
+          const error = reply.errors?.[0];
           if (error?.extensions?.code !== "RATE_LIMITED" || attempt >= MAX_ATTEMPTS) {
-            return failures.push(JSON.stringify(reply.body.errors));
+            return failures.push(JSON.stringify(reply.errors));
           }
           retried++;
           const waitSeconds = error.extensions.retryAfter ?? 1;

@@ -1,7 +1,7 @@
 /** One GraphQL reply as the benchmarks read it. */
 export interface Reply<TData = Record<string, unknown>> {
   data?: TData | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
+  errors?: { message: string; extensions?: { code?: string; retryAfter?: number } }[];
 }
 
 /** POSTs one GraphQL request, as a session's cookie when given; no answer within 30 s throws. */
