@@ -296,7 +296,7 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
       if (code === "RATE_LIMITED") {
         // A legitimate answer: wait as told, then ask again.
         rateLimited++;
-        const retryAfter = (reply.errors?.[0]?.extensions as { retryAfter?: number } | undefined)?.retryAfter;
+        const retryAfter = reply.errors?.[0]?.extensions?.retryAfter;
         await sleep(1_000 * (retryAfter ?? 1));
         continue;
       }
