@@ -167,8 +167,8 @@ const jitter = (attempt: number) =>
 /** A state this process holds to decide from, and how far it knows the aggregate's events are out. */
 interface Held<TState> extends Loaded<TState> {
   state: TState;
-  /** The highest version known published (null: not known here). */
-  published: number | null;
+  /** The highest version known published (0: none known here). */
+  published: number;
 }
 
 /** A projection to write: the state a commit produced, or (no `doc`) one to rebuild from the log. */
@@ -194,9 +194,9 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   private readonly publishing = new Map<string, { version: number; done: Promise<boolean> }>();
   private readonly projectionWriter: Batcher<QueuedProjection<TState, S>>;
   /**
-   * The log's marks, `projected` and `published`, all through one batcher: one update per entry
-   * and batch, never two at once on one entry (FerretDB can lose one of two concurrent updates of
-   * different fields of a document).
+   * The log's marks, `projected` and `published`, all through one batcher, the sweeps' too: one
+   * update per entry and batch, never two at once on one entry (FerretDB can lose one of two
+   * concurrent updates of different fields of a document).
    */
   private readonly marks: Batcher<{ id: string; mark: "projected" | "published" }>;
 
@@ -438,7 +438,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
     if (prior) {
       const folded = this.fold(prior.state, prior.causes, entry);
       next = folded.state!;
-      this.hold(aggregateId, folded.state!, folded.causes);
+      this.hold(aggregateId, next, folded.causes);
       this.tell(aggregateId, next);
       this.queueProjection({
         aggregateId,
@@ -568,7 +568,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
       }
       await this.options.publisher.publishEnvelope(envelopeOfEntry(entry));
       const held = this.held.get(aggregateId);
-      if (held) held.published = Math.max(held.published ?? 0, version);
+      if (held) held.published = Math.max(held.published, version);
       this.marks.add({ id: entry._id, mark: "published" }).catch(() => {
         // The relay finds it unmarked and publishes it again: the stream drops the duplicate.
         this.behind = true;
@@ -588,14 +588,14 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
 
   private async publish(entry: LogEntry<S>) {
     await this.options.publisher.publishEnvelope(envelopeOfEntry(entry));
-    await this.log.updateOne({ _id: entry._id }, { $set: { published: true } });
+    await this.marks.add({ id: entry._id, mark: "published" });
   }
 
   private async markProjected(aggregateId: string, upTo: number) {
     for (let version = upTo; version >= 1; version--) {
       const entry = await this.log.findOne({ _id: entryId(aggregateId, version) });
       if (!entry || entry.projected) return;
-      await this.log.updateOne({ _id: entry._id }, { $set: { projected: true } });
+      await this.marks.add({ id: entry._id, mark: "projected" });
     }
   }
 
@@ -612,7 +612,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   private async loadWithCauses(aggregateId: string): Promise<Loaded<TState>> {
     const projection = await this.projections.findOne(this.byId(aggregateId));
     let loaded = this.unpack(projection);
-    let published: number | null = null;
+    let published = 0;
     for (const entry of await this.tail(aggregateId, loaded.state?.version ?? 0)) {
       loaded = this.fold(loaded.state, loaded.causes, entry);
       published = entry.published ? entry.version : published;
@@ -625,12 +625,11 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   }
 
   /** Keeps the state to decide from, unless a newer one is held; evicts the least recently written. */
-  private hold(aggregateId: string, state: TState, causes: string[], published: number | null = null) {
+  private hold(aggregateId: string, state: TState, causes: string[], published = 0) {
     const current = this.held.get(aggregateId);
     if (current && current.state.version > state.version) return;
     this.held.delete(aggregateId);
-    const known = [current?.published, published].filter((version) => typeof version === "number");
-    this.held.set(aggregateId, { state, causes, published: known.length > 0 ? Math.max(...known) : null });
+    this.held.set(aggregateId, { state, causes, published: Math.max(current?.published ?? 0, published) });
     if (this.held.size > (this.options.cacheSize ?? 10_000)) {
       this.held.delete(this.held.keys().next().value!);
     }
