@@ -65,6 +65,7 @@ const canSee = (viewer: Identity, order: OrderState) =>
  * before it is refused with RATE_LIMITED (createOrder's budget is 250 ms in all).
  */
 const RESERVATIONS = { concurrency: 16, budgetMs: 150 };
+const TAKEN = "Someone else reserved this ticket first";
 
 export function createOrders({
   log,
@@ -112,10 +113,10 @@ export function createOrders({
     if (ticket.sellerId === buyer.userId) throw badUserInput("You cannot buy your own ticket", "ticketId");
     if (ticket.status === "SOLD") throw conflict("This ticket is sold");
     if (ticket.status === "WITHDRAWN") throw conflict("This ticket is no longer for sale");
-    const claimedAt = claiming.get(ticketId);
-    if (ticket.status !== "AVAILABLE" || claimedAt === ticket.version) {
-      throw conflict("Someone else reserved this ticket first");
-    }
+    const claimedVersion = claiming.get(ticketId);
+    if (ticket.status !== "AVAILABLE" || claimedVersion === ticket.version) throw conflict(TAKEN);
+    // A claim of an older version is over: the ticket has moved on since (reserved, released).
+    if (claimedVersion !== undefined) claiming.delete(ticketId);
     claiming.set(ticketId, ticket.version);
     try {
       return await admission.run(() => reserve(buyer, ticket, requestId));
@@ -129,7 +130,7 @@ export function createOrders({
   async function reserve(buyer: Identity, ticket: TicketReplica, requestId?: string): Promise<OrderState> {
     const ticketId = ticket._id;
     const orderId = randomUUID();
-    if (!(await store.claim(orderId, ticketId))) throw conflict("Someone else reserved this ticket first");
+    if (!(await store.claim(orderId, ticketId))) throw conflict(TAKEN);
     const now = new Date();
     try {
       const result = await log.execute(
