@@ -44,16 +44,9 @@ import {
   type Outcome,
 } from "./graph.js";
 import { watchEvent, type Watcher } from "./live.js";
-import { record } from "./measure.js";
+import { CONVERGE_MS, OBSERVE_MS, record } from "./measure.js";
 import { aboutOrder, aboutTicket, duplicates, lagging, readStream, type StreamRecord } from "./stream.js";
 
-/** The bound on every recovery: from the end of a fault to a converged system. */
-const CONVERGE_MS = 10_000;
-/**
- * How long a test keeps watching after a fault, so that a recovery slower than the bound is
- * measured (and reported) rather than only failed; it outlasts a consumer's 30 s ack wait.
- */
-const OBSERVE_MS = 40_000;
 /** Outlasts the NATS outage and the payment after it; the Redis scenario shortens it. */
 const HOLD_SECONDS = 240;
 const NATS_OUTAGE_MS = 60_000;

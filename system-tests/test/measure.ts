@@ -11,6 +11,14 @@ export interface Convergence {
   details?: Record<string, unknown>;
 }
 
+/** The bound on every recovery: from the end of a fault (a restart) to a converged system. */
+export const CONVERGE_MS = 10_000;
+/**
+ * How long a test keeps watching after a fault, so that a recovery slower than the bound is
+ * measured (and reported) rather than only failed.
+ */
+export const OBSERVE_MS = 40_000;
+
 const file = join(import.meta.dirname, "..", "test-results", "convergence.json");
 const measured: Convergence[] = [];
 

@@ -43,6 +43,7 @@ import {
   type Attempt,
   type BuyerResult,
 } from "./onsale.js";
+import { CONVERGE_MS, OBSERVE_MS } from "./measure.js";
 import { duplicates, lagging } from "./stream.js";
 
 /** Races of the first scenario, each on a fresh event: tickets each, buyers each. */
@@ -58,10 +59,6 @@ const LIST_THEN_BUY = 50;
  * suites ran on it (load average 15); the limit only bounds the test, it is not a speed goal.
  */
 const RACES_TIMEOUT_MS = 300_000;
-/** The bound on a recovery, as in faults.test.ts: from the restart to a converged system. */
-const CONVERGE_MS = 10_000;
-/** How long a test keeps watching after a restart, so that a slower recovery is measured, not only failed. */
-const OBSERVE_MS = 40_000;
 const OPS_EMAIL = `ops-${randomUUID()}@onsale.example`;
 const SETTINGS = {
   // Long enough that no hold ends during the file: every won order stays AWAITING_PAYMENT.
