@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "@ticketing/testkit";
-import { Browser, SIGN_UP, startSystem, type GraphQLResponse, type System } from "./support.js";
+import { Browser, startSystem, type GraphQLResponse, type System, dataOf, signedUp } from "./support.js";
 
 const CREATE_EVENT = `mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }`;
 const LIST_TICKET = `mutation($input: ListTicketInput!) { listTicket(input: $input) { id } }`;
@@ -42,19 +42,6 @@ interface OrderNode {
 }
 
 const codeOf = (response: GraphQLResponse<unknown>) => response.errors?.[0]?.extensions?.code;
-function dataOf<T>(response: GraphQLResponse<T>): T {
-  if (response.errors?.length || !response.data) throw new Error(JSON.stringify(response.errors));
-  return response.data;
-}
-
-async function signedUp(system: System, email: string, displayName = "Fan"): Promise<Browser> {
-  const browser = new Browser(system.url);
-  dataOf(
-    await browser.graphql(SIGN_UP, { input: { email, password: "correct horse battery", displayName } }),
-  );
-  return browser;
-}
-
 /**
  * A signed-in buyer without a sign-up's password hashing: a token auth itself signed, for a
  * session auth does not know. Enough for orders and tickets; auth refuses it.

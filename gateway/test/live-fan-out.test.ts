@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { eventually } from "@ticketing/testkit";
-import { Browser, SIGN_UP, startSystem, type GraphQLResponse, type System } from "./support.js";
+import { type Browser, startSystem, type System, dataOf, signedUp } from "./support.js";
 
 const CREATE_EVENT = `mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }`;
 const LIST_TICKET = `mutation($input: ListTicketInput!) { listTicket(input: $input) { id } }`;
@@ -22,19 +22,6 @@ interface Message {
 let system: System;
 let ops: Browser;
 let seller: Browser;
-
-function dataOf<T>(response: GraphQLResponse<T>): T {
-  if (response.errors?.length || !response.data) throw new Error(JSON.stringify(response.errors));
-  return response.data;
-}
-
-async function signedUp(email: string, displayName: string) {
-  const browser = new Browser(system.url);
-  dataOf(
-    await browser.graphql(SIGN_UP, { input: { email, password: "correct horse battery", displayName } }),
-  );
-  return browser;
-}
 
 async function newEvent(name: string) {
   const created = await ops.graphql<{ createEvent: { id: string } }>(CREATE_EVENT, {
@@ -74,8 +61,8 @@ beforeAll(async () => {
     { LIVE_SUBSCRIPTIONS_PER_CLIENT: "1000" },
     { tickets: true },
   );
-  ops = await signedUp(opsEmail, "Ops");
-  seller = await signedUp(`seller-${randomUUID()}@example.com`, "Sally Seller");
+  ops = await signedUp(system, opsEmail, "Ops");
+  seller = await signedUp(system, `seller-${randomUUID()}@example.com`, "Sally Seller");
 });
 afterAll(() => system?.stop());
 

@@ -20,7 +20,7 @@ import { createApiKeys, type ApiKeys } from "../src/api-keys.js";
 import { loadEnv } from "../src/env.js";
 import { createGateway, type Gateway } from "../src/server.js";
 import { startAuth, type RunningAuth } from "./auth.js";
-import { Browser, SIGN_UP, type GraphQLResponse } from "./support.js";
+import { Browser, SIGN_UP, dataOf } from "./support.js";
 
 const CREATE_EVENT = `mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }`;
 const LIST_TICKET = `mutation($input: ListTicketInput!) { listTicket(input: $input) { id } }`;
@@ -36,11 +36,6 @@ interface OpsEvent {
   cursor: string;
   subject: string;
   data: { id?: string; eventId?: string };
-}
-
-function dataOf<T>(response: GraphQLResponse<T>): T {
-  if (response.errors?.length || !response.data) throw new Error(JSON.stringify(response.errors));
-  return response.data;
 }
 
 /** A graphql-ws client from Node, sending the browser's cookies on the handshake; no retries. */

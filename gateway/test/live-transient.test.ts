@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { eventually } from "@ticketing/testkit";
-import { Browser, SIGN_UP, startSystem, type GraphQLResponse, type System } from "./support.js";
+import { type Browser, startSystem, type System, dataOf, signedUp } from "./support.js";
 
 const CREATE_EVENT = `mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }`;
 const LIST_TICKET = `mutation($input: ListTicketInput!) { listTicket(input: $input) { id } }`;
@@ -70,19 +70,6 @@ let proxy: Awaited<ReturnType<typeof failingProxy>>;
 let ops: Browser;
 let seller: Browser;
 
-function dataOf<T>(response: GraphQLResponse<T>): T {
-  if (response.errors?.length || !response.data) throw new Error(JSON.stringify(response.errors));
-  return response.data;
-}
-
-async function signedUp(email: string, displayName: string) {
-  const browser = new Browser(system.url);
-  dataOf(
-    await browser.graphql(SIGN_UP, { input: { email, password: "correct horse battery", displayName } }),
-  );
-  return browser;
-}
-
 const list = async (eventId: string, amount: number) =>
   dataOf(
     await seller.graphql<{ listTicket: { id: string } }>(LIST_TICKET, {
@@ -134,8 +121,8 @@ beforeAll(async () => {
       },
     },
   );
-  ops = await signedUp(opsEmail, "Ops");
-  seller = await signedUp(`seller-${randomUUID()}@example.com`, "Sally Seller");
+  ops = await signedUp(system, opsEmail, "Ops");
+  seller = await signedUp(system, `seller-${randomUUID()}@example.com`, "Sally Seller");
 });
 afterAll(async () => {
   await system?.stop();

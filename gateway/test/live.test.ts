@@ -8,7 +8,7 @@ import { createClient, type Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { eventually } from "@ticketing/testkit";
-import { Browser, SIGN_UP, startSystem, type GraphQLResponse, type System } from "./support.js";
+import { type Browser, startSystem, type System, dataOf, signedUp } from "./support.js";
 
 const CREATE_EVENT = `mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }`;
 const LIST_TICKET = `mutation($input: ListTicketInput!) { listTicket(input: $input) { id version } }`;
@@ -51,11 +51,6 @@ interface OpsEvent {
   subject: string;
   occurredAt: string;
   data: Record<string, unknown>;
-}
-
-function dataOf<T>(response: GraphQLResponse<T>): T {
-  if (response.errors?.length || !response.data) throw new Error(JSON.stringify(response.errors));
-  return response.data;
 }
 
 /** A graphql-ws client from Node, sending the browser's cookies on the handshake. */
@@ -103,14 +98,6 @@ let ops: Browser;
 let seller: Browser;
 let buyer: Browser;
 
-async function signedUp(email: string, displayName: string) {
-  const browser = new Browser(system.url);
-  dataOf(
-    await browser.graphql(SIGN_UP, { input: { email, password: "correct horse battery", displayName } }),
-  );
-  return browser;
-}
-
 async function newEvent(name: string) {
   const created = await ops.graphql<{ createEvent: { id: string } }>(CREATE_EVENT, {
     input: { name, venue: "Hall", city: "Lyon", startsAt: "2031-09-01T20:00:00Z" },
@@ -135,9 +122,9 @@ beforeAll(async () => {
     { SUPERGRAPH_PATH: supergraphPath },
     { tickets: true, orders: { ORDER_HOLD_SECONDS: "600" } },
   );
-  ops = await signedUp(opsEmail, "Ops");
-  seller = await signedUp(`seller-${randomUUID()}@example.com`, "Sally Seller");
-  buyer = await signedUp(`buyer-${randomUUID()}@example.com`, "Bo Buyer");
+  ops = await signedUp(system, opsEmail, "Ops");
+  seller = await signedUp(system, `seller-${randomUUID()}@example.com`, "Sally Seller");
+  buyer = await signedUp(system, `buyer-${randomUUID()}@example.com`, "Bo Buyer");
 });
 afterAll(() => system?.stop());
 

@@ -6,7 +6,7 @@ import { SANDBOX_WEBHOOK_SECRET, signWebhookPayload } from "@ticketing/payments"
 import { STREAM } from "@ticketing/shared-events";
 import { eventually } from "@ticketing/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Browser, SIGN_UP, startSystem, type GraphQLResponse, type System } from "./support.js";
+import { Browser, startSystem, type GraphQLResponse, type System, dataOf, signedUp } from "./support.js";
 
 const CREATE_EVENT = `mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }`;
 const LIST_TICKET = `mutation($input: ListTicketInput!) { listTicket(input: $input) { id } }`;
@@ -46,19 +46,6 @@ interface StartNode {
 }
 
 const codeOf = (response: GraphQLResponse<unknown>) => response.errors?.[0]?.extensions?.code;
-function dataOf<T>(response: GraphQLResponse<T>): T {
-  if (response.errors?.length || !response.data) throw new Error(JSON.stringify(response.errors));
-  return response.data;
-}
-
-async function signedUp(system: System, email: string, displayName = "Fan"): Promise<Browser> {
-  const browser = new Browser(system.url);
-  dataOf(
-    await browser.graphql(SIGN_UP, { input: { email, password: "correct horse battery", displayName } }),
-  );
-  return browser;
-}
-
 /** A signed-in fan without a sign-up's password hashing: a token auth itself signed. */
 async function mintedBuyer(system: System): Promise<Browser> {
   const browser = new Browser(system.url);

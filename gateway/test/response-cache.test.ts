@@ -18,6 +18,7 @@ import {
   startSystem,
   type GraphQLResponse,
   type System,
+  dataOf,
 } from "./support.js";
 
 const TICKET = /* GraphQL */ `
@@ -69,11 +70,6 @@ interface EventPage {
 const password = "correct horse battery";
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const codeOf = (response: GraphQLResponse<unknown>) => response.errors?.[0]?.extensions?.code;
-function dataOf<T>(response: GraphQLResponse<T>): T {
-  if (response.errors?.length || !response.data) throw new Error(JSON.stringify(response.errors));
-  return response.data;
-}
-
 /**
  * A subgraph behind a proxy that counts the requests it forwards and can hold each answer a
  * while before passing it on (a slow network: what the gateway receives was read before).

@@ -373,3 +373,18 @@ export const EVENT_PAGE = /* GraphQL */ `
     }
   }
 `;
+
+/** The data of a response that must have succeeded; its errors otherwise, thrown. */
+export function dataOf<T>(response: GraphQLResponse<T>): T {
+  if (response.errors?.length || !response.data) throw new Error(JSON.stringify(response.errors));
+  return response.data;
+}
+
+/** A browser signed up as a new account (its session cookie kept). */
+export async function signedUp(system: System, email: string, displayName = "Fan"): Promise<Browser> {
+  const browser = new Browser(system.url);
+  dataOf(
+    await browser.graphql(SIGN_UP, { input: { email, password: "correct horse battery", displayName } }),
+  );
+  return browser;
+}
