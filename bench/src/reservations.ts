@@ -7,6 +7,7 @@
 //   npm run bench:reservations -w @ticketing/bench -- [buyers = 1000] [tickets = 100] [runs = 3]
 import { cpus } from "node:os";
 import { connect } from "@nats-io/transport-node";
+import type { Reply as GraphReply } from "./graph.js";
 import { mintSessions } from "./sessions.js";
 import { startServices } from "./services.js";
 import { withPrivateStack } from "./stack.js";
@@ -17,10 +18,7 @@ const ticketCount = Number(process.argv[3] ?? 100);
 const runs = Number(process.argv[4] ?? 3);
 const SELLERS = 10;
 
-interface Reply {
-  data?: Record<string, { id: string } | null> | null;
-  errors?: { extensions?: { code?: string } }[];
-}
+type Reply = GraphReply<Record<string, { id: string } | null>>;
 
 await withPrivateStack(async (infra) => {
   const services = await startServices(infra, ["auth", "tickets", "orders"], {
@@ -135,9 +133,10 @@ await withPrivateStack(async (infra) => {
     const taken = new Map<string, number>();
     const latencies: number[] = [];
     let failures = 0;
+    let rateLimited = 0;
     const started = performance.now();
     await Promise.all(
-      buyers.map(async (cookie, buyer) => {
+      buyers.map(async (cookie) => {
         while (open.size > 0) {
           const choices = [...open];
           const ticketId = choices[Math.floor(Math.random() * choices.length)]!;
@@ -148,15 +147,21 @@ await withPrivateStack(async (infra) => {
             cookie,
           );
           latencies.push(performance.now() - sent);
+          const error = reply.body.errors?.[0];
+          if (error?.extensions?.code === "RATE_LIMITED") {
+            // An answer, not an attempt: the ticket stays open and is tried again after the wait.
+            rateLimited++;
+            await new Promise((r) => setTimeout(r, 1_000 * (error.extensions?.retryAfter ?? 1)));
+            continue;
+          }
           open.delete(ticketId);
-          if (!reply.body.errors) {
+          if (!error) {
             taken.set(ticketId, (taken.get(ticketId) ?? 0) + 1);
             return;
           }
-          if (reply.body.errors[0]?.extensions?.code !== "CONFLICT") {
+          if (error.extensions?.code !== "CONFLICT") {
             if (failures++ === 0) console.log(`first unexpected error: ${JSON.stringify(reply.body.errors)}`);
           }
-          void buyer;
         }
       }),
     );
@@ -175,7 +180,8 @@ await withPrivateStack(async (infra) => {
     reservedP99s.push(reserved.p99);
     console.log(
       `run ${run}: ${taken.size} reserved by ${buyerCount} buyers in ${seconds.toFixed(2)} s (${Math.round(perMinute)}/min), ` +
-        `${latency.n} createOrder calls p50 ${ms(latency.p50)} p99 ${ms(latency.p99)}, ${failures} unexpected errors; ` +
+        `${latency.n} createOrder calls p50 ${ms(latency.p50)} p99 ${ms(latency.p99)}, ${rateLimited} RATE_LIMITED (retried), ` +
+        `${failures} unexpected errors; ` +
         `order.created → RESERVED p50 ${ms(reserved.p50)} p99 ${ms(reserved.p99)} (${reserved.n} seen)`,
     );
   }
