@@ -32,6 +32,8 @@ export interface RuntimeSettings {
   jwksUrl?: string;
   port: number;
   host: string;
+  /** SHUTDOWN_DELAY_MS and SHUTDOWN_TIMEOUT_MS: see `gracefulShutdown`. */
+  shutdown: { delayMs: number; timeoutMs: number };
 }
 
 /** The settings of a service whose env spreads `commonEnv()` (or the part of it the service has). */
@@ -42,6 +44,8 @@ export function commonSettings(env: {
   AUTH_JWKS_URL?: string;
   PORT: number;
   HOST: string;
+  SHUTDOWN_DELAY_MS: number;
+  SHUTDOWN_TIMEOUT_MS: number;
 }): RuntimeSettings {
   return {
     logLevel: env.LOG_LEVEL,
@@ -50,7 +54,15 @@ export function commonSettings(env: {
     ...(env.AUTH_JWKS_URL !== undefined && { jwksUrl: env.AUTH_JWKS_URL }),
     port: env.PORT,
     host: env.HOST,
+    shutdown: { delayMs: env.SHUTDOWN_DELAY_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
   };
+}
+
+/** The one problem a shutdown's settings can have alone, or undefined. */
+export function shutdownProblem({ delayMs, timeoutMs }: RuntimeSettings["shutdown"]): string | undefined {
+  return delayMs < timeoutMs
+    ? undefined
+    : `SHUTDOWN_DELAY_MS (${delayMs}) must be less than SHUTDOWN_TIMEOUT_MS (${timeoutMs}), which it is part of`;
 }
 
 /** What every service's start takes; tests give each suite its own database and logger. */
@@ -80,7 +92,7 @@ export interface ServiceContext<Env, Options extends ServiceOptions> {
    * server has stopped taking requests and before the runtime closes its connections, so register
    * each part as it starts (logs, then the consumers that append to them, then timers).
    */
-  defer: (name: string, stop: () => void | Promise<void>) => void;
+  defer: (name: string, stop: (timeoutMs: number) => void | Promise<void>) => void;
   /** Defers draining these durable consumers. */
   consumers: (running: RunningConsumer[]) => void;
 }
@@ -88,7 +100,10 @@ export interface ServiceContext<Env, Options extends ServiceOptions> {
 /** The server a service listens with: a subgraph, the gateway, or health endpoints only. */
 export interface Listener {
   listen(port: number, host?: string): Promise<{ port: number }>;
-  close(): Promise<void>;
+  /** The shutdown has begun: report unready at once, but go on serving until `close`. */
+  drain?(): void;
+  /** Stops taking requests; those in flight have at most `graceMs` to finish. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface ServiceDefinition<Env, Options extends ServiceOptions, Parts extends { server: Listener }> {
@@ -103,6 +118,8 @@ export interface ServiceDefinition<Env, Options extends ServiceOptions, Parts ex
 export type RunningService<Parts extends { server: Listener }> = Parts & {
   /** Defaults to the settings' port and host. */
   listen(port?: number, host?: string): Promise<Awaited<ReturnType<Parts["server"]["listen"]>>>;
+  /** The start of a shutdown: unready at once, still serving (the server's `drain`). */
+  drain(): void;
   /** In order: stop taking requests, the service's own parts (last started first), then the connections. */
   shutdownSteps: ShutdownStep[];
   /** Runs `shutdownSteps`; rejects when one failed. */
@@ -128,7 +145,7 @@ export function defineService<Env, Options extends ServiceOptions, Parts extends
     const logger = options.logger ?? createLogger(name, settings.logLevel);
     // Registered as each part starts; run last first.
     const stack: ShutdownStep[] = [];
-    const defer = (step: string, stop: () => void | Promise<void>) =>
+    const defer = (step: string, stop: (timeoutMs: number) => void | Promise<void>) =>
       void stack.push({ name: step, run: stop });
     const ordered = () => [...stack].reverse();
 
@@ -170,7 +187,8 @@ export function defineService<Env, Options extends ServiceOptions, Parts extends
         consumers: (running) => defer("drain the consumers", () => stopConsumers(running)),
       });
       const { server } = parts;
-      defer("stop taking requests", () => server.close());
+      // The requests in flight get the step's time but a little, so the step ends on its own.
+      defer("stop taking requests", (timeoutMs) => server.close(timeoutMs - Math.min(500, timeoutMs / 10)));
     } catch (error) {
       await runShutdownSteps({ logger, steps: ordered(), timeoutMs: 5_000 });
       throw error;
@@ -182,6 +200,7 @@ export function defineService<Env, Options extends ServiceOptions, Parts extends
       ...parts,
       listen: (port = settings.port, host = settings.host) =>
         parts.server.listen(port, host) as Promise<Awaited<ReturnType<Parts["server"]["listen"]>>>,
+      drain: () => parts.server.drain?.(),
       shutdownSteps: steps,
       close() {
         closing ??= runShutdownSteps({ logger, steps }).then((clean) => {
@@ -197,7 +216,8 @@ export function defineService<Env, Options extends ServiceOptions, Parts extends
 
 /**
  * A deployable's whole main.ts: parse the environment (every problem reported, then exit 1),
- * start, listen, and shut down in order on SIGTERM or SIGINT. A failed start exits 1, for the
+ * start, listen, and on SIGTERM or SIGINT shut down: unready at once, serving on for the drain
+ * delay, then the steps in order, all within the shutdown budget. A failed start exits 1, for the
  * supervisor (or Kubernetes) to start it again.
  */
 export async function runMain<Env, Options extends ServiceOptions, Parts extends { server: Listener }>(
@@ -205,17 +225,27 @@ export async function runMain<Env, Options extends ServiceOptions, Parts extends
 ): Promise<void> {
   const { name } = service.definition;
   let env: Env;
+  let settings: RuntimeSettings;
   try {
     env = service.definition.loadEnv();
+    settings = service.definition.settings(env);
+    const problem = shutdownProblem(settings.shutdown);
+    if (problem) throw new Error(`Invalid environment:\n  ${problem}`);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
   }
-  const logger = createLogger(name, service.definition.settings(env).logLevel);
+  const logger = createLogger(name, settings.logLevel);
   try {
     const running = await service.start(env, { logger } as Options);
     await running.listen();
-    gracefulShutdown({ logger, timeoutMs: 10_000, steps: running.shutdownSteps });
+    gracefulShutdown({
+      logger,
+      begin: () => running.drain(),
+      delayMs: settings.shutdown.delayMs,
+      timeoutMs: settings.shutdown.timeoutMs,
+      steps: running.shutdownSteps,
+    });
   } catch (err) {
     logger.fatal({ err }, `${name} failed to start`);
     process.exit(1);

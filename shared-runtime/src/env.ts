@@ -25,6 +25,19 @@ export const natsUrlSchema = z
 export const jwksUrlSchema = z.url({ protocol: /^https?$/ });
 
 /**
+ * After SIGTERM, how long a service goes on serving while it reports itself unready: the time
+ * endpoint controllers, proxies and load balancers take to stop sending it requests. Nothing
+ * routes around a process under `npm start` (one per service), so 0 there; the chart sets it.
+ */
+export const shutdownDelaySchema = z.coerce.number().int().min(0).max(120_000).default(0);
+/**
+ * From SIGTERM to exit, the drain delay included: every shutdown step shares what remains of it.
+ * It must stay under the platform's grace period (Kubernetes' terminationGracePeriodSeconds, the
+ * `npm start` supervisor's 30 s), after which the process is killed.
+ */
+export const shutdownTimeoutSchema = z.coerce.number().int().min(1_000).max(600_000).default(25_000);
+
+/**
  * The settings every service has; spread into the service's own schema:
  * `z.object({ ...commonEnv({ port: 4001, authJwksUrl: "http://127.0.0.1:4001/.well-known/jwks.json" }), … })`.
  */
@@ -39,6 +52,8 @@ export function commonEnv({ port, authJwksUrl }: { port: number; authJwksUrl?: s
     MONGO_URL: mongoUrlSchema,
     NATS_URL: natsUrlSchema,
     AUTH_JWKS_URL: authJwksUrl === undefined ? jwksUrlSchema : jwksUrlSchema.default(authJwksUrl),
+    SHUTDOWN_DELAY_MS: shutdownDelaySchema,
+    SHUTDOWN_TIMEOUT_MS: shutdownTimeoutSchema,
   };
 }
 

@@ -1,13 +1,18 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
-import express, { type ErrorRequestHandler, type Express, type Request, type Response } from "express";
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import { TokenError, type TokenVerifier, type Viewer } from "./auth.js";
@@ -51,8 +56,38 @@ export interface SubgraphServer<TExtra extends object> {
   /** Starts Apollo and mounts `/graphql`; `listen` calls it when needed. */
   start(): Promise<void>;
   listen(port: number, host?: string): Promise<{ port: number; url: string }>;
-  /** Refuses new requests, lets running ones finish (at most 10 s), then stops Apollo. */
-  close(): Promise<void>;
+  /**
+   * The start of a shutdown: `/readyz` answers 503 at once so endpoints stop routing here, while
+   * requests are still served, each answer with `Connection: close` so that clients holding a
+   * kept-alive connection open their next one elsewhere.
+   */
+  drain(): void;
+  /** Refuses new requests, lets running ones finish (at most `graceMs`), then stops Apollo. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Stops accepting connections and closes the idle ones; the requests in flight have `graceMs` to
+ * finish, then whatever is still open is closed. Resolves once the server has closed.
+ */
+export async function closeHttpServer(server: Server, graceMs: number): Promise<void> {
+  if (!server.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const cutOff = setTimeout(() => server.closeAllConnections(), Math.max(0, graceMs));
+  try {
+    await closed;
+  } finally {
+    clearTimeout(cutOff);
+  }
+}
+
+/** Express middleware: while `draining()`, every answer closes its connection after it. */
+export function closeConnectionsWhile(draining: () => boolean): RequestHandler {
+  return (_req, res, next) => {
+    if (draining()) res.setHeader("connection", "close");
+    next();
+  };
 }
 
 function graphqlError(message: string, code: string) {
@@ -82,7 +117,6 @@ export function createSubgraphServer<TExtra extends object = object>(
     // Signals belong to gracefulShutdown, which stops the server in its place among the other steps.
     stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       // Traces would carry unmasked error messages to the gateway.
       ApolloServerPluginInlineTraceDisabled(),
@@ -127,6 +161,7 @@ export function createSubgraphServer<TExtra extends object = object>(
   }
 
   app.disable("x-powered-by");
+  app.use(closeConnectionsWhile(() => closing));
   app.use(requestScoping(logger));
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -190,15 +225,18 @@ export function createSubgraphServer<TExtra extends object = object>(
     return { port: address.port, url };
   }
 
-  async function close() {
+  async function close(graceMs = 10_000) {
     closing = true;
+    await closeHttpServer(httpServer, graceMs);
     if (started) {
       await started;
       await apollo.stop();
-    } else if (httpServer.listening) {
-      await new Promise((resolve) => httpServer.close(resolve));
     }
   }
 
-  return { app, apollo, httpServer, start, listen, close };
+  const drain = () => {
+    closing = true;
+  };
+
+  return { app, apollo, httpServer, start, listen, drain, close };
 }

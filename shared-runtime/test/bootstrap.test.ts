@@ -29,6 +29,7 @@ function greetingsService(stopped: string[]) {
       mongoUrl: infra().mongoUrl,
       port: 0,
       host: "127.0.0.1",
+      shutdown: { delayMs: 0, timeoutMs: 10_000 },
     }),
     database: uniqueName("bootstrap"),
     async build({ env, logger, readiness, defer }: ServiceContext<TestEnv, ServiceOptions>) {

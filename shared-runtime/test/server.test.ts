@@ -212,3 +212,42 @@ describe("the subgraph server", () => {
     }
   });
 });
+
+describe("a subgraph server shutting down", () => {
+  it("reports unready at once but serves on, closing each connection after its answer", async () => {
+    const jwks = await serveJwks([]);
+    const server = createSubgraphServer({
+      name: "greetings",
+      schema: (await greetingSubgraph()).schema,
+      logger: capturingLogger().logger,
+      verifier: createTokenVerifier({ jwksUrl: jwks.url }),
+    });
+    const { port } = await server.listen(0, "127.0.0.1");
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      const before = await fetch(`${base}/readyz`);
+      expect(before.status).toBe(200);
+      expect(before.headers.get("connection")).toBe("keep-alive");
+
+      server.drain();
+      const unready = await fetch(`${base}/readyz`);
+      expect(unready.status).toBe(503);
+      expect(await unready.json()).toMatchObject({ status: "unready", closing: true });
+      const answer = await graphql(`${base}/graphql`, "query ($id: ID!) { greeting(id: $id) { id } }", {
+        variables: { id: "1" },
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ data: { greeting: { id: "1" } } });
+      expect(answer.headers.get("connection")).toBe("close");
+
+      // An idle kept-alive connection does not hold the close up for its grace period.
+      const started = Date.now();
+      await server.close(10_000);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+    } finally {
+      await server.close();
+      await jwks.close();
+    }
+  });
+});

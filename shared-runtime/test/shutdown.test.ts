@@ -33,6 +33,18 @@ describe("gracefulShutdown", () => {
     expect(code).toBe(0);
   });
 
+  it("reports the start at once, serves on for the drain delay, then runs the steps in what remains", async () => {
+    const { code, lines } = await runChild(["--delay"], ["SIGTERM"]);
+    expect(lines.slice(0, 2)).toEqual(["ready", "begin"]);
+    const [, after, left] = /^step:http after (\d+) ms, (\d+) ms left$/.exec(lines[2] ?? "") ?? [];
+    expect(Number(after)).toBeGreaterThanOrEqual(400);
+    // The 800 ms budget less the delay, less a reserve for each of the three later steps.
+    expect(Number(left)).toBeLessThanOrEqual(400);
+    expect(Number(left)).toBeGreaterThan(200);
+    expect(lines.slice(3)).toEqual(["step:consumers", "step:outbox", "step:connections"]);
+    expect(code).toBe(0);
+  });
+
   it("abandons a step that overruns its timeout, runs the rest, and exits 1", async () => {
     const { code, lines } = await runChild(["--hang"], ["SIGINT"]);
     expect(lines).toEqual(["ready", "step:http", "step:consumers", "step:connections"]);
@@ -61,5 +73,36 @@ describe("runShutdownSteps", () => {
     expect(clean).toBe(false);
     expect(ran).toEqual(["first", "last"]);
     expect(lines().find((line) => line.msg === "shutdown step failed")).toMatchObject({ step: "failing" });
+  });
+
+  it("bounds every step by what remains of one budget, keeping a reserve for those after it", async () => {
+    const { logger } = capturingLogger();
+    const given: Record<string, number> = {};
+    const ran: string[] = [];
+    const started = Date.now();
+    const clean = await runShutdownSteps({
+      logger,
+      timeoutMs: 600,
+      steps: [
+        {
+          name: "hangs",
+          run: (timeoutMs) => {
+            given.hangs = timeoutMs;
+            return new Promise<void>(() => undefined);
+          },
+        },
+        { name: "second", run: (timeoutMs) => void ((given.second = timeoutMs), ran.push("second")) },
+        { name: "third", run: (timeoutMs) => void ((given.third = timeoutMs), ran.push("third")) },
+      ],
+    });
+    const took = Date.now() - started;
+    expect(clean).toBe(false);
+    expect(ran).toEqual(["second", "third"]);
+    // 600 ms for all three: the hanging step had all but two reserves of 100 ms, and the whole
+    // shutdown stayed within the budget instead of a fixed timeout per step.
+    expect(given.hangs).toBeLessThanOrEqual(400);
+    expect(given.hangs).toBeGreaterThan(350);
+    expect(given.second).toBeGreaterThanOrEqual(80);
+    expect(took).toBeLessThan(600 + 100);
   });
 });

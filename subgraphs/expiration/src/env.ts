@@ -4,6 +4,8 @@ import {
   nodeEnvSchema,
   parseEnv,
   portSchema,
+  shutdownDelaySchema,
+  shutdownTimeoutSchema,
   type EnvSource,
 } from "@ticketing/shared-runtime";
 import { z } from "zod";
@@ -28,6 +30,8 @@ const schema = z.object({
    * turn; a hundred in flight cost little more memory than ten.
    */
   EXPIRATION_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(100),
+  SHUTDOWN_DELAY_MS: shutdownDelaySchema,
+  SHUTDOWN_TIMEOUT_MS: shutdownTimeoutSchema,
 });
 
 export type ExpirationEnv = z.output<typeof schema>;

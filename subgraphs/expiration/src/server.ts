@@ -7,6 +7,8 @@ export interface HealthServer {
   httpServer: Server;
   /** `origin` is `http://host:port`. */
   listen(port: number, host?: string): Promise<{ port: number; origin: string }>;
+  /** The shutdown has begun: `/readyz` answers 503 from now on. */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,9 @@ export function createServer({
       const origin = `http://${shown}:${address.port}`;
       logger.info({ origin }, "expiration is listening");
       return { port: address.port, origin };
+    },
+    drain() {
+      closing = true;
     },
     async close() {
       closing = true;
