@@ -15,6 +15,8 @@ describe("parseEnv", () => {
       MONGO_URL: "mongodb://127.0.0.1:27027/",
       NATS_URL: "nats://127.0.0.1:4322",
       AUTH_JWKS_URL: JWKS,
+      SHUTDOWN_DELAY_MS: 0,
+      SHUTDOWN_TIMEOUT_MS: 25_000,
       FEATURE: "off",
     });
   });

@@ -11,6 +11,8 @@ describe("loadEnv", () => {
       NATS_URL: "nats://127.0.0.1:4322",
       REDIS_URL: "redis://127.0.0.1:6479",
       EXPIRATION_CONCURRENCY: 100,
+      SHUTDOWN_DELAY_MS: 0,
+      SHUTDOWN_TIMEOUT_MS: 25_000,
     });
   });
 
