@@ -16,6 +16,10 @@ export interface Manifest {
 export interface RenderOptions {
   valuesFiles?: string[];
   set?: Record<string, string>;
+  /** Values of any JSON type (`--set-json`): numbers, booleans, lists, as the schema checks them. */
+  setJson?: Record<string, unknown>;
+  /** The Kubernetes version rendered for; null: helm's own default, as a plain `helm template` does. */
+  kubeVersion?: string | null;
   release?: string;
   namespace?: string;
 }
@@ -30,6 +34,11 @@ function helmArgs(options: RenderOptions): string[] {
   return [
     ...(options.valuesFiles ?? []).flatMap((file) => ["--values", file]),
     ...Object.entries(options.set ?? {}).flatMap(([key, value]) => ["--set-string", `${key}=${value}`]),
+    ...Object.entries(options.setJson ?? {}).flatMap(([key, value]) => [
+      "--set-json",
+      `${key}=${JSON.stringify(value)}`,
+    ]),
+    ...(options.kubeVersion === null ? [] : ["--kube-version", options.kubeVersion ?? KUBE_VERSION]),
   ];
 }
 
@@ -52,8 +61,6 @@ export function helmTemplate(helm: string, options: RenderOptions = {}): Render 
     chartDir,
     "--namespace",
     options.namespace ?? "ticketing",
-    "--kube-version",
-    KUBE_VERSION,
     ...helmArgs(options),
   ]);
   const ok = result.status === 0;
@@ -65,8 +72,6 @@ export function helmLint(helm: string, options: RenderOptions = {}): { ok: boole
     "lint",
     chartDir,
     "--strict",
-    "--kube-version",
-    KUBE_VERSION,
     ...helmArgs(options),
   ]);
   return { ok: result.status === 0, output: result.stdout + result.stderr };

@@ -59,6 +59,26 @@ describe("helm lint --strict", () => {
   });
 });
 
+describe("a plain `helm template` with only the required values", () => {
+  // The production fixture holds exactly what an operator must set.
+  const required = { valuesFiles: [fixture("values-production.yaml")], kubeVersion: null };
+
+  it("renders for helm's own default Kubernetes version, which meets the chart's kubeVersion", () => {
+    const result = helmTemplate(tools().helm, required);
+    expect(result.stderr).toBe("");
+    expect(result.ok).toBe(true);
+    expect(helmLint(tools().helm, required).ok).toBe(true);
+  });
+
+  it("while a Kubernetes older than the chart's kubeVersion is refused", () => {
+    const result = helmTemplate(tools().helm, { ...required, kubeVersion: "1.26.0" });
+    expect(result.ok).toBe(false);
+    expect(result.stderr).toMatch(
+      /chart requires kubeVersion: >=1\.27\.0-0 which is incompatible with Kubernetes v1\.26\.0/,
+    );
+  });
+});
+
 describe("every rendered manifest is valid for the Kubernetes API", () => {
   it.each(Object.entries(VALUES))("with the %s values", async (_, options) => {
     const manifests = render(options);
@@ -120,7 +140,10 @@ describe("a value the chart cannot do without fails the render with what to set"
   });
 
   it("more stream replicas than NATS servers", () => {
-    const result = helmTemplate(tools().helm, { ...VALUES.development, set: { "jetstream.replicas": "3" } });
+    const result = helmTemplate(tools().helm, {
+      ...VALUES.development,
+      setJson: { "jetstream.replicas": 3 },
+    });
     expect(result.ok).toBe(false);
     expect(result.stderr).toMatch(/jetstream\.replicas \(3\) cannot exceed nats\.replicas \(1\)/);
   });

@@ -28,6 +28,11 @@ interface GoTool {
     /** Names the patched build in the cache, so a changed patch set builds anew. */
     buildTag: string;
   };
+  /**
+   * Link flags (-X package.variable=value) that the tool's own release builds set and a plain
+   * `go install` leaves out; `buildTag` names such a build in the cache, so changed flags build anew.
+   */
+  ldflags?: { flags: string[]; buildTag: string };
 }
 
 interface DebianTool {
@@ -58,7 +63,25 @@ const TOOLS: Record<BinaryName, GoTool | DebianTool> = {
   },
   "stripe-mock": { kind: "go", module: "github.com/stripe/stripe-mock", version: "v0.197.0", pkg: "." },
   // Offline checks of the deployment files: the Helm chart (lint, template) and the workflows.
-  helm: { kind: "go", module: "helm.sh/helm/v3", version: "v3.19.5", pkg: "./cmd/helm" },
+  // helm's release builds link in the Kubernetes version of the client-go they are built with
+  // (v0.34 is Kubernetes 1.34) and helm's own version; without them, `helm template` and
+  // `helm lint` assume Kubernetes 1.20 and refuse the chart's `kubeVersion: >=1.27.0-0`.
+  helm: {
+    kind: "go",
+    module: "helm.sh/helm/v3",
+    version: "v3.19.5",
+    pkg: "./cmd/helm",
+    ldflags: {
+      buildTag: "k1.34",
+      flags: [
+        "-X helm.sh/helm/v3/internal/version.version=v3.19.5",
+        "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1",
+        "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=34",
+        "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1",
+        "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=34",
+      ],
+    },
+  },
   actionlint: {
     kind: "go",
     module: "github.com/rhysd/actionlint",
@@ -113,7 +136,8 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Nod
 }
 
 function goToolPath(name: BinaryName, tool: GoTool, cacheDir: string): string {
-  const tag = tool.source ? `-${tool.source.buildTag}` : "";
+  const buildTag = tool.source?.buildTag ?? tool.ldflags?.buildTag;
+  const tag = buildTag ? `-${buildTag}` : "";
   return join(cacheDir, "bin", `${name}-${tool.version}${tag}`, name);
 }
 
@@ -134,6 +158,7 @@ async function buildGoTool(name: BinaryName, tool: GoTool, target: string, optio
   const workDir = await mkdtemp(join(options.cacheDir, `build-${name}-`));
   try {
     const out = join(workDir, name);
+    const ldflags = tool.ldflags ? ["-ldflags", tool.ldflags.flags.join(" ")] : [];
     if (tool.source) {
       const download = await run(go, ["mod", "download", "-json", `${tool.module}@${tool.version}`]);
       const src = join(workDir, "src");
@@ -146,10 +171,10 @@ async function buildGoTool(name: BinaryName, tool: GoTool, target: string, optio
         if (!text.includes(patch.from)) throw new Error(`cannot patch ${patch.file}: its source changed`);
         await writeFile(file, text.replace(patch.from, patch.to));
       }
-      await run(go, ["build", "-trimpath", "-o", out, tool.pkg], { cwd: src });
+      await run(go, ["build", "-trimpath", ...ldflags, "-o", out, tool.pkg], { cwd: src });
     } else {
       const pkgPath = tool.pkg === "." ? tool.module : `${tool.module}/${tool.pkg.replace(/^\.\//, "")}`;
-      await run(go, ["install", "-trimpath", `${pkgPath}@${tool.version}`], {
+      await run(go, ["install", "-trimpath", ...ldflags, `${pkgPath}@${tool.version}`], {
         env: inheritedEnv({ GOBIN: workDir }),
       });
     }
