@@ -7,16 +7,23 @@ export interface Tools {
   actionlint: string;
   /** Checks the chart's NATS configuration (`nats-server -t`). */
   natsServer: string;
+  /** Runs the chart's Redis start script (redis-cli is beside it). */
+  redisServer: string;
 }
 
 export async function ensureTools(log?: (message: string) => void): Promise<Tools> {
   const env = loadEnv();
-  const found = await ensureBinaries(["helm", "actionlint", "nats-server"], {
+  const found = await ensureBinaries(["helm", "actionlint", "nats-server", "redis-server"], {
     cacheDir: env.cacheDir,
     path: env.path,
     log,
   });
-  return { helm: found.helm, actionlint: found.actionlint, natsServer: found["nats-server"] };
+  return {
+    helm: found.helm,
+    actionlint: found.actionlint,
+    natsServer: found["nats-server"],
+    redisServer: found["redis-server"],
+  };
 }
 
 export interface RunResult {
@@ -28,11 +35,12 @@ export interface RunResult {
 export function run(
   command: string,
   args: string[],
-  options: { cwd?: string; input?: string } = {},
+  options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
 ): RunResult {
   const result = spawnSync(command, args, {
     cwd: options.cwd,
     input: options.input,
+    env: options.env,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
