@@ -7,9 +7,12 @@ import {
   nodeEnvSchema,
   parseEnv,
   portSchema,
+  shutdownDelaySchema,
+  shutdownTimeoutSchema,
   type EnvSource,
 } from "@ticketing/shared-runtime";
 import { z } from "zod";
+import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from "./client-address.js";
 import { SUBGRAPHS, type SubgraphName } from "./subgraphs.js";
 
 const httpUrl = z.url({ protocol: /^https?$/ });
@@ -52,6 +55,23 @@ const schema = z.object({
   LIVE_SUBSCRIPTIONS_PER_CLIENT: positiveInt.default(200),
   /** A WebSocket connection without any subscription is closed after this long. */
   LIVE_IDLE_SECONDS: positiveInt.default(300),
+  /**
+   * The proxies in front of the gateway (an ingress controller, a load balancer) whose
+   * `X-Forwarded-For` is believed: comma-separated addresses and CIDR blocks.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default(DEFAULT_TRUSTED_PROXIES)
+    .transform((text, ctx) => {
+      try {
+        return parseTrustedProxies(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  SHUTDOWN_DELAY_MS: shutdownDelaySchema,
+  SHUTDOWN_TIMEOUT_MS: shutdownTimeoutSchema,
   /** `off`: every query goes to the subgraphs. */
   RESPONSE_CACHE: onOff.default("on"),
   /** How long a cached response lives when no event drops it first. */
@@ -87,6 +107,8 @@ export function loadEnv(source: EnvSource = process.env) {
   return {
     production,
     http: { port, host: env.HOST },
+    trustedProxies: env.TRUSTED_PROXIES,
+    shutdown: { delayMs: env.SHUTDOWN_DELAY_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
     logLevel: env.LOG_LEVEL,
     publicOrigin,
     secureCookies: publicOrigin.startsWith("https:"),

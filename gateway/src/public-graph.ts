@@ -4,6 +4,7 @@
 // `apolloOptions` into Apollo Server.
 import type { ApolloServerOptions, ApolloServerPlugin, BaseContext } from "@apollo/server";
 import { ErrorCode, requestScope, retryAfterHeader } from "@ticketing/shared-runtime";
+import type { IncomingMessage } from "node:http";
 import type { Request, RequestHandler } from "express";
 import type { GraphQLFormattedError } from "graphql";
 import { Redis } from "ioredis";
@@ -19,6 +20,8 @@ export interface PublicGraphOptions {
   env: Pick<Env, "production" | "publicOrigin" | "publicGraph" | "redisUrl">;
   logger: Logger;
   apiKeys: ApiKeys;
+  /** The client's address behind the trusted proxies (client-address.ts). */
+  addressOf: (request: IncomingMessage) => string;
   /** A Redis connection to use; otherwise one is opened to `redisUrl` (and closed by `close`). */
   redis?: Redis;
   /** False: none of it (a gateway as before), to measure what the checks cost. */
@@ -48,22 +51,28 @@ function refusal(message: string, extensions: Record<string, unknown>) {
 }
 
 export async function createPublicGraph(options: PublicGraphOptions): Promise<PublicGraph> {
-  return options.checks === false ? unchecked(options.env.production) : checked(options);
+  return options.checks === false ? unchecked(options.env.production, options.addressOf) : checked(options);
 }
 
-function unchecked(production: boolean): PublicGraph {
+function unchecked(production: boolean, addressOf: PublicGraphOptions["addressOf"]): PublicGraph {
   const pass: RequestHandler = (_req, _res, next) => next();
   return {
     cors: pass,
     admission: pass,
     apolloOptions: { introspection: !production, plugins: [] },
     formatError: (masked) => masked,
-    clientOf: (req) => ({ kind: "anonymous", address: req.ip ?? "unknown" }),
+    clientOf: (req) => ({ kind: "anonymous", address: addressOf(req) }),
     close: () => Promise.resolve(),
   };
 }
 
-async function checked({ env, logger, apiKeys, redis: given }: PublicGraphOptions): Promise<PublicGraph> {
+async function checked({
+  env,
+  logger,
+  apiKeys,
+  addressOf,
+  redis: given,
+}: PublicGraphOptions): Promise<PublicGraph> {
   const settings = env.publicGraph;
   const redis =
     given ??
@@ -84,7 +93,7 @@ async function checked({ env, logger, apiKeys, redis: given }: PublicGraphOption
   const admission: RequestHandler = async (req, res, next) => {
     try {
       const scope = requestScope(req);
-      const address = req.ip ?? req.socket.remoteAddress ?? "unknown";
+      const address = addressOf(req);
       const client = await identifyClient(apiKeys, req.get(API_KEY_HEADER), address, scope.logger);
       const charged = typeof client === "string" ? ({ kind: "anonymous", address } as const) : client;
       const decision = await limiter.take(charged);
@@ -148,7 +157,7 @@ async function checked({ env, logger, apiKeys, redis: given }: PublicGraphOption
     },
     formatError: (masked, original) => withLimitDetails(masked, original, settings.limits.tokens),
     clientOf(req) {
-      return clients.get(req) ?? { kind: "anonymous", address: req.ip ?? "unknown" };
+      return clients.get(req) ?? { kind: "anonymous", address: addressOf(req) };
     },
     async close() {
       if (!given) await redis.quit().catch(() => redis.disconnect());

@@ -9,9 +9,10 @@ import {
 import { ApolloServer } from "@apollo/server";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import {
+  closeConnectionsWhile,
+  closeHttpServer,
   createReadiness,
   formatError,
   requestScope,
@@ -39,6 +40,7 @@ import { createApiKeys, type ApiKeys, type Client } from "./api-keys.js";
 import { createPublicGraph } from "./public-graph.js";
 import { createResponseCache, type ResponseCache } from "./response-cache/index.js";
 import { clientMistakesPlugin, codedClientError } from "./client-mistakes.js";
+import { clientAddresses } from "./client-address.js";
 
 /** Connections the kernel queues for accepting (capped by its `somaxconn`). */
 const LISTEN_BACKLOG = 4_096;
@@ -95,6 +97,7 @@ export interface GatewayOptions {
     | "redisUrl"
     | "live"
     | "responseCache"
+    | "trustedProxies"
   >;
   logger: Logger;
   verifier: TokenVerifier;
@@ -152,7 +155,16 @@ export interface Gateway {
   /** The cache of public responses, when the gateway was given the event stream. */
   responseCache: ResponseCache | undefined;
   listen(port: number, host?: string): Promise<{ port: number; url: string }>;
-  close(): Promise<void>;
+  /**
+   * The start of a shutdown: `/readyz` answers 503 at once, requests and WebSockets are still
+   * served, each HTTP answer closing its connection so the client's next one goes elsewhere.
+   */
+  drain(): void;
+  /**
+   * Closes the WebSockets with 1012 (service restart: clients reconnect, to another replica), stops
+   * taking requests and lets those in flight finish within `graceMs`, then stops the graph.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function createGateway({
@@ -168,7 +180,13 @@ export async function createGateway({
   const app = express();
   const httpServer = createHttpServer(app);
   app.disable("x-powered-by");
-  app.set("trust proxy", "loopback");
+  // Who the client is comes from `addresses` (TRUSTED_PROXIES), for HTTP and WebSocket alike;
+  // express's own req.ip is left to the connection's address.
+  app.set("trust proxy", false);
+  const addresses = clientAddresses(env.trustedProxies);
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  app.use(closeConnectionsWhile(() => closing));
   app.use(requestScoping(logger));
 
   disableApolloTelemetry();
@@ -190,6 +208,7 @@ export async function createGateway({
     env,
     logger,
     apiKeys,
+    addressOf: addresses.of,
     checks: publicGraphChecks ?? true,
     ...(redis ? { redis } : {}),
   });
@@ -214,7 +233,6 @@ export async function createGateway({
       publicGraph.formatError(formatGatewayError(formatted, error), formatted),
     stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       // First: it refuses requests that name no runnable operation before any other check looks.
       clientMistakesPlugin(),
@@ -234,6 +252,7 @@ export async function createGateway({
         nats,
         sessions,
         verifier,
+        addressOf: addresses.of,
         logger: logger.child({ component: "live" }),
         limits: env.publicGraph.limits,
         live: env.live,
@@ -242,7 +261,6 @@ export async function createGateway({
       })
     : undefined;
   await apollo.start();
-  let closing = false;
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -265,7 +283,7 @@ export async function createGateway({
         const { requestId } = requestScope(req);
         const base = {
           requestId,
-          clientIp: req.ip ?? "",
+          clientIp: addresses.of(req),
           client: publicGraph.clientOf(req),
           res,
           secureCookies: env.secureCookies,
@@ -362,13 +380,20 @@ export async function createGateway({
     },
     live,
     responseCache,
-    async close() {
+    drain() {
       closing = true;
-      await live?.close();
-      await apollo.stop();
-      await responseCache?.close();
-      await publicGraph.close();
-      if (!givenApiKeys) await apiKeys.stop();
+    },
+    close(graceMs = 10_000) {
+      closing = true;
+      closed ??= (async () => {
+        await live?.close();
+        await closeHttpServer(httpServer, graceMs);
+        await apollo.stop();
+        await responseCache?.close();
+        await publicGraph.close();
+        if (!givenApiKeys) await apiKeys.stop();
+      })();
+      return closed;
     },
   };
 }

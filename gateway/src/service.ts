@@ -13,6 +13,7 @@ export const gatewayService = defineService({
     jwksUrl: env.jwksUrl,
     port: env.http.port,
     host: env.http.host,
+    shutdown: env.shutdown,
   }),
   async build(context: ServiceContext<Env, ServiceOptions>) {
     const { env, logger, nats, identity, readiness, defer } = context;
@@ -32,7 +33,8 @@ export const gatewayService = defineService({
         logger.info(`Ticketing is at ${env.publicOrigin}/ (graph at ${env.publicOrigin}/graphql)`);
         return address;
       },
-      close: () => gateway.close(),
+      drain: () => gateway.drain(),
+      close: (graceMs?: number) => gateway.close(graceMs),
     };
     return { server, gateway };
   },

@@ -54,7 +54,16 @@ interface OpsEvent {
 }
 
 /** A graphql-ws client from Node, sending the browser's cookies on the handshake. */
-function wsClient(system: System, browser?: Browser, options: { retry?: boolean } = {}): Client {
+function wsClient(
+  system: System,
+  browser?: Browser,
+  options: {
+    retry?: boolean;
+    /** graphql-ws's own choice of which closes to reconnect after (the SPA's), not "always". */
+    clientRetryPolicy?: boolean;
+    closed?: (code: number) => void;
+  } = {},
+): Client {
   const headers = browser?.cookieHeader() ?? {};
   class CookieSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
@@ -66,8 +75,11 @@ function wsClient(system: System, browser?: Browser, options: { retry?: boolean 
     webSocketImpl: CookieSocket,
     retryAttempts: options.retry ? 30 : 0,
     retryWait: () => new Promise((resolve) => setTimeout(resolve, 200)),
-    shouldRetry: () => options.retry ?? false,
+    ...(options.clientRetryPolicy ? {} : { shouldRetry: () => options.retry ?? false }),
     lazy: true,
+    on: {
+      closed: (event) => options.closed?.((event as { code: number }).code),
+    },
   });
 }
 
@@ -332,9 +344,14 @@ describe("a new supergraph", () => {
 });
 
 describe("a gateway restart", () => {
-  it("ends the subscriptions and the clients that resubscribe get the changes again", async () => {
+  it("closes the sockets with 1012, and the clients reconnect by themselves and get the changes again", async () => {
     const eventId = await newEvent("Restart");
-    const client = wsClient(system, undefined, { retry: true });
+    const closes: number[] = [];
+    const client = wsClient(system, undefined, {
+      retry: true,
+      clientRetryPolicy: true,
+      closed: (code) => closes.push(code),
+    });
     const watch = collect<Change>(client, TICKET_CHANGES, { eventId, withSeller: false });
     await eventually(
       () => system.gateway.live?.subscribers() ?? 0,
@@ -356,6 +373,10 @@ describe("a gateway restart", () => {
       (ids) => ids.includes(ticketId),
     );
     expect(after).toContain(ticketId);
+    // Service restart: the subscription was never completed, the client took it to the new gateway.
+    expect(closes[0]).toBe(1012);
+    expect(watch.isCompleted()).toBe(false);
+    expect(watch.errors).toEqual([]);
     watch.dispose();
     await client.dispose();
   });

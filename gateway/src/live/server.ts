@@ -63,6 +63,8 @@ export interface LiveOptions {
   live: LiveLimits;
   production: boolean;
   secureCookies: boolean;
+  /** The client's address behind the trusted proxies (client-address.ts), as for HTTP. */
+  addressOf: (request: IncomingMessage) => string;
   /** Milliseconds between keep-alive pings. */
   keepAliveMs?: number;
 }
@@ -98,10 +100,6 @@ function coded(errors: readonly GraphQLError[], fallback: string): GraphQLError[
     const extensions = { ...rest, code, ...(field !== undefined ? { field } : {}) };
     return new GraphQLError(error.message, { nodes: error.nodes ?? null, extensions });
   });
-}
-
-function addressOf(request: IncomingMessage): string {
-  return request.socket.remoteAddress ?? "unknown";
 }
 
 /** The root field of a subscription document (validation leaves exactly one). */
@@ -164,6 +162,11 @@ const RESOLVE_BACKOFF_MS = 50;
  * graph shedding load): worth asking again, and never to be sent as a ticket's state.
  */
 const TRANSIENT_CODES = new Set<unknown>([ErrorCode.INTERNAL_SERVER_ERROR, ErrorCode.RATE_LIMITED]);
+
+/** WebSocket close code 1012, "service restart": the client should connect again. */
+const SERVICE_RESTART = 1012;
+/** How long the clients have to answer the server's close before their sockets are cut. */
+const CLOSE_WAIT_MS = 2_000;
 
 /** How many checked documents are kept (the least recently used go first). */
 const CHECKED_DOCUMENTS = 1_000;
@@ -356,7 +359,7 @@ export async function attachLive(options: LiveOptions) {
         } catch {
           return false; // a token that is no good: 4403 Forbidden
         }
-        const address = addressOf(ctx.extra.request);
+        const address = options.addressOf(ctx.extra.request);
         const connection: Connection = {
           viewer: session.viewer,
           token: session.token,
@@ -514,7 +517,22 @@ export async function attachLive(options: LiveOptions) {
 
   return {
     subscribers: () => feed.size(),
-    async close() {
+    /**
+     * Closes every connection with 1012 (service restart) before anything ends a subscription:
+     * graphql-ws clients reconnect on it and subscribe again to all they had open, where a
+     * completed subscription would stay over. Waits at most `closeWaitMs` for the clients to
+     * answer the close, then cuts what is left.
+     */
+    async close(closeWaitMs = CLOSE_WAIT_MS) {
+      const sockets = [...wss.clients].filter((socket) => socket.readyState !== socket.CLOSED);
+      const gone = Promise.all(
+        sockets.map((socket) => new Promise<void>((resolve) => socket.once("close", () => resolve()))),
+      );
+      for (const socket of sockets) socket.close(SERVICE_RESTART, "The server is restarting; reconnect");
+      let waited: NodeJS.Timeout | undefined;
+      await Promise.race([gone, new Promise<void>((resolve) => (waited = setTimeout(resolve, closeWaitMs)))]);
+      clearTimeout(waited);
+      for (const socket of wss.clients) socket.terminate();
       feed.endAll(null);
       for (const connection of connections) for (const open of [...connection.open]) open.end(null);
       await server.dispose();
