@@ -64,7 +64,10 @@ expiration: { mongo: false, redis: true, nats: true, subgraph: false, stripe: fa
 {{- $repository = printf "%s/ticketing-%s" (trimSuffix "/" $registry) .component -}}
 {{- end -}}
 {{- $tag := $image.tag | default .root.Values.image.tag | default .root.Chart.AppVersion -}}
-{{- if hasPrefix "sha256:" $tag -}}
+{{- if $image.digest -}}
+{{- /* By digest (the packaged chart's images); the tag stays for whoever reads the Pod. */ -}}
+{{- printf "%s:%s@%s" $repository $tag $image.digest -}}
+{{- else if hasPrefix "sha256:" $tag -}}
 {{- printf "%s@%s" $repository $tag -}}
 {{- else -}}
 {{- printf "%s:%s" $repository $tag -}}

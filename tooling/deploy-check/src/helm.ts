@@ -68,12 +68,7 @@ export function helmTemplate(helm: string, options: RenderOptions = {}): Render 
 }
 
 export function helmLint(helm: string, options: RenderOptions = {}): { ok: boolean; output: string } {
-  const result = run(helm, [
-    "lint",
-    chartDir,
-    "--strict",
-    ...helmArgs(options),
-  ]);
+  const result = run(helm, ["lint", chartDir, "--strict", ...helmArgs(options)]);
   return { ok: result.status === 0, output: result.stdout + result.stderr };
 }
 
