@@ -48,7 +48,13 @@ export async function startServices(
   const start = (name: string, workspace: string) => {
     const child = spawn(process.execPath, ["--enable-source-maps", "dist/main.js"], {
       cwd: `${root}/${workspace}`,
-      env: { ...process.env, ...shared, PORT: String(ports[name]) },
+      // Each service connects to NATS as its own user.
+      env: {
+        ...process.env,
+        ...shared,
+        NATS_URL: serviceEnv(infra, name).NATS_URL,
+        PORT: String(ports[name]),
+      },
       stdio: ["ignore", "inherit", "inherit"],
     });
     children.push(child);

@@ -13,6 +13,8 @@ export async function withPrivateStack(run: (urls: InfraUrls) => Promise<void>):
       stripeLive: true,
       external: { mongoUrl: undefined, natsUrl: undefined, redisUrl: undefined, stripeMockUrl: undefined },
     },
+    // The benchmark's own connections (seeding, watching the stream) need no credentials.
+    natsAnonymousHarness: true,
   });
   try {
     await run(stack.urls);

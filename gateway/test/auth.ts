@@ -2,7 +2,7 @@
 // calling it directly, and signing tokens with its own key (to make an expired one).
 import { authService, loadEnv as loadAuthEnv } from "@ticketing/auth";
 import { createLogger } from "@ticketing/shared-runtime";
-import { infra, uniqueName } from "@ticketing/testkit";
+import { infra, natsUrlFor, uniqueName } from "@ticketing/testkit";
 import { decodeJwt, importJWK, SignJWT } from "jose";
 import mongoose from "mongoose";
 import type { GraphQLResponse } from "./support.js";
@@ -19,7 +19,7 @@ export async function startAuth(extra: Record<string, string> = {}): Promise<Run
   const database = uniqueName("auth");
   const env = loadAuthEnv({
     MONGO_URL: infra().mongoUrl,
-    NATS_URL: infra().natsUrl,
+    NATS_URL: natsUrlFor("auth"),
     REDIS_URL: infra().redisUrl,
     LOG_LEVEL: "silent",
     ...extra,

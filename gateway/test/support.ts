@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ensureStreams } from "@ticketing/shared-events";
 import { createIdentity, createLogger } from "@ticketing/shared-runtime";
-import { infra } from "@ticketing/testkit";
+import { infra, natsUrlFor } from "@ticketing/testkit";
 import { createGateway, type Gateway } from "../src/server.js";
 import { loadEnv } from "../src/env.js";
 import { createApiKeys } from "../src/api-keys.js";
@@ -44,7 +44,7 @@ export interface System {
 async function startTickets(jwksUrl: string) {
   const env = loadTicketsEnv({
     MONGO_URL: infra().mongoUrl,
-    NATS_URL: infra().natsUrl,
+    NATS_URL: natsUrlFor("tickets"),
     AUTH_JWKS_URL: jwksUrl,
     DEMO_CATALOG: "off",
     LOG_LEVEL: "silent",
@@ -63,7 +63,7 @@ async function startOrders(jwksUrl: string, env: Record<string, string>) {
   const service = await ordersService.start(
     loadOrdersEnv({
       MONGO_URL: infra().mongoUrl,
-      NATS_URL: infra().natsUrl,
+      NATS_URL: natsUrlFor("orders"),
       AUTH_JWKS_URL: jwksUrl,
       LOG_LEVEL: "silent",
       ...env,
@@ -87,7 +87,7 @@ async function startPayments(jwksUrl: string, env: Record<string, string>) {
   const service = await paymentsService.start(
     loadPaymentsEnv({
       MONGO_URL: infra().mongoUrl,
-      NATS_URL: infra().natsUrl,
+      NATS_URL: natsUrlFor("payments"),
       AUTH_JWKS_URL: jwksUrl,
       ...(infra().stripeMockUrl ? { STRIPE_MOCK_URL: infra().stripeMockUrl } : {}),
       LOG_LEVEL: "silent",
@@ -116,7 +116,11 @@ function expirationWorker(): RunningExpiration {
   return {
     async start() {
       service = await expirationService.start(
-        loadExpirationEnv({ NATS_URL: infra().natsUrl, REDIS_URL: infra().redisUrl, LOG_LEVEL: "silent" }),
+        loadExpirationEnv({
+          NATS_URL: natsUrlFor("expiration"),
+          REDIS_URL: infra().redisUrl,
+          LOG_LEVEL: "silent",
+        }),
         {
           ordersConsumer: names.consumer,
           queue: { name: names.queue },
@@ -162,7 +166,7 @@ export async function startSystem(
   await worker?.start();
   const logger = createLogger("gateway", "silent");
   const env = loadEnv({
-    NATS_URL: infra().natsUrl,
+    NATS_URL: natsUrlFor("gateway"),
     AUTH_URL: auth.baseUrl,
     SUBGRAPH_AUTH_URL: `${auth.baseUrl}/graphql`,
     WEB_ROOT: await spaFixture(),

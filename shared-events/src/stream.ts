@@ -30,17 +30,27 @@ async function ensure(jsm: JetStreamManager, name: string, subjects: string[]) {
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     num_replicas: 1,
   };
+  let existing;
   try {
-    await jsm.streams.info(name);
+    existing = await jsm.streams.info(name);
   } catch (error) {
     if (!isNotFound(error)) throw error;
     await jsm.streams.add(config);
     return;
   }
-  await jsm.streams.update(name, { subjects, duplicate_window: config.duplicate_window });
+  // Only a stream set up differently is updated: a service's NATS user may create a missing
+  // stream but not change one (only the JetStream setup's may).
+  const same =
+    existing.config.duplicate_window === config.duplicate_window &&
+    existing.config.subjects.length === subjects.length &&
+    subjects.every((subject) => existing.config.subjects.includes(subject));
+  if (!same) await jsm.streams.update(name, { subjects, duplicate_window: config.duplicate_window });
 }
 
-/** Creates or updates the TICKETING stream and its dead-letter stream. Safe to run from every service. */
+/**
+ * Creates the TICKETING stream and its dead-letter stream, or updates one whose subjects or duplicate
+ * window differ. Safe to run from every service.
+ */
 export async function ensureStreams(nc: NatsConnection): Promise<void> {
   const jsm = await jetstreamManager(nc);
   await ensure(jsm, STREAM, [`${SUBJECT_PREFIX}.>`]);

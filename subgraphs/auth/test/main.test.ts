@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import { eventually, infra } from "@ticketing/testkit";
+import { eventually, infra, natsUrlFor } from "@ticketing/testkit";
 import { afterEach, expect, it } from "vitest";
 
 const packageRoot = new URL("..", import.meta.url);
@@ -12,7 +12,7 @@ afterEach(() => {
 });
 
 function start(env: Record<string, string>) {
-  const { mongoUrl, natsUrl, redisUrl } = infra();
+  const { mongoUrl, redisUrl } = infra();
   child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: packageRoot,
     env: {
@@ -21,7 +21,7 @@ function start(env: Record<string, string>) {
       HOST: "127.0.0.1",
       PORT: "0",
       MONGO_URL: mongoUrl,
-      NATS_URL: natsUrl,
+      NATS_URL: natsUrlFor("auth"),
       REDIS_URL: redisUrl,
       ...env,
     },

@@ -2,7 +2,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { parseEnvelope, STREAM, type Envelope, type Subject } from "@ticketing/shared-events";
 import type { Logger } from "@ticketing/shared-runtime";
-import { infra, uniqueName } from "@ticketing/testkit";
+import { infra, natsUrlFor, uniqueName } from "@ticketing/testkit";
 import { authService, loadEnv, type AuthService } from "../src/service.js";
 
 export interface GraphQLResult<TData = Record<string, unknown>> {
@@ -26,12 +26,12 @@ export interface RunningAuth {
 
 /** Settings for a test service: the harness's servers, quiet logs, limits out of the way. */
 export function testEnv(overrides: Record<string, string> = {}) {
-  const { mongoUrl, natsUrl, redisUrl } = infra();
+  const { mongoUrl, redisUrl } = infra();
   return loadEnv({
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
     MONGO_URL: mongoUrl,
-    NATS_URL: natsUrl,
+    NATS_URL: natsUrlFor("auth"),
     REDIS_URL: redisUrl,
     SIGNIN_LIMIT_PER_EMAIL: "1000",
     SIGNIN_LIMIT_PER_ADDRESS: "100000",

@@ -9,7 +9,7 @@ import {
   type Envelope,
   type Publisher,
 } from "@ticketing/shared-events";
-import { infra, uniqueName } from "@ticketing/testkit";
+import { infra, natsUrlFor, uniqueName } from "@ticketing/testkit";
 import { expirationService, loadEnv, ORDERS_CONSUMER, type ExpirationService } from "../src/service.js";
 
 export interface RunningExpiration {
@@ -41,7 +41,7 @@ export async function startExpiration(
   {
     names = newNames(),
     redisUrl = infra().redisUrl,
-    natsUrl = infra().natsUrl,
+    natsUrl = natsUrlFor("expiration"),
   }: { names?: Names; redisUrl?: string; natsUrl?: string } = {},
 ): Promise<RunningExpiration> {
   await stream.createConsumer(names.consumer);

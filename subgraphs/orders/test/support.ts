@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Money, Payload } from "@ticketing/shared-events";
 import { TestStream } from "@ticketing/shared-events/testing";
-import { eventually, FakeAuth, infra, uniqueName } from "@ticketing/testkit";
+import { eventually, FakeAuth, infra, natsUrlFor, uniqueName } from "@ticketing/testkit";
 import { ordersService, loadEnv, type OrdersService, type OrdersServiceOptions } from "../src/service.js";
 
 export { FakeAuth };
@@ -27,12 +27,12 @@ export async function startOrders(
   overrides: Record<string, string> = {},
   options: Pick<OrdersServiceOptions, "database" | "onMongoCommand"> = {},
 ): Promise<RunningOrders> {
-  const { mongoUrl, natsUrl } = infra();
+  const { mongoUrl } = infra();
   const env = loadEnv({
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
     MONGO_URL: mongoUrl,
-    NATS_URL: natsUrl,
+    NATS_URL: natsUrlFor("orders"),
     AUTH_JWKS_URL: auth.jwksUrl,
     ...overrides,
   });

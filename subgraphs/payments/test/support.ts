@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Envelope, Payload } from "@ticketing/shared-events";
 import { TestStream } from "@ticketing/shared-events/testing";
-import { eventually, FakeAuth, infra, uniqueName } from "@ticketing/testkit";
+import { eventually, FakeAuth, infra, natsUrlFor, uniqueName } from "@ticketing/testkit";
 import Stripe from "stripe";
 import { paymentsService, loadEnv, SANDBOX_WEBHOOK_SECRET, type PaymentsService } from "../src/service.js";
 
@@ -104,12 +104,12 @@ export async function startPayments(
   stripeUrl: string,
   overrides: Record<string, string> = {},
 ): Promise<RunningPayments> {
-  const { mongoUrl, natsUrl } = infra();
+  const { mongoUrl } = infra();
   const env = loadEnv({
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
     MONGO_URL: mongoUrl,
-    NATS_URL: natsUrl,
+    NATS_URL: natsUrlFor("payments"),
     AUTH_JWKS_URL: auth.jwksUrl,
     STRIPE_MOCK_URL: stripeUrl,
     ...overrides,

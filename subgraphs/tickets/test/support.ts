@@ -1,5 +1,5 @@
 import { TestStream } from "@ticketing/shared-events/testing";
-import { FakeAuth, infra, uniqueName } from "@ticketing/testkit";
+import { FakeAuth, infra, natsUrlFor, uniqueName } from "@ticketing/testkit";
 import { ticketsService, loadEnv, type TicketsService } from "../src/service.js";
 
 export { FakeAuth };
@@ -21,12 +21,12 @@ export interface RunningTickets {
 }
 
 export function testEnv(jwksUrl: string, overrides: Record<string, string> = {}) {
-  const { mongoUrl, natsUrl } = infra();
+  const { mongoUrl } = infra();
   return loadEnv({
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
     MONGO_URL: mongoUrl,
-    NATS_URL: natsUrl,
+    NATS_URL: natsUrlFor("tickets"),
     AUTH_JWKS_URL: jwksUrl,
     DEMO_CATALOG: "off",
     ...overrides,

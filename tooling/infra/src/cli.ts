@@ -43,9 +43,13 @@ async function up(run: Run) {
   const stack = await startStack({ dataDir, env, preferredPorts: DEFAULT_PORTS, log });
   const vars = serviceEnv(stack.urls);
   log(`state in ${dataDir}`);
-  for (const [name, value] of Object.entries(vars)) {
+  for (const [name, value] of Object.entries({ ...vars, NATS_URL: stack.urls.natsUrl })) {
     const own = stack.servers.some((server) => server.url === value);
     log(`${name.padEnd(15)} ${value}${own ? "" : "  (yours)"}`);
+  }
+  if (stack.urls.natsPasswords) {
+    const who = run.supervise ? "each service as its own user" : "the command as the harness (every right)";
+    log(`NATS users      random passwords for this run; ${who} (docs/operations.md)`);
   }
   if (env.stripeLive) log("STRIPE_SECRET_KEY is set: payments use real Stripe");
 
@@ -62,7 +66,16 @@ async function up(run: Run) {
   }
 
   if (run.supervise) {
-    const supervisor = supervise({ services, env: inheritedEnv(vars), log });
+    // Each service connects to NATS as its own user.
+    const own = services.map((service) => ({
+      ...service,
+      env: { NATS_URL: serviceEnv(stack.urls, service.name).NATS_URL },
+    }));
+    const supervisor = supervise({
+      services: own,
+      env: inheritedEnv({ ...vars, NATS_URL: stack.urls.natsUrl }),
+      log,
+    });
     log(`running ${services.map((service) => service.name).join(", ")}; Ctrl-C stops everything`);
     const stop = () => {
       if (stopping) return;

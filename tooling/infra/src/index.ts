@@ -3,12 +3,27 @@ export { loadEnv, type InfraEnv } from "./env.js";
 export { freePort, portOr } from "./ports.js";
 export {
   serviceEnv,
+  natsUrlFor,
   startStack,
   neededBinaries,
   type InfraUrls,
   type Stack,
   type StackOptions,
 } from "./stack.js";
+export {
+  NATS_ADMIN,
+  NATS_HARNESS,
+  NATS_SERVICES,
+  NATS_USERS,
+  natsAuthConfig,
+  natsPermissions,
+  natsUrlWithCredentials,
+  randomNatsPasswords,
+  type EmbeddedNatsUser,
+  type NatsPermissions,
+  type NatsService,
+  type NatsUser,
+} from "./nats-auth.js";
 export { startFerretDb, startNats, startRedis, startStripeMock, type RunningServer } from "./servers.js";
 export { deployables } from "./deployables.js";
 export {

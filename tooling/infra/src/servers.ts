@@ -1,5 +1,5 @@
 // One function per embedded server: start it with its state in a folder, wait until it answers.
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./ports.js";
@@ -67,11 +67,23 @@ export function startFerretDb(options: ServerOptions): Promise<RunningServer> {
   );
 }
 
-export function startNats(options: ServerOptions): Promise<RunningServer> {
+export interface NatsServerOptions extends ServerOptions {
+  /** Configuration file text (the users and their permissions, see natsAuthConfig); none: open to all. */
+  config?: string;
+}
+
+export async function startNats(options: NatsServerOptions): Promise<RunningServer> {
+  const args = ["-js", "-a", "127.0.0.1", "-p", String(options.port), "-sd", join(options.dir, "jetstream")];
+  if (options.config !== undefined) {
+    await mkdir(options.dir, { recursive: true });
+    const file = join(options.dir, "nats.conf");
+    await writeFile(file, options.config, { mode: 0o600 });
+    args.push("-c", file);
+  }
   return launch(
     "nats-server",
     `nats://127.0.0.1:${options.port}`,
-    ["-js", "-a", "127.0.0.1", "-p", String(options.port), "-sd", join(options.dir, "jetstream")],
+    args,
     () => natsReady(options.port),
     options,
   );

@@ -2,6 +2,14 @@
 import { join } from "node:path";
 import { ensureBinaries, type BinaryName } from "./binaries.js";
 import type { InfraEnv } from "./env.js";
+import {
+  isNatsService,
+  natsAuthConfig,
+  natsUrlWithCredentials,
+  NATS_HARNESS,
+  randomNatsPasswords,
+  type EmbeddedNatsUser,
+} from "./nats-auth.js";
 import { portOr } from "./ports.js";
 import {
   startFerretDb,
@@ -19,6 +27,11 @@ export interface InfraUrls {
   redisUrl: string;
   /** Stripe-compatible API to use in sandbox mode; undefined when real Stripe keys are set. */
   stripeMockUrl: string | undefined;
+  /**
+   * The passwords of the embedded NATS server's users (random per run); undefined for a NATS_URL
+   * of your own. `natsUrl` has no credentials: see serviceEnv and natsUrlFor.
+   */
+  natsPasswords?: Record<EmbeddedNatsUser, string>;
 }
 
 export interface Stack {
@@ -34,13 +47,15 @@ export interface StackOptions {
   env: InfraEnv;
   /** Ports to try first (a taken one is replaced by a free one); all free ports when absent. */
   preferredPorts?: Partial<Record<BinaryName, number>>;
+  /** Let NATS connections without credentials in, with full rights (the test harness's servers). */
+  natsAnonymousHarness?: boolean;
   log?: (message: string) => void;
 }
 
 interface Component {
   binary: BinaryName;
   external: string | undefined;
-  start: (options: ServerOptions) => Promise<RunningServer>;
+  start: (options: ServerOptions, urls: InfraUrls) => Promise<RunningServer>;
   assign: (urls: InfraUrls, url: string) => void;
 }
 
@@ -51,7 +66,7 @@ export function neededBinaries(env: InfraEnv): BinaryName[] {
     .map((component) => component.binary);
 }
 
-function components(env: InfraEnv): Component[] {
+function components(env: InfraEnv, natsAnonymousHarness = false): Component[] {
   const list: Component[] = [
     {
       binary: "ferretdb",
@@ -62,7 +77,15 @@ function components(env: InfraEnv): Component[] {
     {
       binary: "nats-server",
       external: env.external.natsUrl,
-      start: startNats,
+      // The same users and permissions as the chart's NATS, with fresh passwords every run.
+      start: (options, urls) => {
+        const passwords = randomNatsPasswords();
+        urls.natsPasswords = passwords;
+        return startNats({
+          ...options,
+          config: natsAuthConfig({ passwords, anonymousHarness: natsAnonymousHarness }),
+        });
+      },
       assign: (urls, url) => (urls.natsUrl = url),
     },
     {
@@ -85,7 +108,7 @@ function components(env: InfraEnv): Component[] {
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { env } = options;
-  const parts = components(env);
+  const parts = components(env, options.natsAnonymousHarness);
   const binaries = await ensureBinaries(neededBinaries(env), {
     cacheDir: env.cacheDir,
     path: env.path,
@@ -98,11 +121,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         part.assign(urls, part.external);
         return undefined;
       }
-      const server = await part.start({
-        binary: binaries[part.binary],
-        dir: join(options.dataDir, part.binary.replace(/-server$/, "")),
-        port: await portOr(options.preferredPorts?.[part.binary]),
-      });
+      const server = await part.start(
+        {
+          binary: binaries[part.binary],
+          dir: join(options.dataDir, part.binary.replace(/-server$/, "")),
+          port: await portOr(options.preferredPorts?.[part.binary]),
+        },
+        urls,
+      );
       part.assign(urls, server.url);
       return server;
     }),
@@ -125,11 +151,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   return { urls, servers, stop };
 }
 
-/** The environment variables the services read. */
-export function serviceEnv(urls: InfraUrls): Record<string, string> {
+/**
+ * The NATS URL with a user's credentials in it, when the embedded server has them; the plain URL
+ * for a server of your own (NATS_URL) or a user it does not know.
+ */
+export function natsUrlFor(urls: InfraUrls, user: string): string {
+  const password = urls.natsPasswords?.[user as EmbeddedNatsUser];
+  return password === undefined ? urls.natsUrl : natsUrlWithCredentials(urls.natsUrl, user, password);
+}
+
+/**
+ * The environment variables a service reads: `service` (gateway, auth, …) connects to NATS as its
+ * own user; any other command as the harness, with every right.
+ */
+export function serviceEnv(urls: InfraUrls, service?: string): Record<string, string> {
   const vars: Record<string, string> = {
     MONGO_URL: urls.mongoUrl,
-    NATS_URL: urls.natsUrl,
+    NATS_URL: natsUrlFor(urls, service !== undefined && isNatsService(service) ? service : NATS_HARNESS),
     REDIS_URL: urls.redisUrl,
   };
   if (urls.stripeMockUrl) vars.STRIPE_MOCK_URL = urls.stripeMockUrl;

@@ -12,6 +12,8 @@ export interface ServiceSpec {
   /** A shell command, run the way npm runs a script. */
   command: string;
   cwd: string;
+  /** Variables of this service alone, on top of the supervisor's `env` (its NATS credentials). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Backoff {
@@ -89,7 +91,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
     const child = spawn(shellCommand(slot.spec.command), {
       shell: true,
       cwd: slot.spec.cwd,
-      env: withPackageBins(options.env, slot.spec.cwd),
+      env: withPackageBins({ ...options.env, ...slot.spec.env }, slot.spec.cwd),
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });

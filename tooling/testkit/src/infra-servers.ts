@@ -9,6 +9,8 @@ import {
   ensureBinaries,
   freePort,
   loadEnv,
+  natsAuthConfig,
+  randomNatsPasswords,
   startFerretDb,
   startNats,
   startRedis,
@@ -68,6 +70,9 @@ export async function startInfraServers({ dir }: { dir: string }): Promise<Infra
     await Promise.all(INFRA_SERVERS.map(async (name) => [name, await freePort()] as const)),
   ) as Record<InfraServerName, number>;
   const running = new Map<InfraServerName, RunningServer>();
+  // The users of `npm start`'s NATS, the same passwords across restarts; no credentials: the harness.
+  const natsPasswords = randomNatsPasswords();
+  const natsConfig = natsAuthConfig({ passwords: natsPasswords, anonymousHarness: true });
 
   async function start(name: InfraServerName): Promise<void> {
     if (running.has(name)) throw new Error(`${name} is already running`);
@@ -75,6 +80,7 @@ export async function startInfraServers({ dir }: { dir: string }): Promise<Infra
       binary: binaries[BINARY[name]],
       dir: join(dir, name),
       port: ports[name],
+      ...(name === "nats" && { config: natsConfig }),
     });
     running.set(name, server);
   }
@@ -117,6 +123,7 @@ export async function startInfraServers({ dir }: { dir: string }): Promise<Infra
       natsUrl: url("nats"),
       redisUrl: url("redis"),
       stripeMockUrl: url("stripe-mock"),
+      natsPasswords,
     },
     isRunning: (name) => running.has(name),
     kill,

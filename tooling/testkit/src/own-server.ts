@@ -23,9 +23,11 @@ export class OwnServer {
     private readonly binary: string,
     readonly dir: string,
     readonly port: number,
+    private readonly config: string | undefined,
   ) {}
 
-  static async start(kind: OwnServerKind): Promise<OwnServer> {
+  /** `config`: a nats-server configuration file's text (users, see natsAuthConfig); none: open to all. */
+  static async start(kind: OwnServerKind, { config }: { config?: string } = {}): Promise<OwnServer> {
     const binary = await findOnPath(KINDS[kind].binary, process.env.PATH ?? "");
     if (!binary) throw new Error(`${KINDS[kind].binary} is not installed`);
     const server = new OwnServer(
@@ -33,6 +35,7 @@ export class OwnServer {
       binary,
       await mkdtemp(join(tmpdir(), `own-${kind}-`)),
       await freePort(),
+      config,
     );
     await server.restart();
     return server;
@@ -44,7 +47,12 @@ export class OwnServer {
 
   /** Starts it on the same port and folder. */
   async restart(): Promise<void> {
-    this.server = await KINDS[this.kind].start({ binary: this.binary, dir: this.dir, port: this.port });
+    this.server = await KINDS[this.kind].start({
+      binary: this.binary,
+      dir: this.dir,
+      port: this.port,
+      ...(this.config !== undefined && { config: this.config }),
+    });
   }
 
   /** Ends it as a crash would: SIGKILL, no chance to flush or say goodbye to its clients. */

@@ -6,7 +6,7 @@ import { mkdirSync, openSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { freePort, serviceEnv, type InfraUrls } from "@ticketing/infra";
+import { freePort, natsUrlFor, serviceEnv, type InfraUrls } from "@ticketing/infra";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -91,6 +91,9 @@ export async function startSystem({
     ),
     ...env,
   };
+  // Each service connects to NATS as its own user, unless the test's `env` says otherwise.
+  const natsEnv = (name: ServiceName) =>
+    env.NATS_URL === undefined ? { NATS_URL: natsUrlFor(infra, name) } : {};
   if (logDir) mkdirSync(logDir, { recursive: true });
 
   const children = new Map<ServiceName, ChildProcess>();
@@ -108,7 +111,7 @@ export async function startSystem({
     const log = logDir ? openSync(join(logDir, `${name}.log`), "a") : undefined;
     const child = spawn(process.execPath, ["--enable-source-maps", "dist/main.js"], {
       cwd: join(root, dir),
-      env: { ...process.env, ...shared, ...extra, PORT: String(ports[name]) },
+      env: { ...process.env, ...shared, ...natsEnv(name), ...extra, PORT: String(ports[name]) },
       stdio: ["ignore", log ?? "inherit", log ?? "inherit"],
     });
     if (log !== undefined) closeSync(log);

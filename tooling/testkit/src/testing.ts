@@ -2,10 +2,19 @@
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
 import "./provided.js";
-import type { InfraUrls } from "@ticketing/infra";
+import { natsUrlFor as infraNatsUrlFor, type InfraUrls, type NatsUser } from "@ticketing/infra";
 
 export { FakeAuth } from "./fake-auth.js";
 export { OwnServer, type OwnServerKind } from "./own-server.js";
+// The NATS users and permissions (one declaration, in @ticketing/infra), for tests of them.
+export {
+  NATS_ADMIN,
+  NATS_SERVICES,
+  natsAuthConfig,
+  natsUrlWithCredentials,
+  randomNatsPasswords,
+  type NatsService,
+} from "@ticketing/infra";
 export {
   startInfraServers,
   INFRA_SERVERS,
@@ -24,6 +33,15 @@ export {
 /** The URLs of this test run's private servers. */
 export function infra(): InfraUrls {
   return inject("infra");
+}
+
+/**
+ * This run's NATS URL with a service's credentials (gateway, auth, tickets, orders, payments,
+ * expiration, admin): a service under test connects with it and gets exactly the rights it has
+ * in production. `infra().natsUrl` has none, which this run's server lets in as the harness.
+ */
+export function natsUrlFor(user: NatsUser): string {
+  return infraNatsUrlFor(infra(), user);
 }
 
 /** A name no other test of this run uses (databases, streams, queues). */

@@ -45,7 +45,9 @@ export default async function setup(project: TestProject) {
       stripeMockUrl: undefined,
     },
   };
-  const stack = await startStack({ dataDir: dir, env });
+  // NATS has the services' users, as `npm start`'s does; a connection without credentials is the
+  // harness (tests play the other services), a service under test connects with natsUrlFor().
+  const stack = await startStack({ dataDir: dir, env, natsAnonymousHarness: true });
   project.provide("infra", stack.urls);
   return async () => {
     await stack.stop();

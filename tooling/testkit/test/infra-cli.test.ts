@@ -67,7 +67,8 @@ it("runs a command against freshly started servers and stops them after", async 
   const line = output.split("\n").find((l) => l.startsWith("URLS="));
   const [mongo, nats, redis, stripe] = JSON.parse(line?.slice(5) ?? "[]") as string[];
   expect(mongo).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/$/);
-  expect(nats).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
+  // The command connects as the harness user: the embedded NATS lets no one in without a user.
+  expect(nats).toMatch(/^nats:\/\/harness:[\w-]+@127\.0\.0\.1:\d+$/);
   expect(redis).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
   expect(stripe).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect((await readdir(join(project, ".data"))).sort()).toEqual([
