@@ -46,7 +46,11 @@ export function undescribedKeys(values: unknown, root: JsonSchema = readValuesSc
   const walk = (value: unknown, schema: JsonSchema, path: string) => {
     const resolved = resolve(schema, root);
     if (resolved.type === undefined) problems.push(`${path || "(root)"}: described without a type`);
-    if (isObject(value)) {
+    // An object described by its type alone (a label selector, say) takes any keys.
+    const freeForm =
+      resolved.additionalProperties === true ||
+      (resolved.properties === undefined && resolved.additionalProperties === undefined);
+    if (isObject(value) && !freeForm) {
       for (const [key, child] of Object.entries(value)) {
         const childPath = path ? `${path}.${key}` : key;
         const described =

@@ -41,6 +41,27 @@ describe("values.schema.json", () => {
       "components.gateway.replica: not in the schema",
       "replica: not in the schema",
     ]);
+    // An object described by its type alone (a label selector) takes any keys; a key without a type is named.
+    const selector = {
+      type: "object",
+      additionalProperties: false,
+      properties: { selector: { type: "object" }, untyped: {} },
+    };
+    expect(undescribedKeys({ selector: { matchLabels: { a: "b" } }, untyped: 1 }, selector)).toEqual([
+      "untyped: described without a type",
+    ]);
+  });
+
+  it("offers exactly the NODE_ENV and LOG_LEVEL values the services accept", () => {
+    const env = readFileSync(join(repoRoot, "shared-runtime", "src", "env.ts"), "utf8");
+    const list = (name: string) =>
+      JSON.parse(
+        new RegExp(`export const ${name} = (\\[[^\\]]*\\]) as const`).exec(env)?.[1] ?? "null",
+      ) as unknown;
+    const { properties } = readValuesSchema();
+    const sorted = (value: unknown) => (Array.isArray(value) ? [...(value as string[])].sort() : value);
+    expect(sorted(properties?.nodeEnv?.enum)).toEqual(sorted(list("NODE_ENVS")));
+    expect(sorted(properties?.logLevel?.enum)).toEqual(sorted(list("LOG_LEVELS")));
   });
 
   it("refuses unknown keys wherever an object's keys are fixed", () => {

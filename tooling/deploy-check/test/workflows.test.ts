@@ -200,7 +200,44 @@ function digestProblems(release: Workflow): string[] {
   return problems;
 }
 
+/** What builds or publishes another commit than the one CI passed on. */
+function commitProblems(release: Workflow): string[] {
+  const problems: string[] = [];
+  const released = "${{ needs.version.outputs.sha }}";
+  const { version, images, chart } = release.jobs;
+  const checkoutRef = (job: Job | undefined) =>
+    job?.steps.find((step) => usesOf(step, "actions/checkout"))?.with?.ref;
+  if (checkoutRef(version) !== "${{ github.event.workflow_run.head_sha || github.sha }}")
+    problems.push("version does not check out the commit CI ran on");
+  if (version?.steps.find((step) => step.id === "version")?.env?.SHA !== checkoutRef(version))
+    problems.push("version does not name the commit it checked out");
+  for (const [name, job] of Object.entries({ images, chart }))
+    if (checkoutRef(job) !== released) problems.push(`${name} does not check out the released commit`);
+  const meta = images?.steps.find((step) => usesOf(step, "docker/metadata-action"))?.with;
+  if (!String(meta?.tags).includes(`type=raw,value=${released}`))
+    problems.push("the images are not tagged with the released commit");
+  if (!String(meta?.labels).includes(`org.opencontainers.image.revision=${released}`))
+    problems.push("the images are not labelled with the released commit");
+  return problems;
+}
+
 describe("the release", () => {
+  it("builds, tags and packages the commit CI passed on, not the branch's newest", () => {
+    expect(commitProblems(release())).toEqual([]);
+    const broken = release();
+    delete broken.jobs.images!.steps.find((step) => usesOf(step, "actions/checkout"))!.with;
+    expect(commitProblems(broken)).toEqual(["images does not check out the released commit"]);
+  });
+
+  it("packages the chart with the helm the offline checks run", () => {
+    const setupHelm = release().jobs.chart!.steps.find((step) => usesOf(step, "azure/setup-helm"));
+    const built = /helm: \{[^}]*version: "(v[\d.]+)"/.exec(
+      readRepoFile("tooling/infra/src/binaries.ts"),
+    )?.[1];
+    expect(built).toMatch(/^v3\./);
+    expect(setupHelm?.with?.version).toBe(built);
+  });
+
   it("pins every action, in every workflow, by commit SHA with its tag in a comment", () => {
     for (const file of workflowFiles())
       expect(unpinnedActions(readRepoFile(`.github/workflows/${file}`))).toEqual([]);
