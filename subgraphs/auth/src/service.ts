@@ -21,7 +21,7 @@ import { startUsersReadModel } from "./data/users-read-model.js";
 import { loadEnv, type AuthEnv } from "./env.js";
 import { createSignInLimiter } from "./rate-limit.js";
 import { createServer } from "./server.js";
-import { createTokenService, localTokenVerifier } from "./tokens.js";
+import { configuredKeyRing, createTokenService, localTokenVerifier, storedKeyRing } from "./tokens.js";
 
 export { loadEnv, type AuthEnv } from "./env.js";
 export {
@@ -73,10 +73,16 @@ export const authService = defineService({
       logger,
     });
     defer("stop the revocation watch", () => revocations.stop());
-    const tokens = await createTokenService(signingKeyRepository(models), {
-      ttlSeconds: env.TOKEN_TTL_SECONDS,
-      logger,
-    });
+    const { AUTH_SIGNING_KEY_CURRENT: current, AUTH_SIGNING_KEY_NEXT: next } = env;
+    const keyRing =
+      current && next
+        ? await configuredKeyRing({ current, next, previous: env.AUTH_SIGNING_KEY_PREVIOUS })
+        : await storedKeyRing(signingKeyRepository(models), logger);
+    logger.info(
+      { signingKid: keyRing.signing.kid, publishedKids: keyRing.published.map((key) => key.kid) },
+      current ? "signing keys from AUTH_SIGNING_KEY_*" : "signing key from the database",
+    );
+    const tokens = createTokenService(keyRing, { ttlSeconds: env.TOKEN_TTL_SECONDS });
     const accounts = createAccounts({
       credentials: credentialRepository(models),
       users: logs.users,

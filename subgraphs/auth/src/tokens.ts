@@ -1,3 +1,4 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
 import { ROLES, TokenError, type Identity, type Role, type TokenVerifier } from "@ticketing/shared-runtime";
 import {
   calculateJwkThumbprint,
@@ -27,14 +28,15 @@ export interface TokenClaims {
 }
 
 export interface TokenService {
+  /** The key id tokens are signed with now. */
   kid: string;
-  /** The public keys, as served at `/.well-known/jwks.json`. */
+  /** The public keys, as served at `/.well-known/jwks.json`: the current key first. */
   jwks: JSONWebKeySet;
   /** A token for the session, living TOKEN_TTL_SECONDS but never past the session's end. */
   issue(claims: TokenClaims & { sessionEndsAt: Date }): Promise<string>;
   /**
-   * The claims of a token we signed. `expiredForAtMostSeconds` accepts a token that expired no
-   * longer ago than that (renewal); throws TokenError otherwise.
+   * The claims of a token signed with one of the published keys. `expiredForAtMostSeconds`
+   * accepts a token that expired no longer ago than that (renewal); throws TokenError otherwise.
    */
   verify(token: string, options?: { expiredForAtMostSeconds?: number }): Promise<TokenClaims>;
 }
@@ -47,44 +49,73 @@ const claimsSchema = z.object({
     .transform((roles) => roles.filter((role): role is Role => ROLES.some((known) => known === role))),
 });
 
-/**
- * The current signing key from MongoDB, created on first start. Of replicas starting together on
- * an empty database, the first insert wins and the others adopt its key.
- */
-async function currentKey(repository: SigningKeyRepository, logger: Logger) {
-  const stored = await repository.current();
-  if (stored) return stored;
-  const { privateKey, publicKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
-  const publicJwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(publicJwk);
-  const current = await repository.claimCurrent({
-    kid,
-    alg: ALG,
-    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: ALG },
-    publicJwk: { ...publicJwk, kid, alg: ALG, use: "sig" },
-    createdAt: new Date(),
-  });
-  logger.info({ kid: current.kid, created: current.kid === kid }, "signing key ready");
-  return current;
+/** The key that signs, and every public key that verifies (the signing one first). */
+export interface KeyRing {
+  signing: { kid: string; privateKey: CryptoKey | KeyObject };
+  published: JWK[];
 }
 
-export async function createTokenService(
-  repository: SigningKeyRepository,
-  { ttlSeconds, logger }: { ttlSeconds: number; logger: Logger },
-): Promise<TokenService> {
-  const stored = await currentKey(repository, logger);
+/** The configured keys (AUTH_SIGNING_KEY_*): current signs; current, next and previous verify. */
+export interface ConfiguredKeys {
+  current: KeyObject;
+  next: KeyObject;
+  previous?: KeyObject;
+}
+
+async function publicJwk(key: KeyObject): Promise<JWK & { kid: string }> {
+  const { kty, crv, x } = createPublicKey(key).export({ format: "jwk" });
+  const jwk = { kty, crv, x } as JWK;
+  // The kid is the key's RFC 7638 thumbprint: the same key has the same id on every replica.
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: ALG, use: "sig" };
+}
+
+/** The key ring of configured keys: the JWKS lists current, next and (when set) previous. */
+export async function configuredKeyRing(keys: ConfiguredKeys): Promise<KeyRing> {
+  const current = await publicJwk(keys.current);
+  const others = [keys.next, ...(keys.previous ? [keys.previous] : [])];
+  return {
+    signing: { kid: current.kid, privateKey: keys.current },
+    published: [current, ...(await Promise.all(others.map(publicJwk)))],
+  };
+}
+
+/**
+ * The one key kept in MongoDB, created on first start (nothing configured: development, tests).
+ * Of replicas starting together on an empty database, the first insert wins and the others adopt
+ * its key.
+ */
+export async function storedKeyRing(repository: SigningKeyRepository, logger: Logger): Promise<KeyRing> {
+  let stored = await repository.current();
+  if (!stored) {
+    const { privateKey, publicKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    stored = await repository.claimCurrent({
+      kid,
+      alg: ALG,
+      privateJwk: { ...(await exportJWK(privateKey)), kid, alg: ALG },
+      publicJwk: { ...publicJwk, kid, alg: ALG, use: "sig" },
+      createdAt: new Date(),
+    });
+    logger.info({ kid: stored.kid, created: stored.kid === kid }, "signing key ready");
+  }
   const privateKey = (await importJWK(stored.privateJwk as JWK, stored.alg)) as CryptoKey;
-  const jwks: JSONWebKeySet = { keys: [stored.publicJwk] };
+  return { signing: { kid: stored.kid, privateKey }, published: [stored.publicJwk] };
+}
+
+export function createTokenService(ring: KeyRing, { ttlSeconds }: { ttlSeconds: number }): TokenService {
+  const { kid, privateKey } = ring.signing;
+  const jwks: JSONWebKeySet = { keys: ring.published };
   const localJwks = createLocalJWKSet(jwks);
 
   return {
-    kid: stored.kid,
+    kid,
     jwks,
     issue({ userId, sessionId, roles, sessionEndsAt }) {
       const now = Math.floor(Date.now() / 1000);
       const expires = Math.min(now + ttlSeconds, Math.floor(sessionEndsAt.getTime() / 1000));
       return new SignJWT({ sid: sessionId, roles })
-        .setProtectedHeader({ alg: stored.alg, kid: stored.kid, typ: "JWT" })
+        .setProtectedHeader({ alg: ALG, kid, typ: "JWT" })
         .setSubject(userId)
         .setIssuer(ISSUER)
         .setAudience(AUDIENCE)
@@ -104,7 +135,7 @@ export async function createTokenService(
         }));
       } catch (error) {
         if (error instanceof errors.JWTExpired) throw new TokenError("expired", "The token has expired");
-        // The keys are local, so every failure of jose is the token's own.
+        // The keys are local, so every failure of jose (an unknown kid too) is the token's own.
         if (error instanceof errors.JOSEError) throw new TokenError("invalid", "The token is invalid");
         throw error;
       }

@@ -12,7 +12,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openModels } from "../src/data/models.js";
 import { signingKeyRepository } from "../src/data/signing-keys.js";
-import { createTokenService } from "../src/tokens.js";
+import { createTokenService, storedKeyRing } from "../src/tokens.js";
 import {
   ME,
   PASSWORD,
@@ -222,7 +222,9 @@ describe("the signing key", () => {
     try {
       const keys = signingKeyRepository(await openModels(mongo));
       const services = await Promise.all(
-        Array.from({ length: 10 }, () => createTokenService(keys, { ttlSeconds: 900, logger: silent })),
+        Array.from({ length: 10 }, async () =>
+          createTokenService(await storedKeyRing(keys, silent), { ttlSeconds: 900 }),
+        ),
       );
       expect(new Set(services.map((service) => service.kid)).size).toBe(1);
       // Each signs with the one private key: every token verifies against the first one's keys.
