@@ -350,9 +350,20 @@ describe("the release", () => {
     }
 
     it("is a pre-release of Chart.yaml's version for main, numbered by the CI run, with the commit", () => {
-      const result = versionStep({ EVENT: "workflow_run", SHA: sha, CI_RUN_NUMBER: "42", TAG: "main" });
+      const result = versionStep({
+        EVENT: "workflow_run",
+        SHA: sha,
+        CI_RUN_NUMBER: "42",
+        TAG: "main",
+        OWNER: "Ticketing-Example",
+      });
       expect(result.stderr).toBe("");
-      expect(result.outputs).toEqual({ sha, "chart-version": `${base}-main.42+3f9d2c1b7a6e` });
+      expect(result.outputs).toEqual({
+        sha,
+        "chart-version": `${base}-main.42+3f9d2c1b7a6e`,
+        // Registry paths are lower case, owners need not be.
+        registry: "ghcr.io/ticketing-example",
+      });
     });
 
     it("is the tag's version for a tag, which must be Chart.yaml's", () => {
