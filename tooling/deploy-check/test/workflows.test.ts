@@ -119,6 +119,10 @@ function releaseGateProblems(release: Workflow, ci: Workflow): string[] {
     branches: ["main"],
   });
   if (!("workflow_call" in ci.on)) problems.push("CI cannot be called for a tag (no workflow_call)");
+  // A called workflow in its caller's concurrency group waits for itself: GitHub cancels the run.
+  const prefix = (group = "") => group.split("${{")[0];
+  if (!prefix(ci.concurrency?.group) || prefix(ci.concurrency?.group) === prefix(release.concurrency?.group))
+    problems.push("CI, called by the release, shares its concurrency group (a deadlock)");
   const { jobs } = release;
   if (jobs.ci?.uses !== "./.github/workflows/ci.yml" || jobs.ci.if !== "github.event_name == 'push'")
     problems.push("a tag does not run CI first");
@@ -279,6 +283,14 @@ describe("the release", () => {
     const broken = release();
     breakIt(broken);
     expect(releaseGateProblems(broken, ci()).join("\n")).toMatch(message);
+  });
+
+  it("and the check fails a release in CI's concurrency group, which would wait for itself", () => {
+    const broken = release();
+    broken.concurrency!.group = "ci-${{ github.ref }}";
+    expect(releaseGateProblems(broken, ci())).toEqual([
+      "CI, called by the release, shares its concurrency group (a deadlock)",
+    ]);
   });
 
   it("builds images with an SBOM and provenance, and signs them and the chart (cosign, keyless)", () => {
