@@ -63,6 +63,8 @@ describe("helm test", () => {
     const [test] = rendered().pod.spec.containers;
     expect(test?.command.slice(0, 3)).toEqual(["node", "--input-type=module", "--eval"]);
     expect(test?.command[3]).toBe(script);
+    // Kubernetes expands $(NAME) in a container's command: the script must hold none.
+    expect(script).not.toContain("$(");
     expect(test?.env).toEqual([{ name: "GATEWAY_URL", value: "http://ticketing-gateway:4000" }]);
     expect(script).toContain("`${base}/readyz`");
     // The query is the public contract's own document, as the SPA has it.
