@@ -101,6 +101,45 @@ expiration: { mongo: false, redis: true, nats: true, subgraph: false, stripe: fa
 {{- end -}}
 {{- end -}}
 
+{{/*
+The in-chart MongoDB's users: secretName (the Secret of their passwords), list (each with user,
+db where it is defined, roles, passwordKey, passwordEnv) and byUser. Each service's user is named
+after it and has readWrite on its own database only; the backup user has the backup role.
+*/}}
+{{- define "ticketing.mongoUsers" -}}
+{{- $s := .Values.secrets.mongodbUsers -}}
+{{- $dev := and (not $s.name) .Values.secrets.generateForDevelopment -}}
+{{- $secretName := $s.name -}}
+{{- if $dev -}}
+{{- $secretName = include "ticketing.devSecretName" . -}}
+{{- else if not $secretName -}}
+{{- fail "secrets.mongodbUsers.name is required for the in-chart MongoDB: create a Secret with a password for each of the keys auth, tickets, orders, payments and backup (docs/operations.md, Secrets) and set its name" -}}
+{{- end -}}
+{{- $list := list -}}
+{{- $byUser := dict -}}
+{{- range $user := list "auth" "tickets" "orders" "payments" "backup" -}}
+{{- $db := ternary "admin" (printf "ticketing-%s" $user) (eq $user "backup") -}}
+{{- $role := ternary (dict "role" "backup" "db" "admin") (dict "role" "readWrite" "db" $db) (eq $user "backup") -}}
+{{- $key := ternary (printf "mongodb-%s-password" $user) (required (printf "secrets.mongodbUsers.passwordKeys.%s is required: the key of %s's password in secrets.mongodbUsers.name" $user $user) (get $s.passwordKeys $user)) $dev -}}
+{{- $entry := dict "user" $user "db" $db "roles" (list $role) "passwordKey" $key "passwordEnv" (printf "PASSWORD_%s" (upper $user)) -}}
+{{- $list = append $list $entry -}}
+{{- $_ := set $byUser $user $entry -}}
+{{- end -}}
+{{- toYaml (dict "secretName" $secretName "list" $list "byUser" $byUser) -}}
+{{- end -}}
+
+{{/* Where auth's signing keys are: a dict with name, currentKey, nextKey, previousKey. */}}
+{{- define "ticketing.authSigningKeys" -}}
+{{- $s := .Values.secrets.authSigningKeys -}}
+{{- if $s.name -}}
+{{- toYaml (dict "name" $s.name "currentKey" $s.currentKey "nextKey" $s.nextKey "previousKey" $s.previousKey) -}}
+{{- else if .Values.secrets.generateForDevelopment -}}
+{{- toYaml (dict "name" (include "ticketing.devSecretName" .) "currentKey" "auth-signing-key-current" "nextKey" "auth-signing-key-next" "previousKey" "auth-signing-key-previous") -}}
+{{- else -}}
+{{- fail "secrets.authSigningKeys.name is required: create a Secret with the keys current and next, each an Ed25519 private key (openssl genpkey -algorithm ed25519; docs/operations.md, Secrets), and set its name" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Where the in-chart Redis's password is: a dict with name, passwordKey. */}}
 {{- define "ticketing.redisCredentials" -}}
 {{- $s := .Values.secrets.redis -}}
@@ -164,13 +203,12 @@ expiration: { mongo: false, redis: true, nats: true, subgraph: false, stripe: fa
 {{- $wiring := get (include "ticketing.wiring" . | fromYaml) .component -}}
 {{- if $wiring.mongo }}
 {{- if $root.Values.mongodb.enabled }}
-{{- $creds := include "ticketing.mongoCredentials" $root | fromYaml }}
-- name: MONGO_USERNAME
-  valueFrom: { secretKeyRef: { name: {{ $creds.name }}, key: {{ $creds.usernameKey }} } }
+{{- $users := include "ticketing.mongoUsers" $root | fromYaml }}
+{{- $user := get $users.byUser .component }}
 - name: MONGO_PASSWORD
-  valueFrom: { secretKeyRef: { name: {{ $creds.name }}, key: {{ $creds.passwordKey }} } }
+  valueFrom: { secretKeyRef: { name: {{ $users.secretName }}, key: {{ $user.passwordKey }} } }
 - name: MONGO_URL
-  value: {{ printf "mongodb://$(MONGO_USERNAME):$(MONGO_PASSWORD)@%s-mongodb:27017/?authSource=admin" (include "ticketing.fullname" $root) | quote }}
+  value: {{ printf "mongodb://%s:$(MONGO_PASSWORD)@%s-mongodb:27017/?authSource=%s" $user.user (include "ticketing.fullname" $root) $user.db | quote }}
 {{- else }}
 {{- $url := $root.Values.mongodb.external.urlSecret }}
 - name: MONGO_URL
@@ -189,6 +227,15 @@ expiration: { mongo: false, redis: true, nats: true, subgraph: false, stripe: fa
 - name: REDIS_URL
   valueFrom: { secretKeyRef: { name: {{ required "redis.external.urlSecret.name is required when redis.enabled=false: a Secret holding the Redis URL (docs/operations.md, Secrets)" $url.name }}, key: {{ $url.key }} } }
 {{- end }}
+{{- end }}
+{{- if eq .component "auth" }}
+{{- $keys := include "ticketing.authSigningKeys" $root | fromYaml }}
+- name: AUTH_SIGNING_KEY_CURRENT
+  valueFrom: { secretKeyRef: { name: {{ $keys.name }}, key: {{ $keys.currentKey }} } }
+- name: AUTH_SIGNING_KEY_NEXT
+  valueFrom: { secretKeyRef: { name: {{ $keys.name }}, key: {{ $keys.nextKey }} } }
+- name: AUTH_SIGNING_KEY_PREVIOUS
+  valueFrom: { secretKeyRef: { name: {{ $keys.name }}, key: {{ $keys.previousKey }}, optional: true } }
 {{- end }}
 {{- if and $wiring.stripe (eq $root.Values.stripe.mode "live") }}
 {{- $s := $root.Values.secrets.stripe }}
@@ -240,5 +287,45 @@ cluster {
   ]
   connect_retries: 120
 }
+{{- end }}
+{{- end -}}
+
+{{/*
+A size in bytes: (dict "name" "jetstream.limits.X.maxBytes" "value" "12GB"). An integer is bytes;
+KB, MB, GB and TB (K, M, G, T, KiB, …) are powers of 1024, as nats-server reads them.
+*/}}
+{{- define "ticketing.bytes" -}}
+{{- $v := .value -}}
+{{- if or (kindIs "float64" $v) (kindIs "int64" $v) (kindIs "int" $v) -}}
+{{- int64 $v -}}
+{{- else if include "ticketing.isSize" $v -}}
+{{- $n := regexFind "^[0-9]+" (toString $v) | int64 -}}
+{{- $unit := regexFind "[KMGT]" (upper (toString $v)) | default "B" -}}
+{{- mul $n (get (dict "B" 1 "K" 1024 "M" 1048576 "G" 1073741824 "T" 1099511627776) $unit) -}}
+{{- else -}}
+{{- fail (printf "%s: %q is not a size (bytes, or a number with KB, MB, GB or TB)" .name (toString $v)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when a string is a size "ticketing.bytes" reads, else empty. */}}
+{{- define "ticketing.isSize" -}}
+{{- if regexMatch "^[0-9]+ *([KMGT](I?B)?|B)?$" (upper (toString .)) -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+A NetworkPolicy peer from values with a namespaceSelector and/or a podSelector:
+(dict "name" "networkPolicies.dns" "peer" $values)
+*/}}
+{{- define "ticketing.networkPeer" -}}
+{{- if not (or .peer.namespaceSelector .peer.podSelector) -}}
+{{- fail (printf "%s needs a namespaceSelector or a podSelector" .name) -}}
+{{- end -}}
+{{- with .peer.namespaceSelector }}
+namespaceSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .peer.podSelector }}
+podSelector:
+  {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}

@@ -233,10 +233,20 @@ describe("the components", () => {
       );
     expect(new Set(refs)).toEqual(
       new Set([
-        "MONGO_USERNAME=ticketing-mongodb/username",
-        "MONGO_PASSWORD=ticketing-mongodb/password",
+        // Each service as its own MongoDB user; root only for MongoDB and the users Job.
+        ...["auth", "tickets", "orders", "payments"].map(
+          (s) => `MONGO_PASSWORD=ticketing-mongodb-users/${s}`,
+        ),
+        ...["auth", "tickets", "orders", "payments", "backup"].map(
+          (s) => `PASSWORD_${s.toUpperCase()}=ticketing-mongodb-users/${s}`,
+        ),
         "MONGO_INITDB_ROOT_USERNAME=ticketing-mongodb/username",
         "MONGO_INITDB_ROOT_PASSWORD=ticketing-mongodb/password",
+        "MONGO_ROOT_USERNAME=ticketing-mongodb/username",
+        "MONGO_ROOT_PASSWORD=ticketing-mongodb/password",
+        "AUTH_SIGNING_KEY_CURRENT=ticketing-auth-signing-keys/current",
+        "AUTH_SIGNING_KEY_NEXT=ticketing-auth-signing-keys/next",
+        "AUTH_SIGNING_KEY_PREVIOUS=ticketing-auth-signing-keys/previous",
         "REDIS_PASSWORD=ticketing-redis/password",
         "REDISCLI_AUTH=ticketing-redis/password",
         "STRIPE_SECRET_KEY=ticketing-stripe/secret-key",
@@ -245,7 +255,7 @@ describe("the components", () => {
     );
     const payments = workload(all, "Deployment", "ticketing-payments").spec.template.spec.containers[0];
     expect(payments?.env?.find((e) => e.name === "MONGO_URL")?.value).toBe(
-      "mongodb://$(MONGO_USERNAME):$(MONGO_PASSWORD)@ticketing-mongodb:27017/?authSource=admin",
+      "mongodb://payments:$(MONGO_PASSWORD)@ticketing-mongodb:27017/?authSource=ticketing-payments",
     );
     const env = (name: string) =>
       workload(all, "Deployment", `ticketing-${name}`).spec.template.spec.containers[0]?.env?.map(
@@ -321,8 +331,7 @@ describe("MongoDB, NATS JetStream and Redis", () => {
     expect(find(all, "PodDisruptionBudget", "ticketing-nats").spec).toEqual(
       expect.objectContaining({ maxUnavailable: 1 }),
     );
-    const redis = workload(all, "StatefulSet", "ticketing-redis").spec.template.spec.containers[0];
-    expect(redis?.args?.join(" ")).toContain("--appendonly yes");
+    expect(configData(all, "ticketing-redis")["redis.conf"]).toMatch(/^appendonly yes$/m);
   });
 
   it("each can be an external server by URL instead", () => {

@@ -124,7 +124,7 @@ describe("JetStream", () => {
       [development, 1],
     ] as const) {
       const all = render(options);
-      const job = all.find((m) => m.kind === "Job");
+      const job = all.find((m) => m.kind === "Job" && m.metadata.name === "ticketing-jetstream-setup");
       expect(job?.metadata.annotations?.["helm.sh/hook"]).toBe("post-install,post-upgrade");
       const config = all.find(
         (m) => m.kind === "ConfigMap" && m.metadata.name === "ticketing-jetstream-setup",
