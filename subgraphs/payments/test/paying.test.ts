@@ -1,6 +1,7 @@
 // startPayment and the webhook: who may pay, one intent per order, signatures, replays, amounts.
 import { randomUUID } from "node:crypto";
 import type { TestStream } from "@ticketing/shared-events/testing";
+import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   codeOf,
@@ -22,6 +23,8 @@ import {
   type RunningPayments,
   type StartNode,
 } from "./support.js";
+
+const signer = new Stripe("sk_test_123");
 
 let auth: FakeAuth;
 let stream: TestStream;
@@ -392,6 +395,39 @@ describe("sandbox mode", () => {
       expect((await live.webhook(payload, sign(payload, "whsec_live_test_secret"))).status).toBe(200);
     } finally {
       await live.close();
+    }
+  });
+
+  it("while Stripe rolls the webhook secret, a delivery verifies with the old secret and with the new", async () => {
+    // Until a rolled secret expires, Stripe signs each event with both secrets (two v1 signatures).
+    const live = (secret: string) =>
+      startPayments(auth, stripe.url, {
+        STRIPE_SECRET_KEY: "sk_test_not_a_real_key",
+        STRIPE_WEBHOOK_SECRET: secret,
+      });
+    const [before, after] = await Promise.all([live("whsec_before_the_roll"), live("whsec_after_the_roll")]);
+    try {
+      const payload = JSON.stringify({
+        id: `evt_${randomUUID().replaceAll("-", "")}`,
+        object: "event",
+        type: "charge.updated",
+        data: { object: { id: "ch_x", object: "charge" } },
+      });
+      const timestamp = Math.floor(Date.now() / 1000);
+      const signed = (secret: string) =>
+        signer.webhooks.generateTestHeaderString({ payload, secret, timestamp }).split(",")[1]!;
+      const both = `t=${timestamp},${signed("whsec_before_the_roll")},${signed("whsec_after_the_roll")}`;
+      expect((await before.webhook(payload, both)).status).toBe(200);
+      expect((await after.webhook(payload, both)).status).toBe(200);
+      // Without the overlap, each refuses the other's signature.
+      expect((await after.webhook(payload, `t=${timestamp},${signed("whsec_before_the_roll")}`)).status).toBe(
+        400,
+      );
+      expect((await before.webhook(payload, `t=${timestamp},${signed("whsec_after_the_roll")}`)).status).toBe(
+        400,
+      );
+    } finally {
+      await Promise.all([before.close(), after.close()]);
     }
   });
 });
