@@ -160,12 +160,50 @@ after it and has readWrite on its own database only; the backup user has the bac
 {{- end -}}
 {{- end -}}
 
+{{/* The NATS users and their permissions (files/nats-permissions.json, generated from the code's declaration). */}}
+{{- define "ticketing.natsPermissions" -}}
+{{- .Files.Get "files/nats-permissions.json" -}}
+{{- end -}}
+
+{{/*
+Where the NATS users' passwords are: a dict with name and keys (user: key), one key per user; empty
+for an external NATS without users. The in-chart NATS always has them.
+*/}}
+{{- define "ticketing.natsCredentials" -}}
+{{- $s := .Values.secrets.nats -}}
+{{- $users := keys (include "ticketing.natsPermissions" . | fromJson) | sortAlpha -}}
+{{- $keys := dict -}}
+{{- if $s.name -}}
+{{- range $user := $users -}}
+{{- $_ := set $keys $user (required (printf "secrets.nats.passwordKeys.%s is required: the key of the NATS user %s's password in secrets.nats.name" $user $user) (get ($s.passwordKeys | default dict) $user)) -}}
+{{- end -}}
+{{- toYaml (dict "name" $s.name "keys" $keys) -}}
+{{- else if and .Values.nats.enabled .Values.secrets.generateForDevelopment -}}
+{{- range $user := $users -}}
+{{- $_ := set $keys $user (printf "nats-%s-password" $user) -}}
+{{- end -}}
+{{- toYaml (dict "name" (include "ticketing.devSecretName" .) "keys" $keys) -}}
+{{- else if .Values.nats.enabled -}}
+{{- fail (printf "secrets.nats.name is required for the in-chart NATS: create a Secret with a password for each of the keys %s (docs/operations.md, Secrets) and set its name" (join ", " $users)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A NATS URL with a user's credentials, the password from $(NATS_PASSWORD): (dict "root" $ "user" "orders") */}}
+{{- define "ticketing.natsUserUrl" -}}
+{{- $servers := list -}}
+{{- range $server := splitList "," (include "ticketing.natsUrl" .root) -}}
+{{- $scheme := ternary (regexFind "^[a-z]+://" $server) "nats://" (regexMatch "^[a-z]+://" $server) -}}
+{{- $servers = append $servers (printf "%s%s:$(NATS_PASSWORD)@%s" $scheme $.user (trimPrefix $scheme $server)) -}}
+{{- end -}}
+{{- join "," $servers -}}
+{{- end -}}
+
 {{/* Plain (non-secret) settings of a component: (dict "root" $ "component" "auth" "values" $values) */}}
 {{- define "ticketing.configData" -}}
 {{- $root := .root -}}
 {{- $wiring := get (include "ticketing.wiring" . | fromYaml) .component -}}
 {{- $data := dict "NODE_ENV" $root.Values.nodeEnv "LOG_LEVEL" $root.Values.logLevel "HOST" "0.0.0.0" "PORT" (toString .values.port) -}}
-{{- if $wiring.nats -}}
+{{- if and $wiring.nats (not (include "ticketing.natsCredentials" $root)) -}}
 {{- $_ := set $data "NATS_URL" (include "ticketing.natsUrl" $root) -}}
 {{- end -}}
 {{- $auth := $root.Values.components.auth -}}
@@ -201,6 +239,13 @@ after it and has readWrite on its own database only; the backup user has the bac
 {{- define "ticketing.secretEnv" -}}
 {{- $root := .root -}}
 {{- $wiring := get (include "ticketing.wiring" . | fromYaml) .component -}}
+{{- $nats := include "ticketing.natsCredentials" $root | fromYaml }}
+{{- if and $wiring.nats $nats }}
+- name: NATS_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ $nats.name }}, key: {{ get $nats.keys .component }} } }
+- name: NATS_URL
+  value: {{ include "ticketing.natsUserUrl" (dict "root" $root "user" .component) | quote }}
+{{- end }}
 {{- if $wiring.mongo }}
 {{- if $root.Values.mongodb.enabled }}
 {{- $users := include "ticketing.mongoUsers" $root | fromYaml }}
@@ -275,6 +320,15 @@ jetstream {
   store_dir: /data/jetstream
   max_memory_store: {{ $n.jetstream.maxMemoryStore }}
   max_file_store: {{ $n.jetstream.maxFileStore }}
+}
+# One user per component, each publishing only its own subjects; passwords from the environment.
+{{- $permissions := include "ticketing.natsPermissions" .root | fromJson }}
+authorization {
+  users: [
+{{- range $user := keys $permissions | sortAlpha }}
+    { user: {{ $user | quote }}, password: $NATS_PASSWORD_{{ upper $user }}, permissions: {{ get $permissions $user | toJson | replace "\\u003e" ">" }} }
+{{- end }}
+  ]
 }
 {{- if gt (int .replicas) 1 }}
 cluster {

@@ -206,8 +206,15 @@ describe("the components", () => {
       SUBGRAPH_ORDERS_URL: "http://ticketing-orders:4003/graphql",
       SUBGRAPH_PAYMENTS_URL: "http://ticketing-payments:4004/graphql",
       PAYMENTS_WEBHOOK_URL: "http://ticketing-payments:4004/webhooks/stripe",
-      NATS_URL: "nats://ticketing-nats:4222",
     });
+    // NATS as each component's own user, its password from the Secret.
+    for (const component of ["gateway", "auth", "tickets", "orders", "payments", "expiration"]) {
+      const env = workload(all, "Deployment", `ticketing-${component}`).spec.template.spec.containers[0]?.env;
+      expect(configData(all, `ticketing-${component}`).NATS_URL).toBeUndefined();
+      expect(env?.find((e) => e.name === "NATS_URL")?.value).toBe(
+        `nats://${component}:$(NATS_PASSWORD)@ticketing-nats:4222`,
+      );
+    }
     for (const subgraph of ["auth", "tickets", "orders", "payments"]) {
       expect(configData(all, `ticketing-${subgraph}`).AUTH_JWKS_URL).toBe(
         "http://ticketing-auth:4001/.well-known/jwks.json",
@@ -251,6 +258,11 @@ describe("the components", () => {
         "REDISCLI_AUTH=ticketing-redis/password",
         "STRIPE_SECRET_KEY=ticketing-stripe/secret-key",
         "STRIPE_WEBHOOK_SECRET=ticketing-stripe/webhook-secret",
+        // NATS: each component (and the setup Job, as admin) its own user; the servers know them all.
+        ...["gateway", "auth", "tickets", "orders", "payments", "expiration", "admin"].flatMap((user) => [
+          `NATS_PASSWORD=ticketing-nats/${user}`,
+          `NATS_PASSWORD_${user.toUpperCase()}=ticketing-nats/${user}`,
+        ]),
       ]),
     );
     const payments = workload(all, "Deployment", "ticketing-payments").spec.template.spec.containers[0];
@@ -261,8 +273,8 @@ describe("the components", () => {
       workload(all, "Deployment", `ticketing-${name}`).spec.template.spec.containers[0]?.env?.map(
         (e) => e.name,
       );
-    expect(env("gateway")).toEqual(["REDIS_PASSWORD", "REDIS_URL"]);
-    expect(env("expiration")).toEqual(["REDIS_PASSWORD", "REDIS_URL"]);
+    expect(env("gateway")).toEqual(["NATS_PASSWORD", "NATS_URL", "REDIS_PASSWORD", "REDIS_URL"]);
+    expect(env("expiration")).toEqual(["NATS_PASSWORD", "NATS_URL", "REDIS_PASSWORD", "REDIS_URL"]);
   });
 
   it("pods roll when their settings change, and only theirs", () => {

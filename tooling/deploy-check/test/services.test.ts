@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { natsPermissions } from "@ticketing/infra";
 import { helmTemplate, type Manifest } from "../src/helm.js";
 import { chartDir, COMPONENT_NAMES, COMPONENTS, readRepoFile, repoRoot } from "../src/repo.js";
 import { tools } from "./tools.js";
@@ -53,7 +54,7 @@ function variablesRead(dir: string): { names: Set<string>; dynamic: RegExp[] } {
 }
 
 // Set only to compose MONGO_URL and REDIS_URL from their Secrets ($(VAR) expansion).
-const COMPOSING = new Set(["MONGO_USERNAME", "MONGO_PASSWORD", "REDIS_PASSWORD"]);
+const COMPOSING = new Set(["MONGO_USERNAME", "MONGO_PASSWORD", "REDIS_PASSWORD", "NATS_PASSWORD"]);
 
 describe("every variable the chart sets is one the service reads", () => {
   it.each(COMPONENT_NAMES)("%s", (component) => {
@@ -165,7 +166,17 @@ describe("nats-server accepts the rendered configuration", () => {
       writeFileSync(join(dir, "nats.conf"), conf);
       const result = spawnSync(tools().natsServer, ["-c", join(dir, "nats.conf"), "-t"], {
         encoding: "utf8",
-        env: { PATH: "/usr/bin:/bin", SERVER_NAME: "ticketing-nats-0" },
+        env: {
+          PATH: "/usr/bin:/bin",
+          SERVER_NAME: "ticketing-nats-0",
+          // The users' passwords, which the pods have from the NATS Secret.
+          ...Object.fromEntries(
+            Object.keys(natsPermissions()).map((user) => [
+              `NATS_PASSWORD_${user.toUpperCase()}`,
+              `${user}-secret`,
+            ]),
+          ),
+        },
       });
       return { ok: result.status === 0, output: result.stdout + result.stderr };
     } finally {
