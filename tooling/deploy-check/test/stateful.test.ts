@@ -1,6 +1,7 @@
 // The stateful tier as the chart renders it: MongoDB's users (one per service, on its own database
 // only) and backups, Redis's memory limit and password, the streams' limits.
 import { spawn, spawnSync } from "node:child_process";
+import { createPrivateKey } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -162,6 +163,31 @@ describe("MongoDB users", () => {
       data: Record<string, string>;
     };
     for (const user of [...SERVICES, "backup"]) expect(secret.data[`mongodb-${user}-password`]).toBeTruthy();
+  });
+
+  it("the laptop values generate auth's signing keys as Ed25519 PKCS#8 PEM, two different ones", () => {
+    const secret = find(render(development), "Secret", "ticketing-dev-secrets") as Manifest & {
+      data: Record<string, string>;
+    };
+    const keys = ["auth-signing-key-current", "auth-signing-key-next"].map((name) =>
+      createPrivateKey(Buffer.from(secret.data[name] ?? "", "base64").toString()),
+    );
+    expect(keys.map((key) => key.asymmetricKeyType)).toEqual(["ed25519", "ed25519"]);
+    expect(keys[0]!.equals(keys[1]!)).toBe(false);
+    const auth = container(find(render(development), "Deployment", "ticketing-auth"));
+    expect(envOf(auth, "AUTH_SIGNING_KEY_CURRENT")?.valueFrom?.secretKeyRef).toEqual({
+      name: "ticketing-dev-secrets",
+      key: "auth-signing-key-current",
+    });
+    expect(envOf(auth, "AUTH_SIGNING_KEY_PREVIOUS")?.valueFrom?.secretKeyRef).toMatchObject({
+      optional: true,
+    });
+  });
+
+  it("a render without the signing keys' Secret says what to create", () => {
+    expect(failure({ ...production, set: { "secrets.authSigningKeys.name": "" } })).toMatch(
+      /secrets\.authSigningKeys\.name is required: create a Secret with the keys current and next, each an Ed25519 private key/,
+    );
   });
 
   it("a render without the users' Secret says what to create", () => {
