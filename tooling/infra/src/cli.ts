@@ -43,13 +43,18 @@ async function up(run: Run) {
   const stack = await startStack({ dataDir, env, preferredPorts: DEFAULT_PORTS, log });
   const vars = serviceEnv(stack.urls);
   log(`state in ${dataDir}`);
-  for (const [name, value] of Object.entries({ ...vars, NATS_URL: stack.urls.natsUrl })) {
-    const own = stack.servers.some((server) => server.url === value);
+  // The services of --supervise get a NATS user each; a command, or a shell that exports these,
+  // the harness's credentials.
+  const shown = run.supervise ? { ...vars, NATS_URL: stack.urls.natsUrl } : vars;
+  for (const [name, value] of Object.entries(shown)) {
+    const own = stack.servers.some((server) => server.url === value.replace(/^(\w+:\/\/)[^@/]*@/, "$1"));
     log(`${name.padEnd(15)} ${value}${own ? "" : "  (yours)"}`);
   }
   if (stack.urls.natsPasswords) {
-    const who = run.supervise ? "each service as its own user" : "the command as the harness (every right)";
-    log(`NATS users      random passwords for this run; ${who} (docs/operations.md)`);
+    const who = run.supervise
+      ? "each service connects as its own"
+      : "NATS_URL is the harness's, with every right";
+    log(`NATS users      one per service, random passwords for this run; ${who}`);
   }
   if (env.stripeLive) log("STRIPE_SECRET_KEY is set: payments use real Stripe");
 
