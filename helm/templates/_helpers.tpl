@@ -383,3 +383,25 @@ podSelector:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/*
+The versions of the Secrets a pod's variables come from (each Secret's resourceVersion, read from
+the cluster; none with `helm template`): as a pod annotation, a `helm upgrade` after a Secret
+changed rolls the pods that read it. No secret value goes into it.
+(dict "root" $ "env" <a container's env list as YAML>)
+*/}}
+{{- define "ticketing.secretsVersion" -}}
+{{- $root := .root -}}
+{{- $names := list -}}
+{{- range (printf "env:\n%s" .env | fromYaml).env -}}
+{{- with ((.valueFrom).secretKeyRef) -}}
+{{- $names = append $names .name -}}
+{{- end -}}
+{{- end -}}
+{{- $versions := list -}}
+{{- range $name := $names | uniq | sortAlpha -}}
+{{- $secret := lookup "v1" "Secret" $root.Release.Namespace $name -}}
+{{- $versions = append $versions (printf "%s=%s" $name ((($secret).metadata).resourceVersion | default "")) -}}
+{{- end -}}
+{{- join "," $versions | sha256sum -}}
+{{- end -}}

@@ -197,6 +197,34 @@ describe("MongoDB users", () => {
   });
 });
 
+describe("a helm upgrade after a Secret changed rolls the pods that read it", () => {
+  type Annotated = Manifest & { spec: { template: { metadata: { annotations?: Record<string, string> } } } };
+  const version = (all: Manifest[], kind: string, name: string) =>
+    (find(all, kind, name) as Annotated).spec.template.metadata.annotations?.["checksum/secrets"];
+
+  it("each pod carries the versions of the Secrets it reads, and only those", () => {
+    // Offline there is no cluster to read a Secret's resourceVersion from, so the annotation
+    // depends here on which Secrets a pod reads; in a cluster, on their versions too.
+    const before = render(production);
+    const after = render({ ...production, set: { "secrets.stripe.name": "ticketing-stripe-2" } });
+    expect(version(before, "Deployment", "ticketing-payments")).toMatch(/^[0-9a-f]{64}$/);
+    expect(version(after, "Deployment", "ticketing-payments")).not.toBe(
+      version(before, "Deployment", "ticketing-payments"),
+    );
+    for (const other of ["gateway", "auth", "tickets", "orders", "expiration"])
+      expect(version(after, "Deployment", `ticketing-${other}`)).toBe(
+        version(before, "Deployment", `ticketing-${other}`),
+      );
+    const redis = render({ ...production, set: { "secrets.redis.name": "ticketing-redis-2" } });
+    expect(version(redis, "StatefulSet", "ticketing-redis")).not.toBe(
+      version(before, "StatefulSet", "ticketing-redis"),
+    );
+    const template = readRepoFile("helm/templates/_helpers.tpl");
+    expect(template).toContain('lookup "v1" "Secret" $root.Release.Namespace $name');
+    expect(template).toContain("resourceVersion");
+  });
+});
+
 describe("MongoDB backups", () => {
   interface CronJob extends Manifest {
     spec: {
