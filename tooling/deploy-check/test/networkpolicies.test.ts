@@ -208,6 +208,41 @@ describe("NetworkPolicies", () => {
     expect(violations(render(external), externalPaths)).toEqual([]);
   });
 
+  it("reach an external server by its pods' namespace, and refuse a render that does not say where it is", () => {
+    const manifests = render({ valuesFiles: [fixture("values-external.yaml")], namespace: NAMESPACE });
+    const policies = networkPolicies(manifests, NAMESPACE);
+    const endpoints = world(manifests);
+    const natsIn = (namespace: string): Endpoint => ({
+      name: `nats in ${namespace}`,
+      ip: "10.244.7.7",
+      pod: {
+        namespace,
+        namespaceLabels: { "kubernetes.io/metadata.name": namespace },
+        labels: { app: "nats" },
+      },
+    });
+    const database: Endpoint = { name: "database", ip: "10.40.0.10" };
+    for (const service of SERVICES) {
+      expect(connects(policies, { from: endpoints[service]!, to: natsIn("nats"), port: 4222 }), service).toBe(
+        true,
+      );
+      expect(connects(policies, { from: endpoints[service]!, to: natsIn("elsewhere"), port: 4222 })).toBe(
+        false,
+      );
+      const owns = ["auth", "tickets", "orders", "payments"].includes(service);
+      expect(connects(policies, { from: endpoints[service]!, to: database, port: 27017 }), service).toBe(
+        owns,
+      );
+    }
+
+    const result = helmTemplate(tools().helm, {
+      valuesFiles: [fixture("values-external.yaml")],
+      setJson: { "networkPolicies.external.nats": [] },
+    });
+    expect(result.ok).toBe(false);
+    expect(result.stderr).toMatch(/networkPolicies\.external\.nats is required with an external NATS/);
+  });
+
   it("deny everything to a pod of the release no rule names", () => {
     const manifests = render(production);
     const policies = networkPolicies(manifests, NAMESPACE);
