@@ -4,6 +4,8 @@
 // helm/files/nats-permissions.json, which a deploy-check test holds equal to this file.
 import { randomBytes } from "node:crypto";
 
+// The stream names of shared-events, which this package cannot depend on; its NATS permissions
+// test (shared-events/test/nats-permissions.test.ts) runs these users against the real ones.
 const STREAM = "TICKETING";
 const DLQ_STREAM = "TICKETING_DLQ";
 const DLQ_PREFIX = "ticketing_dlq";
@@ -91,16 +93,12 @@ function servicePermissions(service: NatsService): NatsPermissions {
         ...NATS_SERVICES[service].publishes,
         // Reading the stream: account and stream info, single messages, and consumers of its own:
         // durables (tests name theirs freshly) and the short-lived ordered consumers that follow
-        // subjects, which the client names at random.
+        // subjects, which the client names at random; acks, and dead letters.
         "$JS.API.INFO",
         `$JS.API.STREAM.INFO.${STREAM}`,
         `$JS.API.STREAM.INFO.${DLQ_STREAM}`,
         `$JS.API.STREAM.MSG.GET.${STREAM}`,
         `$JS.API.DIRECT.GET.${STREAM}.>`,
-        // A service creates a missing stream (a fresh install starts its pods before the JetStream
-        // setup Job runs), never changes or removes one.
-        `$JS.API.STREAM.CREATE.${STREAM}`,
-        `$JS.API.STREAM.CREATE.${DLQ_STREAM}`,
         `$JS.API.CONSUMER.CREATE.${STREAM}`,
         `$JS.API.CONSUMER.CREATE.${STREAM}.>`,
         `$JS.API.CONSUMER.DURABLE.CREATE.${STREAM}.*`,
@@ -109,6 +107,10 @@ function servicePermissions(service: NatsService): NatsPermissions {
         `$JS.API.CONSUMER.MSG.NEXT.${STREAM}.*`,
         `$JS.ACK.${STREAM}.>`,
         `${DLQ_PREFIX}.>`,
+        // A service creates a missing stream (a fresh install starts its pods before the JetStream
+        // setup Job runs), never changes or removes one.
+        `$JS.API.STREAM.CREATE.${STREAM}`,
+        `$JS.API.STREAM.CREATE.${DLQ_STREAM}`,
       ],
       // Another service's durables stay its own: no one else takes, acks or deletes their messages.
       deny: others.flatMap((other) => NATS_SERVICES[other].durables.flatMap(durableSubjects)),
