@@ -101,7 +101,7 @@ export interface ServiceContext<Env, Options extends ServiceOptions> {
 export interface Listener {
   listen(port: number, host?: string): Promise<{ port: number }>;
   /** The shutdown has begun: report unready at once, but go on serving until `close`. */
-  drain?(): void;
+  drain(): void;
   /** Stops taking requests; those in flight have at most `graceMs` to finish. */
   close(graceMs?: number): Promise<void>;
 }
@@ -200,7 +200,7 @@ export function defineService<Env, Options extends ServiceOptions, Parts extends
       ...parts,
       listen: (port = settings.port, host = settings.host) =>
         parts.server.listen(port, host) as Promise<Awaited<ReturnType<Parts["server"]["listen"]>>>,
-      drain: () => parts.server.drain?.(),
+      drain: () => parts.server.drain(),
       shutdownSteps: steps,
       close() {
         closing ??= runShutdownSteps({ logger, steps }).then((clean) => {

@@ -82,10 +82,19 @@ export async function closeHttpServer(server: Server, graceMs: number): Promise<
   }
 }
 
-/** Express middleware: while `draining()`, every answer closes its connection after it. */
+/**
+ * Express middleware: an answer that starts while `draining()` closes its connection after it.
+ * Decided when the answer's head is written, not when the request arrived: a request that came in
+ * before the drain and is answered during it must not leave its connection open, idle, for the
+ * close to cut just as the client sends its next request on it.
+ */
 export function closeConnectionsWhile(draining: () => boolean): RequestHandler {
   return (_req, res, next) => {
-    if (draining()) res.setHeader("connection", "close");
+    const writeHead = res.writeHead.bind(res);
+    res.writeHead = ((...args: Parameters<Response["writeHead"]>) => {
+      if (draining() && !res.headersSent) res.setHeader("connection", "close");
+      return writeHead(...args);
+    }) as Response["writeHead"];
     next();
   };
 }

@@ -221,15 +221,23 @@ describe("a subgraph server shutting down", () => {
       schema: (await greetingSubgraph()).schema,
       logger: capturingLogger().logger,
       verifier: createTokenVerifier({ jwksUrl: jwks.url }),
+      routes: (app) =>
+        app.get("/slow", (_req, res) => {
+          setTimeout(() => res.json({ done: true }), 300);
+        }),
     });
     const { port } = await server.listen(0, "127.0.0.1");
     const base = `http://127.0.0.1:${port}`;
     try {
+      // Asked before the drain, answered during it: its connection is closed after it too.
+      const slow = fetch(`${base}/slow`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
       const before = await fetch(`${base}/readyz`);
       expect(before.status).toBe(200);
       expect(before.headers.get("connection")).toBe("keep-alive");
 
       server.drain();
+      expect((await slow).headers.get("connection")).toBe("close");
       const unready = await fetch(`${base}/readyz`);
       expect(unready.status).toBe(503);
       expect(await unready.json()).toMatchObject({ status: "unready", closing: true });

@@ -79,13 +79,14 @@ export const paymentsService = defineService({
       readiness,
       introspection: env.NODE_ENV !== "production",
     });
-    const server: Pick<PaymentsServer, "listen" | "close"> = {
+    const server: Pick<PaymentsServer, "listen" | "drain" | "close"> = {
       async listen(port, host) {
         const address = await subgraph.listen(port, host);
         listening = address.port;
         return address;
       },
-      close: () => subgraph.close(),
+      drain: () => subgraph.drain(),
+      close: (graceMs) => subgraph.close(graceMs),
     };
     return { server, app: subgraph.app, payments };
   },

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { freePort, natsUrlFor, serviceEnv, type InfraUrls } from "@ticketing/infra";
+import { startServiceProxy, type ServiceProxy } from "./service-proxy.js";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -23,6 +24,21 @@ export interface SystemOptions {
   logDir?: string;
   /** How long a service may take to answer /readyz at start. */
   readyTimeoutMs?: number;
+  /**
+   * Each service behind a Service of its own, as on Kubernetes (service-proxy.ts): its port is a
+   * proxy that hands new connections to its ready instances, each on a port of its own, and
+   * `roll` replaces the instances the way a rolling update does. Without it, one process per
+   * service listens on the service's port.
+   */
+  rolling?: {
+    /** Instances of the gateway (a Deployment's replicas); one of every other service. */
+    gatewayReplicas?: number;
+    /**
+     * How long after a rolled instance gets SIGTERM its Service still sends it new connections:
+     * endpoints, kube-proxy and ingress controllers hear of a terminating pod late.
+     */
+    endpointLagMs?: number;
+  };
 }
 
 export interface ServiceExit {
@@ -48,6 +64,13 @@ export interface System {
   start(name: ServiceName, env?: Record<string, string>): Promise<void>;
   /** Stops the service (SIGTERM, as a rollout would) and starts it again with `env` on top. */
   restart(name: ServiceName, env?: Record<string, string>): Promise<void>;
+  /**
+   * A rolling update (needs `rolling`), one instance at a time with a surge of one: a new instance
+   * with `env` on top, added to the Service once its /readyz answers 200; then the old one gets
+   * SIGTERM and leaves the Service's endpoints `endpointLagMs` later. Resolves once the new
+   * instances serve; `exited` once the old ones have ended, with their exit codes.
+   */
+  roll(name: ServiceName, env?: Record<string, string>): Promise<{ exited: Promise<(number | null)[]> }>;
   /** Whether the service's process is running. */
   isRunning(name: ServiceName): boolean;
   /** Services that exited without being told to (not killed or stopped by the test). */
@@ -72,6 +95,7 @@ export async function startSystem({
   env = {},
   logDir,
   readyTimeoutMs = 90_000,
+  rolling,
 }: SystemOptions): Promise<System> {
   const ports = Object.fromEntries(
     await Promise.all(SERVICES.map(async (name) => [name, await freePort()] as const)),
@@ -102,16 +126,17 @@ export async function startSystem({
   // A test run that ends without stopping the system (a failed hook, an uncaught error) still
   // takes its services with it.
   const orphans = () => {
-    for (const child of children.values()) if (!exited(child)) child.kill("SIGKILL");
+    const rolled = [...instances.values()].flat().map((instance) => instance.child);
+    for (const child of [...children.values(), ...rolled]) if (!exited(child)) child.kill("SIGKILL");
   };
   process.once("exit", orphans);
 
-  function spawnService(name: ServiceName, extra: Record<string, string>): ChildProcess {
+  function spawnService(name: ServiceName, extra: Record<string, string>, port = ports[name]): ChildProcess {
     const dir = name === "gateway" ? "gateway" : `subgraphs/${name}`;
     const log = logDir ? openSync(join(logDir, `${name}.log`), "a") : undefined;
     const child = spawn(process.execPath, ["--enable-source-maps", "dist/main.js"], {
       cwd: join(root, dir),
-      env: { ...process.env, ...shared, ...natsEnv(name), ...extra, PORT: String(ports[name]) },
+      env: { ...process.env, ...shared, ...natsEnv(name), ...extra, PORT: String(port) },
       stdio: ["ignore", log ?? "inherit", log ?? "inherit"],
     });
     if (log !== undefined) closeSync(log);
@@ -122,12 +147,12 @@ export async function startSystem({
     return child;
   }
 
-  async function waitReady(name: ServiceName, child: ChildProcess): Promise<void> {
+  async function waitReady(name: ServiceName, child: ChildProcess, port = ports[name]): Promise<void> {
     const deadline = Date.now() + readyTimeoutMs;
     while (Date.now() < deadline) {
       if (exited(child))
         throw new Error(`${name} exited at start (code ${child.exitCode ?? child.signalCode})`);
-      if (await probe(`${url(name)}/readyz`, 2_000)) return;
+      if (await probe(`http://127.0.0.1:${port}/readyz`, 2_000)) return;
       await sleep(100);
     }
     throw new Error(`${name} was not ready within ${readyTimeoutMs / 1_000} s`);
@@ -146,7 +171,48 @@ export async function startSystem({
     }
   }
 
+  // With `rolling`: each service's Service, and its instances, oldest first.
+  const proxies = new Map<ServiceName, ServiceProxy>();
+  const instances = new Map<ServiceName, { child: ChildProcess; port: number }[]>();
+
+  /** A new instance on a port of its own, in the Service once ready. */
+  async function addInstance(name: ServiceName, extra: Record<string, string>) {
+    const port = await freePort();
+    const child = spawnService(name, extra, port);
+    const instance = { child, port };
+    instances.set(name, [...(instances.get(name) ?? []), instance]);
+    await waitReady(name, child, port);
+    proxies.get(name)!.add(port);
+    return instance;
+  }
+
+  async function roll(name: ServiceName, extra: Record<string, string> = {}) {
+    const proxy = proxies.get(name);
+    if (!proxy) throw new Error("roll needs a system started with `rolling`");
+    const exits: Promise<number | null>[] = [];
+    for (const old of [...(instances.get(name) ?? [])]) {
+      await addInstance(name, extra);
+      instances.set(
+        name,
+        instances.get(name)!.filter((instance) => instance !== old),
+      );
+      const gone = new Promise<number | null>((resolve) => {
+        if (exited(old.child)) resolve(old.child.exitCode);
+        else old.child.once("exit", (code) => resolve(code));
+      });
+      exits.push(gone);
+      const lag = setTimeout(() => proxy.remove(old.port), rolling?.endpointLagMs ?? 0);
+      void gone.then(() => {
+        clearTimeout(lag);
+        proxy.remove(old.port);
+      });
+      void end(old.child, "SIGTERM");
+    }
+    return { exited: Promise.all(exits) };
+  }
+
   async function start(name: ServiceName, extra: Record<string, string> = {}): Promise<void> {
+    if (rolling) throw new Error("a system started with `rolling` is rolled, not restarted");
     const current = children.get(name);
     if (current && !exited(current)) throw new Error(`${name} is running`);
     await waitReady(name, spawnService(name, extra));
@@ -166,11 +232,21 @@ export async function startSystem({
 
   const stop = async () => {
     process.off("exit", orphans);
-    await Promise.all([...children.values()].map((child) => end(child, "SIGTERM")));
+    const all = new Set([...children.values(), ...[...instances.values()].flat().map((i) => i.child)]);
+    await Promise.all([...all].map((child) => end(child, "SIGTERM")));
+    await Promise.all([...proxies.values()].map((proxy) => proxy.close()));
   };
 
   try {
-    for (const name of SERVICES) await start(name);
+    if (rolling) {
+      for (const name of SERVICES) {
+        proxies.set(name, await startServiceProxy(ports[name]));
+        const replicas = name === "gateway" ? (rolling.gatewayReplicas ?? 1) : 1;
+        for (let i = 0; i < replicas; i++) await addInstance(name, {});
+      }
+    } else {
+      for (const name of SERVICES) await start(name);
+    }
   } catch (error) {
     await stop();
     throw error;
@@ -183,6 +259,7 @@ export async function startSystem({
     kill,
     start,
     restart,
+    roll,
     isRunning: (name) => {
       const child = children.get(name);
       return child !== undefined && !exited(child);
