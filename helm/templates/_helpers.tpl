@@ -229,8 +229,21 @@ for an external NATS without users. The in-chart NATS always has them.
 {{- if and $wiring.stripe (eq $root.Values.stripe.mode "sandbox") -}}
 {{- $_ := set $data "STRIPE_MOCK_URL" (printf "http://%s:12111" (include "ticketing.host" (dict "root" $root "component" "stripe-mock"))) -}}
 {{- end -}}
+{{- /* Rollouts (docs/operations.md): after SIGTERM a pod serves on, unready, while endpoints
+forget it, then shuts down within its grace period less a margin for the kill to come late. */ -}}
+{{- $grace := int (.values.terminationGracePeriodSeconds | default 30) -}}
+{{- $_ := set $data "SHUTDOWN_DELAY_MS" "5000" -}}
+{{- $_ := set $data "SHUTDOWN_TIMEOUT_MS" (toString (mul (sub $grace 5) 1000)) -}}
 {{- range $key, $value := .values.env -}}
 {{- $_ := set $data $key (toString $value) -}}
+{{- end -}}
+{{- $delay := int (get $data "SHUTDOWN_DELAY_MS") -}}
+{{- $budget := int (get $data "SHUTDOWN_TIMEOUT_MS") -}}
+{{- if ge $budget (mul $grace 1000) -}}
+{{- fail (printf "components.%s: SHUTDOWN_TIMEOUT_MS (%d ms) must be less than its terminationGracePeriodSeconds (%d s), or Kubernetes kills it mid-shutdown" .component $budget $grace) -}}
+{{- end -}}
+{{- if ge $delay $budget -}}
+{{- fail (printf "components.%s: SHUTDOWN_DELAY_MS (%d ms) must be less than SHUTDOWN_TIMEOUT_MS (%d ms, terminationGracePeriodSeconds less 5 s), which it is part of" .component $delay $budget) -}}
 {{- end -}}
 {{- toYaml $data -}}
 {{- end -}}

@@ -83,6 +83,76 @@ describe("every variable the chart sets is one the service reads", () => {
   });
 });
 
+interface PodLifecycle {
+  terminationGracePeriodSeconds?: number;
+  containers: { lifecycle?: { preStop?: { sleep?: { seconds: number }; exec?: { command: string[] } } } }[];
+}
+
+/** Seconds a container's preStop hook holds the SIGTERM back (a sleep action or `sleep N`), 0 without one. */
+function preStopSeconds(pod: PodLifecycle): number {
+  const preStop = pod.containers[0]?.lifecycle?.preStop;
+  if (!preStop) return 0;
+  if (preStop.sleep) return preStop.sleep.seconds;
+  const command = preStop.exec?.command.join(" ") ?? "";
+  const slept = /\bsleep\s+(\d+)/.exec(command);
+  if (!slept) throw new Error(`a preStop hook whose duration is unknown: ${JSON.stringify(preStop)}`);
+  return Number(slept[1]);
+}
+
+describe("rollouts: every component's shutdown ends before Kubernetes kills it", () => {
+  it.each([
+    ["production", production],
+    ["development", development],
+  ])(
+    "with the %s values: preStop + the shutdown budget < the grace period, the drain delay within it",
+    (_, options) => {
+      const manifests = render(options);
+      for (const component of COMPONENT_NAMES) {
+        const name = `ticketing-${component}`;
+        const deployment = manifests.find((m) => m.kind === "Deployment" && m.metadata.name === name) as
+          (Manifest & { spec: { template: { spec: PodLifecycle } } }) | undefined;
+        if (!deployment) continue;
+        const config = manifests.find(
+          (m) => m.kind === "ConfigMap" && m.metadata.name === name,
+        ) as Manifest & { data: Record<string, string> };
+        const pod = deployment.spec.template.spec;
+        const graceMs = (pod.terminationGracePeriodSeconds ?? 30) * 1_000;
+        const budgetMs = Number(config.data.SHUTDOWN_TIMEOUT_MS);
+        const delayMs = Number(config.data.SHUTDOWN_DELAY_MS);
+        expect({ component, fits: preStopSeconds(pod) * 1_000 + budgetMs < graceMs }).toEqual({
+          component,
+          fits: true,
+        });
+        // Endpoints take a moment to forget a terminating pod: it must serve on meanwhile.
+        expect(delayMs, component).toBeGreaterThan(0);
+        expect(delayMs, component).toBeLessThan(budgetMs);
+      }
+    },
+  );
+
+  it("and a budget that would outlast the grace period does not render", () => {
+    const result = helmTemplate(tools().helm, {
+      ...production,
+      set: { "components.orders.env.SHUTDOWN_TIMEOUT_MS": "30000" },
+    });
+    expect(result.ok).toBe(false);
+    expect(result.stderr).toContain(
+      "components.orders: SHUTDOWN_TIMEOUT_MS (30000 ms) must be less than its terminationGracePeriodSeconds (30 s)",
+    );
+  });
+
+  it("and neither does a drain delay longer than the budget", () => {
+    const result = helmTemplate(tools().helm, {
+      ...production,
+      set: { "components.gateway.env.SHUTDOWN_DELAY_MS": "25000" },
+    });
+    expect(result.ok).toBe(false);
+    expect(result.stderr).toContain(
+      "components.gateway: SHUTDOWN_DELAY_MS (25000 ms) must be less than SHUTDOWN_TIMEOUT_MS",
+    );
+  });
+});
+
 interface Values {
   jetstream: {
     streams: { name: string; subjects: string[] }[];
