@@ -30,7 +30,10 @@ export interface SuperviseOptions {
   services: ServiceSpec[];
   env: NodeJS.ProcessEnv;
   backoff?: Backoff;
-  /** How long a service may take over SIGTERM before it is killed; Kubernetes' default grace period. */
+  /**
+   * How long a service may take over SIGTERM before it is killed; Kubernetes' default grace period,
+   * above the services' own shutdown budget (SHUTDOWN_TIMEOUT_MS, 25 s by default).
+   */
   stopTimeoutMs?: number;
   log: (message: string) => void;
   stdout?: NodeJS.WritableStream;
