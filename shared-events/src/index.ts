@@ -5,6 +5,7 @@ export * from "./aggregate-log.js";
 export * from "./batcher.js";
 export * from "./consumer.js";
 export * from "./follow.js";
+export * from "./backlog.js";
 export * from "./read-model.js";
 export * from "./idempotency.js";
 export { isDuplicateKey } from "./mongo.js";

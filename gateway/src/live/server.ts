@@ -3,7 +3,8 @@
 // change is resolved through the supergraph, as a query by the gateway itself with the
 // subscriber's identity, so a subscriber may select any field the graph offers. A change is
 // resolved and serialized once for all who asked the same thing with the same identity, and
-// written to their sockets from there (fan-out.ts).
+// written to their sockets from there (fan-out.ts). The socket also answers the queries the
+// gateway resolves itself (opsActivity: activity.ts), which the supergraph does not have.
 import type { IncomingMessage, Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -40,8 +41,9 @@ import type { GatewayContext } from "../server.js";
 import { SESSION_COOKIE, type createSessions } from "../session.js";
 import { LiveEnded } from "./ended.js";
 import { LiveSocket, type TicketEnvelope } from "./fan-out.js";
+import { startActivity, HISTORY_MINUTES, type ActivityOptions } from "./activity.js";
 import { opsEvents, type OpsEvent, type OpsEvents } from "./ops-feed.js";
-import { liveSchema } from "./schema.js";
+import { LIVE_QUERY_FIELDS, liveSchema } from "./schema.js";
 import { startTicketFeed } from "./ticket-feed.js";
 
 export interface LiveLimits {
@@ -67,7 +69,12 @@ export interface LiveOptions {
   addressOf: (request: IncomingMessage) => string;
   /** Milliseconds between keep-alive pings. */
   keepAliveMs?: number;
+  /** The ops activity's consumers, alarm threshold and backlog reading interval. */
+  activity?: Omit<ActivityOptions, "logger">;
 }
+
+/** How long opsActivity waits for the history to be read after a start. */
+const HISTORY_WAIT_MS = 10_000;
 
 /** One WebSocket connection: who is on it and what it has open. */
 interface Connection {
@@ -151,6 +158,8 @@ type Checked =
       variables: ReturnType<typeof getVariableValues>;
       /** For ticketChanged with good variables. */
       ticket?: TicketQuestion;
+      /** A query of fields the gateway answers itself. */
+      query?: FieldNode[];
     };
 
 /** How often a live ticket change is resolved when the graph fails to answer. */
@@ -205,6 +214,18 @@ function documentChecker(schema: GraphQLSchema, options: { limits: OperationLimi
     if (errors.length > 0) return { refused: coded(errors, "GRAPHQL_VALIDATION_FAILED") };
     const operation = getOperationAST(document, operationName);
     if (!operation) return { refused: refuse("Name the operation to run", "OPERATION_RESOLUTION_FAILURE") };
+    const own =
+      operation.operation === OperationTypeNode.QUERY &&
+      operation.selectionSet.selections.every(
+        (s) => s.kind === Kind.FIELD && (LIVE_QUERY_FIELDS.has(s.name.value) || s.name.value === "__typename"),
+      );
+    if (own) {
+      const variables = getVariableValues(schema, operation.variableDefinitions ?? [], given ?? {});
+      const fields = operation.selectionSet.selections.filter(
+        (s): s is FieldNode => s.kind === Kind.FIELD && s.name.value !== "__typename",
+      );
+      return { document, field: rootField(operation), variables, query: fields };
+    }
     if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
       return {
         refused: refuse(
@@ -255,6 +276,7 @@ export async function attachLive(options: LiveOptions) {
   const connections = new Set<Connection>();
   const perClient = new Map<string, number>();
   const feed = await startTicketFeed(nats, { logger });
+  const activity = await startActivity(nats, { logger, ...options.activity });
 
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
     const first = schema === undefined;
@@ -400,6 +422,7 @@ export async function attachLive(options: LiveOptions) {
         }
         const { variables, field } = checked;
         if (variables.errors) return coded(variables.errors, "BAD_USER_INPUT");
+        if (checked.query) return ownQuery(connection, checked.document, checked.query, payload, variables.coerced);
         if (field.name.value === "opsFeed" && !connection.viewer?.roles.includes("OPS")) {
           return refuse("The ops feed is for OPS only", "FORBIDDEN");
         }
@@ -444,7 +467,7 @@ export async function attachLive(options: LiveOptions) {
         }
         let events: OpsEvents;
         try {
-          events = await opsEvents(nats, since === null ? null : Number(since), logger);
+          events = await opsEvents(nats, since === null ? null : Number(since), logger, activity);
         } catch (err) {
           logger.warn({ err }, "the ops feed cannot read the stream");
           return {
@@ -493,6 +516,50 @@ export async function attachLive(options: LiveOptions) {
     options.keepAliveMs ?? 12_000,
   );
 
+  /**
+   * A query of the gateway's own fields: OPS only, its input checked here; resolved from the
+   * activity once its history is read.
+   */
+  function ownQuery(
+    connection: Connection,
+    document: DocumentNode,
+    fields: FieldNode[],
+    payload: { operationName?: string | null },
+    coerced: Record<string, unknown>,
+  ): ExecutionArgs | readonly GraphQLError[] {
+    if (fields.length > 0 && !connection.viewer) {
+      return refuse("Sign in as an operator to see the ops activity", "UNAUTHENTICATED");
+    }
+    if (fields.length > 0 && !connection.viewer?.roles.includes("OPS")) {
+      return refuse("The ops activity is for OPS only", "FORBIDDEN");
+    }
+    const queryType = schema!.getQueryType()!;
+    for (const field of fields) {
+      const values = getArgumentValues(queryType.getFields()[field.name.value]!, field, coerced);
+      const minutes = values.minutes;
+      if (typeof minutes !== "number" || minutes < 1 || minutes > HISTORY_MINUTES) {
+        return refuse(`minutes must be from 1 to ${HISTORY_MINUTES}`, "BAD_USER_INPUT", "minutes");
+      }
+    }
+    return {
+      schema: schema!,
+      document,
+      operationName: payload.operationName ?? null,
+      variableValues: coerced,
+      rootValue: {
+        opsActivity: async ({ minutes }: { minutes: number }) => {
+          if (!(await activity.ready(HISTORY_WAIT_MS))) {
+            throw new GraphQLError("The ops history is still being read; try again shortly", {
+              extensions: { code: "SERVICE_UNAVAILABLE" },
+            });
+          }
+          return activity.snapshot(minutes);
+        },
+      },
+      contextValue: { connection },
+    };
+  }
+
   function track(connection: Connection, open: { end(error: LiveEnded | null): void }) {
     connection.open.add(open);
     perClient.set(connection.clientKey, (perClient.get(connection.clientKey) ?? 0) + 1);
@@ -517,6 +584,7 @@ export async function attachLive(options: LiveOptions) {
 
   return {
     subscribers: () => feed.size(),
+    activity,
     /**
      * Closes every connection with 1012 (service restart) before anything ends a subscription:
      * graphql-ws clients reconnect on it and subscribe again to all they had open, where a
@@ -538,6 +606,7 @@ export async function attachLive(options: LiveOptions) {
       await server.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await feed.stop();
+      await activity.stop();
     },
   };
 }
