@@ -34,6 +34,12 @@ const signingKey = z
 const schema = z
   .object({
     ...commonEnv({ port: 4001, authJwksUrl: "http://127.0.0.1:4001/.well-known/jwks.json" }),
+    /**
+     * A second port serving the JWKS alone, for the services that verify auth's tokens: the network
+     * can let them reach the keys and nothing else of auth (no sign-in, no `x-client-ip`). Unset:
+     * the JWKS is on PORT only.
+     */
+    JWKS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     REDIS_URL: z
       .string()
       .regex(/^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL")

@@ -1,5 +1,6 @@
 import "reflect-metadata";
-import { isIP } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { isIP, type AddressInfo } from "node:net";
 import {
   createSubgraphServer,
   requestScope,
@@ -64,10 +65,12 @@ export function clientAddress(req: Request): string {
   return address.startsWith("::ffff:") && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
+const JWKS_CACHE_CONTROL = "public, max-age=300";
+
 function routes(accounts: Accounts, apiKeys: ApiKeys, tokens: TokenService) {
   return (app: Express) => {
     app.get(JWKS_PATH, (_req, res) => {
-      res.setHeader("cache-control", "public, max-age=300");
+      res.setHeader("cache-control", JWKS_CACHE_CONTROL);
       res.json(tokens.jwks);
     });
 
@@ -134,5 +137,45 @@ function memoize<T>(load: (id: string) => Promise<T>): (id: string) => Promise<T
     let value = loaded.get(id);
     if (!value) loaded.set(id, (value = load(id)));
     return value;
+  };
+}
+
+export interface JwksListener {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The JWKS alone on a port of its own (`JWKS_PORT`): `GET /.well-known/jwks.json`, 404 for
+ * anything else. The other services fetch the keys here, so a network policy can open this port
+ * to them and keep auth's API to the gateway.
+ */
+export async function serveJwks(tokens: TokenService, port: number, host: string): Promise<JwksListener> {
+  const body = JSON.stringify(tokens.jwks);
+  const server = createHttpServer((req, res) => {
+    const path = (req.url ?? "").split("?")[0];
+    if (path === JWKS_PATH && (req.method === "GET" || req.method === "HEAD")) {
+      res.writeHead(200, {
+        "content-type": "application/json; charset=utf-8",
+        "content-length": Buffer.byteLength(body),
+        "cache-control": JWKS_CACHE_CONTROL,
+      });
+      res.end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
+    res.writeHead(404, { "content-type": "application/json; charset=utf-8" });
+    res.end(JSON.stringify({ error: `only GET ${JWKS_PATH} is served on this port` }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

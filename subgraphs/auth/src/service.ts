@@ -20,7 +20,7 @@ import { signingKeyRepository } from "./data/signing-keys.js";
 import { startUsersReadModel } from "./data/users-read-model.js";
 import { loadEnv, type AuthEnv } from "./env.js";
 import { createSignInLimiter } from "./rate-limit.js";
-import { createServer } from "./server.js";
+import { createServer, serveJwks } from "./server.js";
 import { configuredKeyRing, createTokenService, localTokenVerifier, storedKeyRing } from "./tokens.js";
 
 export { loadEnv, type AuthEnv } from "./env.js";
@@ -116,7 +116,9 @@ export const authService = defineService({
       readiness: { ...readiness, checks: { ...readiness.checks, readModel: () => userReads.ready() } },
       introspection: env.NODE_ENV !== "production",
     });
-    return { server, app: server.app, readModel: userReads };
+    const jwks = env.JWKS_PORT === undefined ? undefined : await serveJwks(tokens, env.JWKS_PORT, env.HOST);
+    if (jwks) defer("close the JWKS port", () => jwks.close());
+    return { server, app: server.app, readModel: userReads, jwks };
   },
 });
 

@@ -78,6 +78,40 @@ describe("configured signing keys", () => {
     }
   });
 
+  it("JWKS_PORT serves the keys alone: verifiers use it, auth's API is not there", async () => {
+    const [current, next] = await Promise.all([newKey(), newKey()]);
+    const auth = await startAuth({ ...keysEnv({ current, next }), JWKS_PORT: "0" });
+    try {
+      const jwks = auth.service.jwks;
+      expect(jwks?.port).toBeGreaterThan(0);
+      const keysOrigin = `http://127.0.0.1:${jwks!.port}`;
+      const keys = await fetch(`${keysOrigin}/.well-known/jwks.json`);
+      expect(keys.headers.get("cache-control")).toBe("public, max-age=300");
+      expect(((await keys.json()) as JSONWebKeySet).keys.map((key) => key.kid)).toEqual([
+        current.kid,
+        next.kid,
+      ]);
+      const { token, user } = await signUp(auth);
+      const verifier = createTokenVerifier({
+        jwksUrl: `${keysOrigin}/.well-known/jwks.json`,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      });
+      await expect(verifier.verifyToken(token)).resolves.toMatchObject({ userId: user.id });
+      // Nothing else of auth answers there: no GraphQL (sign-in, x-client-ip), no renewal.
+      for (const [method, path] of [
+        ["POST", "/graphql"],
+        ["POST", "/sessions/renew"],
+        ["POST", "/api-keys/verify"],
+        ["GET", "/readyz"],
+      ]) {
+        expect((await fetch(`${keysOrigin}${path}`, { method })).status, `${method} ${path}`).toBe(404);
+      }
+    } finally {
+      await auth.close();
+    }
+  });
+
   it("a token signed with the next key verifies at the gateway and the subgraphs already", async () => {
     const [current, next] = await Promise.all([newKey(), newKey()]);
     const auth = await startAuth(keysEnv({ current, next }));
