@@ -207,9 +207,13 @@ for an external NATS without users. The in-chart NATS always has them.
 {{- $_ := set $data "NATS_URL" (include "ticketing.natsUrl" $root) -}}
 {{- end -}}
 {{- $auth := $root.Values.components.auth -}}
-{{- $authUrl := printf "http://%s:%d" (include "ticketing.host" (dict "root" $root "component" "auth")) (int $auth.port) -}}
+{{- $authHost := include "ticketing.host" (dict "root" $root "component" "auth") -}}
+{{- $authUrl := printf "http://%s:%d" $authHost (int $auth.port) -}}
 {{- if $wiring.subgraph -}}
-{{- $_ := set $data "AUTH_JWKS_URL" (printf "%s/.well-known/jwks.json" $authUrl) -}}
+{{- $_ := set $data "AUTH_JWKS_URL" (printf "http://%s:%d/.well-known/jwks.json" $authHost (int ($auth.jwksPort | default $auth.port))) -}}
+{{- end -}}
+{{- if and (eq .component "auth") .values.jwksPort -}}
+{{- $_ := set $data "JWKS_PORT" (toString .values.jwksPort) -}}
 {{- end -}}
 {{- if eq .component "gateway" -}}
 {{- $_ := set $data "AUTH_URL" $authUrl -}}

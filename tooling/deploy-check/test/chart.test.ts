@@ -166,9 +166,10 @@ describe("the components", () => {
       expect(container?.image).toBe(
         `ghcr.io/ticketing-example/ticketing-${component}:3f9d2c1b7a6e5d4c3b2a19087f6e5d4c3b2a1908`,
       );
-      expect(container?.ports).toEqual([
+      // The component's own port first; auth adds its JWKS port.
+      expect(container?.ports?.[0]).toEqual(
         expect.objectContaining({ name: "http", containerPort: COMPONENTS[component].port }),
-      ]);
+      );
       expect(container?.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
       expect(container?.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "http" });
       expect(container?.startupProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
@@ -179,9 +180,9 @@ describe("the components", () => {
         NODE_ENV: "production",
         PORT: String(COMPONENTS[component].port),
       });
-      expect(find(all, "Service", name).spec).toMatchObject({
-        ports: [expect.objectContaining({ port: COMPONENTS[component].port, targetPort: "http" })],
-      });
+      expect((find(all, "Service", name).spec as { ports: unknown[] }).ports[0]).toEqual(
+        expect.objectContaining({ port: COMPONENTS[component].port, targetPort: "http" }),
+      );
       expect(find(all, "PodDisruptionBudget", name).spec).toMatchObject({ minAvailable: 1 });
     },
   );
@@ -217,9 +218,14 @@ describe("the components", () => {
     }
     for (const subgraph of ["auth", "tickets", "orders", "payments"]) {
       expect(configData(all, `ticketing-${subgraph}`).AUTH_JWKS_URL).toBe(
-        "http://ticketing-auth:4001/.well-known/jwks.json",
+        "http://ticketing-auth:4011/.well-known/jwks.json",
       );
     }
+    // auth serves the JWKS alone on that port, named on its pods and its Service.
+    expect(configData(all, "ticketing-auth").JWKS_PORT).toBe("4011");
+    expect(
+      workload(all, "Deployment", "ticketing-auth").spec.template.spec.containers[0]?.ports,
+    ).toContainEqual({ name: "jwks", containerPort: 4011, protocol: "TCP" });
     expect(configData(all, "ticketing-auth")).toMatchObject({
       DEMO_ACCOUNTS: "off",
       OPS_EMAILS: "ops@example.com",

@@ -89,10 +89,16 @@ function inChartPaths(stripe: "live" | "sandbox"): Path[] {
     ["gateway -> tickets:4002", true],
     ["gateway -> orders:4003", true],
     ["gateway -> payments:4004", true],
-    // JWKS.
-    ["tickets -> auth:4001", true],
-    ["orders -> auth:4001", true],
-    ["payments -> auth:4001", true],
+    // auth's JWKS on its own port; auth's API (sign-in, the client address it trusts) is the
+    // gateway's alone.
+    ["tickets -> auth:4011", true],
+    ["orders -> auth:4011", true],
+    ["payments -> auth:4011", true],
+    ["gateway -> auth:4011", false],
+    ["tickets -> auth:4001", false],
+    ["orders -> auth:4001", false],
+    ["payments -> auth:4001", false],
+    ["expiration -> auth:4011", false],
     // Subgraphs do not call each other otherwise, and nothing but the gateway reaches them.
     ["tickets -> orders:4003", false],
     ["orders -> payments:4004", false],
