@@ -6,6 +6,7 @@ import { fan, launch, shoot, signUp, type Fan } from "./browser.js";
 
 const HOLD_SECONDS = 30;
 const OPS_EMAIL = "ops@e2e.example";
+const OPS_HISTORY_EMAIL = "ops-history@e2e.example";
 let system: System;
 let chromium: { browser: Browser; close(): Promise<void> };
 let browser: Browser;
@@ -14,7 +15,10 @@ let run = 0;
 
 beforeAll(async () => {
   [system, chromium] = await Promise.all([
-    startSystem({ infra: infra(), env: { ORDER_HOLD_SECONDS: String(HOLD_SECONDS), OPS_EMAILS: OPS_EMAIL } }),
+    startSystem({
+      infra: infra(),
+      env: { ORDER_HOLD_SECONDS: String(HOLD_SECONDS), OPS_EMAILS: `${OPS_EMAIL},${OPS_HISTORY_EMAIL}` },
+    }),
     launch(),
   ]);
   browser = chromium.browser;
@@ -51,6 +55,89 @@ async function listTicket(seller: Fan, title: string, price: string): Promise<st
   await page.waitForURL(/\/events\//);
   return new URL(page.url()).pathname;
 }
+
+/** A signed-up account talking to the graph over HTTP, as a script would: its session cookie kept. */
+async function account(name: string) {
+  let cookie = "";
+  const graphql = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
+    const response = await fetch(`${system.origin}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    for (const set of response.headers.getSetCookie()) {
+      if (set.startsWith("session=")) cookie = set.split(";")[0]!;
+    }
+    const body = (await response.json()) as { data?: T; errors?: unknown[] };
+    if (body.errors?.length || !body.data) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+  const email = `${name.toLowerCase()}-${Date.now()}-${run++}@e2e.example`;
+  await graphql(
+    `
+      mutation ($input: SignUpInput!) {
+        signUp(input: $input) {
+          id
+        }
+      }
+    `,
+    {
+      input: { email, password: "correct horse battery", displayName: name },
+    },
+  );
+  return graphql;
+}
+
+it("the ops dashboard shows on load the orders made before it opened, then a new one live", async () => {
+  const [seller, buyer] = await Promise.all([account("Sid"), account("Bob")]);
+  const { events } = await seller<{ events: { edges: { node: { id: string } }[] } }>(
+    `query { events(first: 1) { edges { node { id } } } }`,
+    {},
+  );
+  const eventId = events.edges[0]!.node.id;
+  const buyOne = async (title: string) => {
+    const { listTicket } = await seller<{ listTicket: { id: string } }>(
+      `mutation($input: ListTicketInput!) { listTicket(input: $input) { id } }`,
+      { input: { eventId, title, price: { amount: 2_000, currency: "EUR" } } },
+    );
+    // The ticket is reservable once tickets has it; createOrder says CONFLICT until then.
+    await expect
+      .poll(
+        () =>
+          buyer(`mutation($id: ID!) { createOrder(ticketId: $id) { id } }`, { id: listTicket.id }).then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+  };
+  for (let i = 1; i <= 5; i++) await buyOne(`Early bird ${i}`);
+
+  const ops = await fan(browser, system.origin);
+  fans.push(ops);
+  await signUp(ops, "Otto", OPS_HISTORY_EMAIL);
+  await ops.page.goto("/ops");
+  // Counted by the gateway before the page opened: on the page as soon as it has loaded.
+  await expect
+    .poll(() => ops.page.locator('[data-series="orders"]').textContent(), { timeout: 20_000 })
+    .toBe("5");
+  await ops.page.getByText("Time (minute started)").first().waitFor();
+  const feed = ops.page.locator("ol.feed");
+  expect(await feed.textContent()).not.toContain("@e2e.example");
+
+  await buyOne("Late bird");
+  await expect
+    .poll(() => ops.page.locator('[data-series="orders"]').textContent(), { timeout: 20_000 })
+    .toBe("6");
+  await ops.page
+    .locator('li[data-subject="ticketing.order.created"]', { hasText: "EUR 20.00" })
+    .first()
+    .waitFor();
+  expect(await feed.textContent()).not.toContain("@e2e.example");
+  await shoot(ops, "ops-history");
+  expectNoConsoleErrors(ops);
+});
 
 it("a listing appears live to a watching buyer, who buys and pays in sandbox while ops watch", async () => {
   const [seller, buyer, ops] = await Promise.all([newFan("Sam"), newFan("Bea"), fan(browser, system.origin)]);
