@@ -35,3 +35,8 @@ it("understands refusals that come as HTTP statuses", () => {
   expect(describeError(limited, "load")).toMatch(/Too many requests/);
   expect(describeError(new TypeError("Failed to fetch"), "load")).toMatch(/can't reach/);
 });
+
+it("tells ops the hour is still being read when the gateway has just started", () => {
+  expect(describeError({ code: "SERVICE_UNAVAILABLE" }, "opsFeed")).toMatch(/still being read/);
+  expect(describeError({ code: "FORBIDDEN" }, "opsFeed")).toBe("This page is for the operations team only.");
+});

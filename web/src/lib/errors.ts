@@ -97,6 +97,10 @@ export function describeError(error: unknown, action: Action): string {
     }
     case "RATE_LIMITED":
       return "Too many requests right now. Please wait a moment and try again.";
+    case "SERVICE_UNAVAILABLE":
+      return action === "opsFeed"
+        ? "The activity of the last hour is still being read; it appears in a moment."
+        : "The marketplace is busy right now. Please try again in a moment.";
     case "GRAPHQL_VALIDATION_FAILED":
       return action === "pay"
         ? "Paying isn't available right now. Your ticket stays held until the timer runs out."

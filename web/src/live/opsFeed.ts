@@ -26,6 +26,7 @@ const KEEP = 500;
 /** How many events from before the page opened the feed shows (they are counted already). */
 const BACKFILL = 50;
 const BACKLOG_EVERY_MS = 5_000;
+const HISTORY_RETRY_MS = 3_000;
 
 export const SERIES = [
   { key: "orders", label: "Orders placed" },
@@ -223,13 +224,20 @@ export function useOpsDashboard(enabled: boolean) {
     void (async () => {
       try {
         const client = await liveClient();
-        const history = await ask<OpsActivityQuery>(client, activityQuery, { minutes: HISTORY_MINUTES });
-        if (stopped) return;
-        const activity = history.data?.opsActivity;
-        if (!activity) {
-          setError(codeOf(history.errors));
-          return;
+        let activity: Activity | undefined;
+        for (;;) {
+          const history = await ask<OpsActivityQuery>(client, activityQuery, { minutes: HISTORY_MINUTES });
+          if (stopped) return;
+          activity = history.data?.opsActivity;
+          if (activity) break;
+          const refused = codeOf(history.errors);
+          setError(refused);
+          // A gateway that has just started is still reading the hour: ask again shortly.
+          if (refused.code !== "SERVICE_UNAVAILABLE") return;
+          await new Promise((resolve) => setTimeout(resolve, HISTORY_RETRY_MS));
+          if (stopped) return;
         }
+        setError(undefined);
         counted.current = Number(activity.cursor);
         cursor.current = String(Math.max(0, counted.current - BACKFILL));
         setMinutes(fromServer(activity.minutes));
