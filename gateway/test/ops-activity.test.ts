@@ -5,10 +5,11 @@ import { randomUUID } from "node:crypto";
 import { AckPolicy, DeliverPolicy, jetstreamManager } from "@nats-io/jetstream";
 import { STREAM } from "@ticketing/shared-events";
 import { TestStream } from "@ticketing/shared-events/testing";
-import { eventually, infra } from "@ticketing/testkit";
+import { eventually, infra, NATS_SERVICES } from "@ticketing/testkit";
 import { createClient, type Client, type ExecutionResult } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { DURABLE_CONSUMERS } from "../src/live/activity.js";
 import { type Browser, type System, signedUp, startSystem } from "./support.js";
 
 const ACTIVITY = /* GraphQL */ `
@@ -287,6 +288,11 @@ describe("opsActivity", () => {
     const mixed = await ask(client, `query { opsActivity { cursor } me { id } }`);
     expect(codeOf(mixed)).toBe("BAD_REQUEST");
     await client.dispose();
+  });
+
+  it("watches every durable consumer the services' NATS users declare", () => {
+    const declared = Object.values(NATS_SERVICES).flatMap((service) => [...service.durables]);
+    expect([...DURABLE_CONSUMERS].sort()).toEqual(declared.sort());
   });
 
   it("shows a durable consumer's backlog, behind once it passes the threshold", async () => {
