@@ -25,6 +25,8 @@ const schema = z.object({
   /** The public port when one command starts every service (`npm start` with PORT); wins over PORT. */
   PUBLIC_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   HOST: z.string().min(1).default("0.0.0.0"),
+  /** The internal port of `/metrics` (Prometheus); never the public one. 0: any free port. */
+  METRICS_PORT: portSchema(9464),
   LOG_LEVEL: logLevelSchema,
   /** The origin browsers use; an https one makes the session cookie Secure. */
   PUBLIC_ORIGIN: httpUrl.optional(),
@@ -107,6 +109,7 @@ export function loadEnv(source: EnvSource = process.env) {
   return {
     production,
     http: { port, host: env.HOST },
+    metrics: { port: env.METRICS_PORT },
     trustedProxies: env.TRUSTED_PROXIES,
     shutdown: { delayMs: env.SHUTDOWN_DELAY_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
     logLevel: env.LOG_LEVEL,

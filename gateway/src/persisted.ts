@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { ApolloServerPlugin } from "@apollo/server";
+import { cacheCounters } from "@ticketing/shared-runtime";
 import { GraphQLError } from "graphql";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -59,11 +60,17 @@ const APQ_TTL_SECONDS = 24 * 3600;
  */
 export function persistedQueryCache(redis: Redis, documents: PersistedDocuments): DocumentCache {
   const hashIn = (key: string) => key.slice(key.lastIndexOf(":") + 1);
+  const lookups = cacheCounters("persisted_queries");
   return {
     async get(key) {
       const known = documents.get(hashIn(key));
-      if (known !== undefined) return known;
-      return (await redis.get(`gateway:${key}`).catch(() => null)) ?? undefined;
+      if (known !== undefined) {
+        lookups.hit.inc();
+        return known;
+      }
+      const learnt = (await redis.get(`gateway:${key}`).catch(() => null)) ?? undefined;
+      (learnt === undefined ? lookups.miss : lookups.hit).inc();
+      return learnt;
     },
     async set(key, value, options) {
       if (documents.has(hashIn(key))) return;

@@ -2,6 +2,7 @@
 // a token bucket per API key, and per client address for anonymous use. A bucket holds a
 // minute's allowance and refills continuously, so a client may burst up to its limit and then
 // goes on at its steady rate. Sign-in has its own, stricter limit in auth.
+import { refusalCounter } from "@ticketing/shared-runtime";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Client } from "./api-keys.js";
@@ -68,6 +69,10 @@ export function bucketOf(client: Client): string {
 
 export function createRateLimiter(redis: Redis, limits: RateLimits, logger: Logger): RateLimiter {
   let warnedAt = 0;
+  const refused = {
+    anonymous: refusalCounter("gateway_anonymous"),
+    partner: refusalCounter("gateway_partner"),
+  };
   return {
     async take(client) {
       const limit = limitOf(client, limits);
@@ -87,8 +92,10 @@ export function createRateLimiter(redis: Redis, limits: RateLimits, logger: Logg
         return undefined;
       }
       const tokens = Number(result[1]);
+      const allowed = result[0] === 1;
+      if (!allowed) refused[client.kind].inc();
       return {
-        allowed: result[0] === 1,
+        allowed,
         limit,
         remaining: Math.max(0, Math.floor(tokens)),
         resetSeconds: Math.ceil((limit - tokens) / perMs / 1000),

@@ -17,6 +17,7 @@ import {
   formatError,
   requestScope,
   requestScoping,
+  requestMetricsPlugin,
   type ReadinessOptions,
   type TokenVerifier,
   type Viewer,
@@ -41,6 +42,7 @@ import { createPublicGraph } from "./public-graph.js";
 import { createResponseCache, type ResponseCache } from "./response-cache/index.js";
 import { clientMistakesPlugin, codedClientError } from "./client-mistakes.js";
 import { clientAddresses } from "./client-address.js";
+import { measuredFetch } from "./metrics.js";
 
 /** Connections the kernel queues for accepting (capped by its `somaxconn`). */
 const LISTEN_BACKLOG = 4_096;
@@ -197,7 +199,7 @@ export async function createGateway({
         url: env.subgraphUrls[name as keyof typeof env.subgraphUrls] ?? url,
         // Node's fetch closes a kept-alive connection before the subgraph's keep-alive timeout
         // does; the default client reuses it as the server closes it, and the request fails.
-        fetcher: fetch as unknown as NonNullable<
+        fetcher: measuredFetch(name, fetch) as unknown as NonNullable<
           ConstructorParameters<typeof RemoteGraphQLDataSource>[0]
         >["fetcher"],
       }),
@@ -240,6 +242,7 @@ export async function createGateway({
       // Every check above runs in didResolveOperation, which Apollo completes before it asks any
       // plugin for a response: a client they refuse never reads the cache.
       ...(responseCache ? [responseCache.plugin] : []),
+      requestMetricsPlugin(),
     ],
   });
   const sessions = createSessions({ verifier, authUrl: env.authUrl });
@@ -335,6 +338,8 @@ export async function createGateway({
     }
   });
 
+  // The metrics are served on the internal port only (METRICS_PORT), never as the SPA's shell here.
+  app.all("/metrics", (_req, res) => void res.status(404).json({ error: "not found" }));
   const index = join(env.webRoot, "index.html");
   if (existsSync(index)) {
     app.use(express.static(env.webRoot, { index: false, maxAge: "1h" }));

@@ -1,4 +1,9 @@
-import { defineService, type ServiceContext, type ServiceOptions } from "@ticketing/shared-runtime";
+import {
+  createMetricsServer,
+  defineService,
+  type ServiceContext,
+  type ServiceOptions,
+} from "@ticketing/shared-runtime";
 import { createApiKeys } from "./api-keys.js";
 import { loadEnv, type Env } from "./env.js";
 import { createGateway } from "./server.js";
@@ -27,15 +32,22 @@ export const gatewayService = defineService({
       readiness,
       nats,
     });
+    // Prometheus scrapes an internal port of its own: the public one is the ingress's.
+    const metricsServer = createMetricsServer();
     const server = {
       async listen(port: number, host?: string) {
         const address = await gateway.listen(port, host);
+        const metrics = await metricsServer.listen(env.metrics.port, host);
         logger.info(`Ticketing is at ${env.publicOrigin}/ (graph at ${env.publicOrigin}/graphql)`);
-        return address;
+        logger.info({ port: metrics.port }, "metrics at /metrics on the internal port");
+        return { ...address, metricsPort: metrics.port };
       },
       drain: () => gateway.drain(),
-      close: (graceMs?: number) => gateway.close(graceMs),
+      async close(graceMs?: number) {
+        await gateway.close(graceMs);
+        await metricsServer.close();
+      },
     };
-    return { server, gateway };
+    return { server, gateway, metricsServer };
   },
 });

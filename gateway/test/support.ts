@@ -22,7 +22,7 @@ import { paymentsService, loadEnv as loadPaymentsEnv } from "@ticketing/payments
 import { uniqueName } from "@ticketing/testkit";
 
 /** A built SPA in miniature: the gateway serves whatever web/dist holds. */
-async function spaFixture(): Promise<string> {
+export async function spaFixture(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "gateway-web-"));
   await writeFile(join(dir, "index.html"), "<!doctype html><title>Ticketing</title>");
   await writeFile(join(dir, "app.js"), "console.log('app')");
@@ -41,7 +41,7 @@ export interface System {
 }
 
 /** The tickets subgraph, for tests that cross subgraphs (a ticket's seller comes from auth). */
-async function startTickets(jwksUrl: string) {
+export async function startTickets(jwksUrl: string) {
   const env = loadTicketsEnv({
     MONGO_URL: infra().mongoUrl,
     NATS_URL: natsUrlFor("tickets"),

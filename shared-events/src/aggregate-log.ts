@@ -21,6 +21,7 @@ import {
   type Subject,
 } from "./catalogue.js";
 import { Batcher } from "./batcher.js";
+import { eventsInstrumentation, type OutboxReading } from "./instrumentation.js";
 import { isDuplicateKey } from "./mongo.js";
 import type { Publisher } from "./publisher.js";
 
@@ -199,6 +200,12 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
    * concurrent updates of different fields of a document).
    */
   private readonly marks: Batcher<{ id: string; mark: "projected" | "published" }>;
+  /**
+   * The outbox as this process knows it: entries it logged or its relay found, not yet acknowledged
+   * by the stream, by _id, with when each was logged and when this process learnt of it.
+   */
+  private readonly unpublished = new Map<string, { loggedAt: number; knownAt: number }>();
+  private stopReporting: (() => void) | undefined;
 
   constructor(private readonly options: AggregateLogOptions<TState, S>) {
     this.log = options.log;
@@ -213,6 +220,9 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
    * the log's indexes (`LOG_INDEXES`) with its model.
    */
   async start(): Promise<void> {
+    this.stopReporting ??= eventsInstrumentation().outboxStarted(this.log.collectionName, () =>
+      this.outboxReading(),
+    );
     await this.sweep();
     this.timer = setInterval(() => {
       if (this.behind) this.sweepInBackground();
@@ -236,6 +246,17 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
     this.stopFollowingReconnects?.();
     await this.flush();
     await this.sweep().catch(() => undefined);
+    this.stopReporting?.();
+    this.stopReporting = undefined;
+  }
+
+  /** What waits in the outbox, as far as this process knows (its own entries, and what its last relay found). */
+  outboxReading(): OutboxReading {
+    let oldestAt: number | undefined;
+    for (const { loggedAt } of this.unpublished.values()) {
+      if (oldestAt === undefined || loggedAt < oldestAt) oldestAt = loggedAt;
+    }
+    return { pending: this.unpublished.size, oldestAt };
   }
 
   /** Settles once the publishes in flight and the queued projections and marks are written. */
@@ -388,16 +409,28 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
 
   /** Publishes every logged event not yet acknowledged by JetStream, oldest first. */
   async relay(): Promise<void> {
+    const startedAt = Date.now();
+    const found = new Set<string>();
     for (;;) {
       const batch = await this.log
         .find({ published: false })
         .sort({ occurredAt: 1, version: 1 })
         .limit(100)
         .toArray();
+      for (const entry of batch) {
+        found.add(entry._id);
+        if (!this.unpublished.has(entry._id)) {
+          this.unpublished.set(entry._id, { loggedAt: +entry.occurredAt, knownAt: Date.now() });
+        }
+      }
       for (const entry of batch.sort((a, b) => a.version - b.version || +a.occurredAt - +b.occurredAt)) {
         await this.publish(logged<S>(entry));
       }
-      if (batch.length < 100) return;
+      if (batch.length < 100) break;
+    }
+    // Known before this relay looked and not found by it: another process published them.
+    for (const [id, { knownAt }] of this.unpublished) {
+      if (knownAt < startedAt && !found.has(id)) this.unpublished.delete(id);
     }
   }
 
@@ -432,6 +465,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
       if (isDuplicateKey(error)) throw new ConcurrencyError(aggregateId, entry.version);
       throw error;
     }
+    this.unpublished.set(entry._id, { loggedAt: +entry.occurredAt, knownAt: Date.now() });
     await this.options.hooks?.afterAppend?.(entry);
     // The event is committed: what follows only makes it visible sooner; the sweeps cover a failure.
     let next: TState | null = null;
@@ -567,6 +601,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
         return false;
       }
       await this.options.publisher.publishEnvelope(envelopeOfEntry(entry));
+      this.unpublished.delete(entry._id);
       const held = this.held.get(aggregateId);
       if (held) held.published = Math.max(held.published, version);
       this.marks.add({ id: entry._id, mark: "published" }).catch(() => {
@@ -588,6 +623,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
 
   private async publish(entry: LogEntry<S>) {
     await this.options.publisher.publishEnvelope(envelopeOfEntry(entry));
+    this.unpublished.delete(entry._id);
     await this.marks.add({ id: entry._id, mark: "published" });
   }
 

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { EventValidationError, parseEnvelope, type Envelope, type Subject } from "./catalogue.js";
 import { ACK_WAIT_MS, DLQ_PREFIX, ensureConsumer, type ConsumerConfig } from "./stream.js";
 import { STREAM } from "./catalogue.js";
+import { eventsInstrumentation, type ConsumeOutcome } from "./instrumentation.js";
 
 /** Thrown by a handler that cannot apply the event yet (a replica missing an earlier version). */
 export class RetryLater extends Error {
@@ -57,6 +58,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   await ensureConsumer(nc, { maxAckPending: concurrency * 4, ...options });
   const js = jetstream(nc);
   const consumer = await js.consumers.get(STREAM, durable);
+  const stopReporting = eventsInstrumentation().consumerStarted(durable, async () => {
+    const info = await consumer.info();
+    return { pending: info.num_pending, ackPending: info.num_ack_pending };
+  });
 
   async function deadLetter(msg: JsMsg, reason: string) {
     const h = headers();
@@ -69,19 +74,31 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       headers: h,
     });
     msg.term(reason.slice(0, 200));
+    eventsInstrumentation().deadLettered(durable, msg.subject);
     logger.error({ subject: msg.subject, seq: msg.seq, reason }, "event dead-lettered");
   }
 
   async function handle(msg: JsMsg) {
+    const started = performance.now();
+    const outcome = await settle(msg);
+    eventsInstrumentation().consumed(durable, msg.subject, outcome, (performance.now() - started) / 1_000);
+  }
+
+  async function settle(msg: JsMsg): Promise<ConsumeOutcome> {
+    if (msg.info.deliveryCount > 1) eventsInstrumentation().redelivered(durable, msg.subject);
     let envelope: Envelope;
     try {
       envelope = parseEnvelope(msg.json());
     } catch (error) {
       // A message that is not a valid event never will be: no point retrying it.
-      return deadLetter(msg, error instanceof EventValidationError ? error.message : "not JSON");
+      await deadLetter(msg, error instanceof EventValidationError ? error.message : "not JSON");
+      return "dead_letter";
     }
     const run = handlerFor(handlers, envelope);
-    if (!run) return msg.ack();
+    if (!run) {
+      msg.ack();
+      return "ignored";
+    }
     // A slow handler (a database under load) reports progress, so the server does not hand its
     // message to another process while it still works on it.
     const progress = setInterval(() => {
@@ -94,6 +111,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     try {
       await run();
       msg.ack();
+      return "ack";
     } catch (error) {
       const attempt = msg.info.deliveryCount;
       const delay = backoff[Math.min(attempt - 1, backoff.length - 1)] ?? 1_000;
@@ -105,9 +123,12 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       } else {
         logger.warn({ err: error, subject: msg.subject, seq: msg.seq, attempt }, "event handler failed");
       }
-      if (attempt >= maxDeliver)
-        return deadLetter(msg, error instanceof Error ? error.message : String(error));
+      if (attempt >= maxDeliver) {
+        await deadLetter(msg, error instanceof Error ? error.message : String(error));
+        return "dead_letter";
+      }
       msg.nak(delay);
+      return "retry";
     } finally {
       clearInterval(progress);
     }
@@ -131,6 +152,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       if (!messages) return;
       const current = messages;
       messages = undefined;
+      stopReporting();
       await current.close();
       await loop.catch(() => undefined);
       await Promise.all(inFlight);

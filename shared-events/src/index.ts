@@ -8,4 +8,5 @@ export * from "./follow.js";
 export * from "./backlog.js";
 export * from "./read-model.js";
 export * from "./idempotency.js";
+export * from "./instrumentation.js";
 export { isDuplicateKey } from "./mongo.js";

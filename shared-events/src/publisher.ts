@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { validatePayload, type Envelope, type Payload, type Subject } from "./catalogue.js";
+import { eventsInstrumentation } from "./instrumentation.js";
 
 export interface PublishOptions {
   aggregateId: string;
@@ -54,10 +55,17 @@ export function createPublisher(nc: NatsConnection, { timeoutMs = 5_000 } = {}):
 
   async function publishEnvelope<S extends Subject>(envelope: Envelope<S>): Promise<Published> {
     validatePayload(envelope.subject, envelope.data);
-    const ack = await js.publish(envelope.subject, JSON.stringify(envelope), {
-      msgID: envelope.id,
-      timeout: timeoutMs,
-    });
+    let ack;
+    try {
+      ack = await js.publish(envelope.subject, JSON.stringify(envelope), {
+        msgID: envelope.id,
+        timeout: timeoutMs,
+      });
+    } catch (error) {
+      eventsInstrumentation().publishFailed(envelope.subject);
+      throw error;
+    }
+    eventsInstrumentation().published(envelope.subject);
     return { seq: ack.seq, duplicate: ack.duplicate };
   }
 

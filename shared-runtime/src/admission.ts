@@ -3,6 +3,7 @@
 // latency budget. Then the request is refused at once with RATE_LIMITED and a Retry-After,
 // which a client can act on, rather than answered seconds later, when its user has given up.
 import { rateLimited } from "./errors.js";
+import { refusalCounter } from "./telemetry/metrics.js";
 
 export interface AdmissionOptions {
   /** Pieces of work running at once. */
@@ -15,6 +16,8 @@ export interface AdmissionOptions {
    * that they do not all come back in the same instant, only to be refused again.
    */
   retryAfterSeconds?: number;
+  /** The limiter's name in `ticketing_rate_limit_refusals_total`. */
+  name?: string;
 }
 
 /** Weight of the latest duration in the running mean of how long one piece of work takes. */
@@ -29,7 +32,11 @@ export class Admission {
   private refused = 0;
   private secondBegan = 0;
 
-  constructor(private readonly options: AdmissionOptions) {}
+  private readonly refusals;
+
+  constructor(private readonly options: AdmissionOptions) {
+    this.refusals = refusalCounter(options.name ?? "admission");
+  }
 
   /** Pieces of work running and waiting. */
   get load(): { active: number; waiting: number; meanMs: number } {
@@ -42,6 +49,7 @@ export class Admission {
       const expectedWaitMs = ((this.line.length + 1) * this.meanMs) / this.options.concurrency;
       if (expectedWaitMs > this.options.budgetMs) {
         const retryAfter = this.retryAfter();
+        this.refusals.inc();
         throw rateLimited(`Too many requests right now; try again in ${retryAfter} s`, retryAfter);
       }
       await new Promise<void>((resolve) => this.line.push(resolve));

@@ -20,3 +20,4 @@ export * from "./redis.js";
 export * from "./bootstrap.js";
 export * from "./models.js";
 export * from "./text.js";
+export * from "./telemetry/metrics.js";

@@ -20,6 +20,7 @@ import { ErrorCode } from "./errors.js";
 import { requestScope, requestScoping } from "./logger.js";
 import { formatError, logUnexpectedErrors, retryAfterHeader } from "./masking.js";
 import { createReadiness, type ReadinessOptions } from "./readiness.js";
+import { requestMetricsPlugin, serveMetrics } from "./telemetry/metrics.js";
 
 /** What every resolver finds in its context, whatever the service adds. */
 export interface SubgraphContext {
@@ -131,6 +132,7 @@ export function createSubgraphServer<TExtra extends object = object>(
       ApolloServerPluginInlineTraceDisabled(),
       logUnexpectedErrors(),
       retryAfterHeader(),
+      requestMetricsPlugin(),
     ],
   });
   const readiness = createReadiness(options.readiness ?? {}, logger);
@@ -182,6 +184,8 @@ export function createSubgraphServer<TExtra extends object = object>(
       .status(ready ? 200 : 503)
       .json({ status: ready ? "ready" : "unready", closing, checks: report.checks });
   });
+
+  app.get("/metrics", (req, res) => serveMetrics(req, res));
 
   options.routes?.(app);
 

@@ -24,6 +24,7 @@
 // SLOW_CONSUMER (its client subscribes again and reads the current state).
 import type { Socket } from "node:net";
 import type { Envelope } from "@ticketing/shared-events";
+import { metrics } from "@ticketing/shared-runtime";
 import { GraphQLError, type ExecutionResult } from "graphql";
 import type { WebSocket } from "ws";
 import { LiveEnded } from "./ended.js";
@@ -54,8 +55,11 @@ const CLOSING_BRACE = Buffer.from("}");
 /** Lets the event loop read what has come in (and run what waits) before going on. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-const slowConsumer = () =>
-  new LiveEnded("This subscription fell too far behind; subscribe again", "SLOW_CONSUMER");
+/** The end of a subscriber that fell behind: counted as one dropped slow consumer. */
+const slowConsumer = () => {
+  metrics.liveSlowConsumersDropped.inc();
+  return new LiveEnded("This subscription fell too far behind; subscribe again", "SLOW_CONSUMER");
+};
 
 /** The `payload` of a `next` message, as graphql-ws serializes an execution result. */
 export function serializeResult(result: ExecutionResult): Buffer {

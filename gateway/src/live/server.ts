@@ -11,7 +11,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { ApolloServer } from "@apollo/server";
 import type { ApolloGateway } from "@apollo/gateway";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { coercionField, ErrorCode, type TokenVerifier, type Viewer } from "@ticketing/shared-runtime";
+import {
+  coercionField,
+  ErrorCode,
+  metrics,
+  type TokenVerifier,
+  type Viewer,
+} from "@ticketing/shared-runtime";
 import {
   execute,
   getArgumentValues,
@@ -360,6 +366,7 @@ export async function attachLive(options: LiveOptions) {
 
   function release(connection: Connection, open: { end(error: LiveEnded | null): void }) {
     if (!connection.open.delete(open)) return;
+    metrics.liveSubscribers.dec();
     const count = (perClient.get(connection.clientKey) ?? 1) - 1;
     if (count <= 0) perClient.delete(connection.clientKey);
     else perClient.set(connection.clientKey, count);
@@ -562,6 +569,7 @@ export async function attachLive(options: LiveOptions) {
 
   function track(connection: Connection, open: { end(error: LiveEnded | null): void }) {
     connection.open.add(open);
+    metrics.liveSubscribers.inc();
     perClient.set(connection.clientKey, (perClient.get(connection.clientKey) ?? 0) + 1);
     clearTimeout(connection.idleTimer);
     connection.idleTimer = undefined;

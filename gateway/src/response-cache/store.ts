@@ -8,6 +8,7 @@
 // started at, and its result is neither stored nor handed to the requests waiting on it when
 // any of its tags was invalidated after that. They execute again instead.
 import { createHash } from "node:crypto";
+import { cacheCounters } from "@ticketing/shared-runtime";
 import type { FormattedExecutionResult } from "graphql";
 import { reachedBy } from "./entities.js";
 
@@ -67,6 +68,8 @@ export interface StoreStats {
 const FILL_TIMEOUT_MS = 10_000;
 /** Rounds of waiting on other fills before a request executes on its own. */
 const MAX_WAITS = 3;
+/** A wait on another request's fill is a hit: the subgraphs are asked once. */
+const lookups = cacheCounters("response");
 /** Remembered invalidations past which the ones no running fill needs are dropped. */
 const PRUNE_ABOVE = 1_000;
 
@@ -138,6 +141,7 @@ export class ResponseStore {
       if (stored) {
         if (round === 0) this.counts.hits++;
         else this.counts.shared++;
+        lookups.hit.inc();
         return { kind: "hit", response: stored, waited: round > 0 };
       }
       const flight = this.flights.get(key);
@@ -146,6 +150,7 @@ export class ResponseStore {
       const response = await flight.done;
       if (response) {
         this.counts.shared++;
+        lookups.hit.inc();
         return { kind: "hit", response, waited: true };
       }
     }
@@ -153,6 +158,7 @@ export class ResponseStore {
 
   private begin(key: string, shared: boolean): Fill {
     this.counts.misses++;
+    lookups.miss.inc();
     const generation = this.generation;
     this.running.set(generation, (this.running.get(generation) ?? 0) + 1);
     if (!shared) return { key, generation, shared };

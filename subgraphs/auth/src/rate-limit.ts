@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { rateLimited } from "@ticketing/shared-runtime";
+import { rateLimited, refusalCounter } from "@ticketing/shared-runtime";
 import type { GraphQLError } from "graphql";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -38,6 +38,7 @@ export function rateLimitedError(retryAfter: number): GraphQLError {
 
 export function createSignInLimiter(redis: Redis, limits: SignInLimits, logger: Logger): SignInLimiter {
   const windowMs = limits.windowSeconds * 1000;
+  const refusals = refusalCounter("sign_in");
 
   async function count(key: string): Promise<{ count: number; ttlMs: number }> {
     const [count, ttlMs] = (await redis.eval(COUNT, 1, key, windowMs)) as [number, number];
@@ -60,6 +61,7 @@ export function createSignInLimiter(redis: Redis, limits: SignInLimits, logger: 
       const over = counts.filter((c) => c.count > c.limit);
       if (over.length === 0) return;
       const retryAfter = Math.max(1, ...over.map((c) => Math.ceil(c.ttlMs / 1000)));
+      refusals.inc();
       throw rateLimitedError(retryAfter);
     },
   };

@@ -1,6 +1,7 @@
 // The holds: one BullMQ delayed job per order, due when the hold ends; running it publishes
 // ticketing.expiration.due.
 import type { Publisher } from "@ticketing/shared-events";
+import { metrics } from "@ticketing/shared-runtime";
 import { Queue, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -57,6 +58,7 @@ export interface ExpirationsOptions {
 
 export function createExpirations(options: ExpirationsOptions): Expirations {
   const { publisher, logger } = options;
+  const lateness = metrics.expirationLateness;
   const name = options.queue?.name ?? QUEUE.name;
   const prefix = options.queue?.prefix ?? QUEUE.prefix;
 
@@ -68,6 +70,8 @@ export function createExpirations(options: ExpirationsOptions): Expirations {
 
   async function run(job: ExpirationJob) {
     const { orderId, causationId } = job.data;
+    // Lateness of each run, retries included: a retry late because of an outage shows as late.
+    lateness.observe(Math.max(0, Date.now() - Date.parse(job.data.expiresAt)) / 1_000);
     const published = await publisher.publish(
       "ticketing.expiration.due",
       { orderId },

@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ReadinessReport } from "@ticketing/shared-runtime";
+import { serveMetrics, type ReadinessReport } from "@ticketing/shared-runtime";
 import type { Logger } from "pino";
 
 export interface HealthServer {
@@ -13,8 +13,9 @@ export interface HealthServer {
 }
 
 /**
- * The worker's HTTP face: `GET /healthz` (the process is alive) and `GET /readyz` (200 only when
- * every check passes and it is not shutting down, else 503; the body names each check).
+ * The worker's HTTP face: `GET /healthz` (the process is alive), `GET /readyz` (200 only when
+ * every check passes and it is not shutting down, else 503; the body names each check) and
+ * `GET /metrics` (Prometheus).
  */
 export function createServer({
   readiness,
@@ -36,6 +37,7 @@ export function createServer({
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, { error: "method not allowed" });
     if (path === "/healthz") return send(200, { status: "ok" });
+    if (path === "/metrics") return void serveMetrics(req, res);
     if (path !== "/readyz") return send(404, { error: "not found" });
     readiness().then(
       (report) => {

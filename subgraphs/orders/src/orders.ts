@@ -64,7 +64,7 @@ const canSee = (viewer: Identity, order: OrderState) =>
  * How many reservations write to the database at once, and the longest one may wait for its turn
  * before it is refused with RATE_LIMITED (createOrder's budget is 250 ms in all).
  */
-const RESERVATIONS = { concurrency: 16, budgetMs: 150 };
+const RESERVATIONS = { concurrency: 16, budgetMs: 150, name: "reservations" };
 const TAKEN = "Someone else reserved this ticket first";
 
 export function createOrders({

@@ -113,6 +113,8 @@ export async function startSystem({
     ...Object.fromEntries(
       subgraphs.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, `${url(name)}/graphql`]),
     ),
+    // The gateway's metrics port: any free one, since replicas run side by side.
+    METRICS_PORT: "0",
     ...env,
   };
   // Each service connects to NATS as its own user, unless the test's `env` says otherwise.

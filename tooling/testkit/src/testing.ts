@@ -6,6 +6,7 @@ import { natsUrlFor as infraNatsUrlFor, type InfraUrls, type NatsUser } from "@t
 
 export { FakeAuth } from "./fake-auth.js";
 export { OwnServer, type OwnServerKind } from "./own-server.js";
+export { parseMetrics, scrapeMetrics, type Sample, type Scrape } from "./metrics.js";
 // The NATS users and permissions (one declaration, in @ticketing/infra), for tests of them.
 export {
   NATS_ADMIN,
