@@ -2,7 +2,7 @@
 // file and run one after another: a worker of a parallel file would schedule this file's orders
 // too, and a test could pass on another worker's publish.
 import { setTimeout as sleep } from "node:timers/promises";
-import { eventually, OwnServer } from "@ticketing/testkit";
+import { eventually, OwnServer, scrapeMetrics } from "@ticketing/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { dueEventId, jobIdFor } from "../src/service.js";
 import { newNames, OrderStream, startExpiration, type Due, type RunningExpiration } from "./support.js";
@@ -350,5 +350,35 @@ describe("with Redis going away", () => {
     const started = Date.now();
     await stop(worker);
     expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});
+
+describe("the worker's /metrics", () => {
+  it("shows each hold's lateness, the order.created it consumed and the expiration.due it published", async () => {
+    const worker = await start();
+    const before = await scrapeMetrics(`${worker.origin}/metrics`);
+    expect(before.status).toBe(200);
+    const ranBefore = before.value("ticketing_expiration_lateness_seconds_count") ?? 0;
+    const since = await stream.lastSeq();
+    const created = await stream.orderCreated(secondsFromNow(1));
+    await dueOf(created.data.id, since, 1_000 + 3 * ON_TIME_MS);
+
+    const after = await scrapeMetrics(`${worker.origin}/metrics`);
+    expect(after.value("ticketing_expiration_lateness_seconds_count")).toBe(ranBefore + 1);
+    // On time: within the second the spec allows, so in the bucket of at most one second.
+    const onTimeBefore = before.value("ticketing_expiration_lateness_seconds_bucket", { le: "1" }) ?? 0;
+    expect(after.value("ticketing_expiration_lateness_seconds_bucket", { le: "1" })).toBe(onTimeBefore + 1);
+    const consumer = worker.names.consumer;
+    expect(
+      after.value("ticketing_events_consumed_total", {
+        consumer,
+        subject: "ticketing.order.created",
+        outcome: "ack",
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      after.value("ticketing_events_published_total", { subject: "ticketing.expiration.due" }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(after.value("ticketing_events_consumer_pending", { consumer })).toBeGreaterThanOrEqual(0);
   });
 });
