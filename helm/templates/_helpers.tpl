@@ -215,6 +215,9 @@ for an external NATS without users. The in-chart NATS always has them.
 {{- if and (eq .component "auth") .values.jwksPort -}}
 {{- $_ := set $data "JWKS_PORT" (toString .values.jwksPort) -}}
 {{- end -}}
+{{- if and (eq .component "gateway") .values.metricsPort -}}
+{{- $_ := set $data "METRICS_PORT" (toString .values.metricsPort) -}}
+{{- end -}}
 {{- if eq .component "gateway" -}}
 {{- $_ := set $data "AUTH_URL" $authUrl -}}
 {{- $origin := include "ticketing.publicOrigin" $root -}}

@@ -4,6 +4,8 @@
 //   compiler): a field the API does not have, such as a misspelt `readinesProbe`, is an error
 //   here, where the OpenAPI schemas let unknown fields through like the API server's
 //   non-strict decoding would, silently dropping them.
+// The Prometheus Operator's kinds (monitoring.coreos.com, a ServiceMonitor) are not the API's:
+// both checks read them from @kubernetes-models/prometheus-operator, generated from its CRDs.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -20,12 +22,18 @@ interface ModelClass {
   new (data: unknown): { validate(): void };
 }
 
+/** The API groups of custom resources the chart may render, and the package of their models. */
+const CUSTOM_RESOURCES: Record<string, string> = {
+  "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+};
+
+const customPackage = (apiVersion: string) => CUSTOM_RESOURCES[apiVersion.split("/")[0]!];
+
 async function modelClass(manifest: Manifest): Promise<ModelClass | undefined> {
+  const custom = customPackage(manifest.apiVersion);
+  const path = `${custom ?? "kubernetes-models"}/${manifest.apiVersion}/${manifest.kind}`;
   try {
-    const module = (await import(`kubernetes-models/${manifest.apiVersion}/${manifest.kind}`)) as Record<
-      string,
-      unknown
-    >;
+    const module = (await import(path)) as Record<string, unknown>;
     return module[manifest.kind] as ModelClass | undefined;
   } catch {
     return undefined;
@@ -56,23 +64,29 @@ export async function validateOpenApi(manifests: Manifest[]): Promise<SchemaProb
   return problems;
 }
 
-/** "apps/v1" is kubernetes-types/apps/v1, "v1" is core/v1, "networking.k8s.io/v1" is networking/v1. */
-function typesModule(apiVersion: string): string {
+/**
+ * The TypeScript type of a manifest's kind: "apps/v1" is kubernetes-types/apps/v1, "v1" is
+ * core/v1, "networking.k8s.io/v1" is networking/v1; a custom resource's is its model's interface.
+ */
+function typeOf({ apiVersion, kind }: Manifest): { module: string; name: string } {
+  const custom = customPackage(apiVersion);
+  if (custom) return { module: `${custom}/${apiVersion}/${kind}`, name: `I${kind}` };
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["core", apiVersion];
-  return `kubernetes-types/${group!.split(".")[0]!}/${version!}`;
+  return { module: `kubernetes-types/${group!.split(".")[0]!}/${version!}`, name: kind };
 }
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Every field of every manifest is one the Kubernetes API defines, with the right type. */
 export function validateStrictFields(manifests: Manifest[]): SchemaProblem[] {
-  const modules = [...new Set(manifests.map((m) => typesModule(m.apiVersion)))];
+  const modules = [...new Set(manifests.map((m) => typeOf(m).module))];
   const alias = new Map(modules.map((module, i) => [module, `k${i}`]));
   const lines = modules.map((module) => `import type * as ${alias.get(module)!} from "${module}";`);
   const starts: { line: number; manifest: Manifest }[] = [];
   manifests.forEach((manifest, i) => {
     starts.push({ line: lines.length, manifest });
-    const type = `${alias.get(typesModule(manifest.apiVersion))!}.${manifest.kind}`;
+    const { module, name } = typeOf(manifest);
+    const type = `${alias.get(module)!}.${name}`;
     lines.push(...`export const m${i}: ${type} = ${JSON.stringify(manifest, null, 1)};`.split("\n"));
   });
   const source = lines.join("\n");

@@ -298,6 +298,82 @@ describe("the components", () => {
   });
 });
 
+describe("the metrics", () => {
+  type Service = Manifest & { spec: { ports: { name: string; port: number; targetPort: string }[] } };
+  type ServiceMonitor = Manifest & {
+    spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] };
+  };
+  const metricsPort = (component: (typeof COMPONENT_NAMES)[number]) =>
+    component === "gateway" ? 9464 : COMPONENTS[component].port;
+
+  it.each(COMPONENT_NAMES)("%s: its pods say where Prometheus scrapes /metrics", (component) => {
+    const annotations = workload(render(VALUES.production), "Deployment", `ticketing-${component}`).spec
+      .template.metadata.annotations;
+    expect(annotations).toMatchObject({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": String(metricsPort(component)),
+      "prometheus.io/path": "/metrics",
+    });
+  });
+
+  it("the gateway's are on a port of its own, which the ingress never routes to", () => {
+    const all = render(VALUES.production);
+    expect(configData(all, "ticketing-gateway")).toMatchObject({ METRICS_PORT: "9464" });
+    const [container] = workload(all, "Deployment", "ticketing-gateway").spec.template.spec.containers;
+    expect(container?.ports).toContainEqual(
+      expect.objectContaining({ name: "metrics", containerPort: 9464 }),
+    );
+    const service = find(all, "Service", "ticketing-gateway") as Service;
+    expect(service.spec.ports).toContainEqual(expect.objectContaining({ name: "metrics", port: 9464 }));
+    const ingress = JSON.stringify(find(all, "Ingress", "ticketing").spec);
+    expect(ingress).not.toMatch(/metrics|9464/);
+    expect(ingress).toMatch(/"port":\{"name":"http"\}|"port":\{"number":4000\}/);
+    for (const component of COMPONENT_NAMES.filter((c) => c !== "gateway")) {
+      expect(configData(all, `ticketing-${component}`).METRICS_PORT).toBeUndefined();
+    }
+  });
+
+  it("no ServiceMonitor unless asked, and no annotations when switched off", () => {
+    expect(render(VALUES.production).filter((m) => m.kind === "ServiceMonitor")).toEqual([]);
+    const plain = render({ ...VALUES.production, setJson: { "metrics.podAnnotations": false } });
+    const annotations = workload(plain, "Deployment", "ticketing-tickets").spec.template.metadata.annotations;
+    expect(Object.keys(annotations ?? {}).filter((key) => key.startsWith("prometheus.io/"))).toEqual([]);
+  });
+
+  it("a ServiceMonitor per component when asked: valid, selecting its Service, on its metrics port", async () => {
+    const all = render({
+      ...VALUES.production,
+      setJson: { "metrics.serviceMonitor": { enabled: true, labels: { release: "monitoring" } } },
+    });
+    const monitors = all.filter((m): m is ServiceMonitor => m.kind === "ServiceMonitor");
+    expect(monitors.map((m) => m.metadata.name).sort()).toEqual(
+      [...COMPONENT_NAMES].sort().map((c) => `ticketing-${c}`),
+    );
+    for (const monitor of monitors) {
+      expect(monitor.apiVersion).toBe("monitoring.coreos.com/v1");
+      expect(monitor.metadata.labels).toMatchObject({ release: "monitoring" });
+      const service = find(all, "Service", monitor.metadata.name) as Service;
+      expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+      const [endpoint] = monitor.spec.endpoints;
+      expect(endpoint?.path).toBe("/metrics");
+      const port = service.spec.ports.find((p) => p.name === endpoint?.port);
+      const component = monitor.metadata.name.replace("ticketing-", "") as (typeof COMPONENT_NAMES)[number];
+      expect(port?.port, monitor.metadata.name).toBe(metricsPort(component));
+    }
+    expect(await validateManifests(monitors)).toEqual([]);
+
+    // The validation knows the kind: a misspelt field or a wrong type is caught in it too.
+    const broken = structuredClone(monitors[0]!) as unknown as { spec: Record<string, unknown> };
+    broken.spec.endpoint = broken.spec.endpoints;
+    delete broken.spec.endpoints;
+    const messages = (await validateManifests([broken as unknown as Manifest]))
+      .map((p) => p.message)
+      .join("\n");
+    expect(messages).toMatch(/endpoints/);
+    expect(messages).toMatch(/'"endpoint"' does not exist in type/);
+  });
+});
+
 describe("the ingress", () => {
   it("routes /graphql, /webhooks/stripe and / to the gateway, with sticky WebSockets", () => {
     const ingress = find(render(VALUES.production), "Ingress", "ticketing") as Manifest & {

@@ -61,6 +61,7 @@ function world(manifests: Manifest[]): Record<string, Endpoint> {
       "app.kubernetes.io/name": "ingress-nginx",
     }),
     "kube-dns": pod("kube-dns", "10.244.2.2", "kube-system", { "k8s-app": "kube-dns" }),
+    prometheus: pod("prometheus", "10.244.5.5", "monitoring", { "app.kubernetes.io/name": "prometheus" }),
     // A pod of ours that is none of the release's (a debug shell, a compromised sidecar).
     intruder: pod("intruder", "10.244.3.3", NAMESPACE, { app: "debug" }),
     "other-namespace": pod("other-namespace", "10.244.4.4", "elsewhere", { app: "ingress-nginx" }),
@@ -135,6 +136,23 @@ function inChartPaths(stripe: "live" | "sandbox"): Path[] {
     ["ingress-controller -> nats:4222", false],
     ["test -> gateway:4000", true],
     ["test -> auth:4001", false],
+    // Prometheus (networkPolicies.prometheus) to each component's /metrics: the gateway's metrics
+    // port, the others' own port; nothing else, and nobody else to the gateway's metrics port.
+    ["prometheus -> gateway:9464", true],
+    ["prometheus -> auth:4001", true],
+    ["prometheus -> tickets:4002", true],
+    ["prometheus -> orders:4003", true],
+    ["prometheus -> payments:4004", true],
+    ["prometheus -> expiration:4005", true],
+    ["prometheus -> gateway:4000", false],
+    ["prometheus -> auth:4011", false],
+    ["prometheus -> nats:4222", false],
+    ["prometheus -> mongodb:27017", false],
+    ["prometheus -> redis:6379", false],
+    ["ingress-controller -> gateway:9464", false],
+    ["intruder -> gateway:9464", false],
+    ["intruder -> expiration:4005", false],
+    ["other-namespace -> gateway:9464", false],
     // DNS for every pod.
     ...[...SERVICES, "nats", "mongodb", "redis", "jetstream-setup"].flatMap((client): Path[] => [
       [`${client} -> kube-dns:53/udp`, true],
@@ -268,6 +286,37 @@ describe("NetworkPolicies", () => {
     expect(connects(policies, { from: stray, to: endpoints["kube-dns"]!, port: 53, protocol: "UDP" })).toBe(
       true,
     );
+  });
+
+  it("let Prometheus scrape from where the values say, or from nowhere", () => {
+    const elsewhere = render({
+      ...production,
+      setJson: {
+        "networkPolicies.prometheus": {
+          enabled: true,
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "elsewhere" } },
+          // Any pod there (null removes the default's selector).
+          podSelector: null,
+        },
+      },
+    });
+    expect(
+      violations(elsewhere, [
+        ["other-namespace -> gateway:9464", true],
+        ["other-namespace -> expiration:4005", true],
+        ["other-namespace -> gateway:4000", false],
+        ["prometheus -> gateway:9464", false],
+      ]),
+    ).toEqual([]);
+    const none = render({ ...production, setJson: { "networkPolicies.prometheus.enabled": false } });
+    expect(
+      violations(none, [
+        ["prometheus -> gateway:9464", false],
+        ["prometheus -> tickets:4002", false],
+        ["prometheus -> expiration:4005", false],
+        ["ingress-controller -> gateway:4000", true],
+      ]),
+    ).toEqual([]);
   });
 
   it("are not rendered when switched off", () => {
