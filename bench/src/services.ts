@@ -36,6 +36,8 @@ export async function startServices(
     DEMO_ACCOUNTS: "off",
     // Every benchmark client comes from one address: the per-address limit would measure itself.
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: "100000000",
+    // The gateway's metrics on any free port: a running `npm start` holds the default one.
+    METRICS_PORT: "0",
     AUTH_URL: urls.auth!,
     AUTH_JWKS_URL: `${urls.auth}/.well-known/jwks.json`,
     ...Object.fromEntries(
