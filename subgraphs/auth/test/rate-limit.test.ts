@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import { scrapeMetrics } from "@ticketing/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { newEmail, PASSWORD, SIGN_IN, signUp, startAuth, type RunningAuth } from "./support.js";
 
@@ -37,6 +38,20 @@ it("limits attempts per email, counting before the password is checked", async (
   expect(retryAfter).toBeLessThanOrEqual(60);
   expect(limited.headers.get("retry-after")).toBe(String(retryAfter));
   expect(limited.headers.get("x-session-token")).toBeNull();
+});
+
+it('counts each refusal in ticketing_rate_limit_refusals_total{limiter="sign_in"}', async () => {
+  const refusals = async () =>
+    (await scrapeMetrics(`${auth.origin}/metrics`)).value("ticketing_rate_limit_refusals_total", {
+      limiter: "sign_in",
+    });
+  const before = await refusals();
+  expect(before).toEqual(expect.any(Number));
+  const { email } = await signUp(auth);
+  for (let i = 0; i < 3; i++) await signIn(email, "wrong password", address());
+  expect((await signIn(email, PASSWORD, address())).errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+  expect((await signIn(email, PASSWORD, address())).errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+  expect(await refusals()).toBe(before! + 2);
 });
 
 it("limits attempts per client address, whatever the email", async () => {
