@@ -1,6 +1,10 @@
 import { GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
 import { Admission } from "./admission.js";
+import { metrics } from "./telemetry/metrics.js";
+
+const refusalsOf = async (limiter: string) =>
+  (await metrics.rateLimitRefusals.get()).values.find((value) => value.labels.limiter === limiter)?.value;
 
 /** Work that runs until the test lets it finish. */
 function held() {
@@ -12,7 +16,8 @@ function held() {
 describe("Admission", () => {
   it("queues within the budget and refuses past it at once, with RATE_LIMITED and retryAfter", async () => {
     // One at a time, 10 ms of waiting allowed; work is assumed to take 5 ms until measured.
-    const admission = new Admission({ concurrency: 1, budgetMs: 10, retryAfterSeconds: 2 });
+    const admission = new Admission({ concurrency: 1, budgetMs: 10, retryAfterSeconds: 2, name: "checkout" });
+    expect(await refusalsOf("checkout")).toBe(0);
     const first = held();
     const running = admission.run(first.work);
     const second = admission.run(() => Promise.resolve("second"));
@@ -22,6 +27,7 @@ describe("Admission", () => {
     const refused = await admission.run(() => Promise.resolve("fourth")).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(GraphQLError);
     expect((refused as GraphQLError).extensions).toEqual({ code: "RATE_LIMITED", retryAfter: 2 });
+    expect(await refusalsOf("checkout")).toBe(1);
 
     first.finish();
     await running;
