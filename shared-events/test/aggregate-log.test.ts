@@ -2,7 +2,15 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { mongoDatabaseUrl, OwnServer } from "@ticketing/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConcurrencyError, createPublisher, ensureStreams, STREAM, type LogDocument } from "../src/index.js";
+import {
+  ConcurrencyError,
+  createPublisher,
+  ensureStreams,
+  instrumentEvents,
+  STREAM,
+  type LogDocument,
+  type OutboxReading,
+} from "../src/index.js";
 import {
   connectHarness,
   eventually,
@@ -166,13 +174,33 @@ describe("the aggregate log across a NATS restart", () => {
   it("publishes what was appended during the outage as soon as NATS is back, not a sweep later", async () => {
     // A sweep interval far longer than the test: only the reconnect can publish the event.
     const log = ticketLog(h, { intervalMs: 600_000 });
+    // The outbox as the process's metrics read it.
+    const outboxes = new Map<string, () => OutboxReading>();
+    instrumentEvents({
+      published: () => undefined,
+      publishFailed: () => undefined,
+      consumed: () => undefined,
+      redelivered: () => undefined,
+      deadLettered: () => undefined,
+      consumerStarted: () => () => undefined,
+      outboxStarted: (name, read) => {
+        outboxes.set(name, read);
+        return () => outboxes.delete(name);
+      },
+    });
     await log.start();
+    const outbox = [...outboxes.values()][0]!;
+    expect(outbox()).toEqual({ pending: 0, oldestAt: undefined });
     // Made before the outage: a request sent in the moment the client reconnects can go unanswered.
     const jsm = await jetstreamManager(h.nc, { timeout: 1_000 });
     try {
       await nats.kill();
       const id = newId();
+      const appended = Date.now();
       await log.append(id, 0, { subject: "ticketing.ticket.created", data: ticketPayload(id, 1) });
+      // Committed, not on the stream: one entry waits in the outbox, logged just now.
+      expect(outbox().pending).toBe(1);
+      expect(outbox().oldestAt).toBeGreaterThanOrEqual(appended - 1_000);
       await nats.restart();
       const back = Date.now();
       const stored = await eventually(
@@ -186,9 +214,18 @@ describe("the aggregate log across a NATS restart", () => {
       );
       expect(stored).toBe(id);
       expect(Date.now() - back).toBeLessThan(5_000);
+      expect(
+        await eventually(
+          () => outbox().pending,
+          (pending) => pending === 0,
+        ),
+      ).toBe(0);
+      expect(outbox().oldestAt).toBeUndefined();
     } finally {
       await log.stop();
+      instrumentEvents(undefined);
     }
+    expect(outboxes.size).toBe(0);
   });
 });
 

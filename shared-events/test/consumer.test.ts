@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AppliedEvents,
   DLQ_STREAM,
+  instrumentEvents,
   replicaStep,
   startConsumer,
+  type ConsumerBacklogReading,
   type Envelope,
   type RunningConsumer,
 } from "../src/index.js";
@@ -95,6 +97,27 @@ describe("durable consumers", () => {
     const attempts: string[] = [];
     const handled: string[] = [];
     const durable = `dlq-${failing.slice(0, 8)}`;
+    // What the consumer tells the process's metrics about the failing event and the fine one.
+    const told: string[] = [];
+    const backlogs = new Map<string, () => Promise<ConsumerBacklogReading>>();
+    instrumentEvents({
+      published: () => undefined,
+      publishFailed: () => undefined,
+      consumed: (consumer, subject, outcome) => {
+        if (consumer === durable) told.push(`consumed ${outcome}`);
+      },
+      redelivered: (consumer) => {
+        if (consumer === durable) told.push("redelivered");
+      },
+      deadLettered: (consumer, subject) => {
+        if (consumer === durable) told.push(`dead-lettered ${subject}`);
+      },
+      consumerStarted: (consumer, read) => {
+        backlogs.set(consumer, read);
+        return () => backlogs.delete(consumer);
+      },
+      outboxStarted: () => () => undefined,
+    });
     consumers.push(
       await startConsumer({
         nc: h.nc,
@@ -137,6 +160,23 @@ describe("durable consumers", () => {
     expect(dead?.header.get("Ticketing-Error")).toContain("downstream is broken");
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(attempts).toHaveLength(3);
+
+    instrumentEvents(undefined);
+    // Three deliveries of the failing event, two of them redeliveries, the last dead-lettered; the
+    // fine event (and any other expiration.due on the stream meanwhile) handled.
+    expect(told.filter((line) => line !== "consumed ack").sort()).toEqual([
+      "consumed dead_letter",
+      "consumed retry",
+      "consumed retry",
+      "dead-lettered ticketing.expiration.due",
+      "redelivered",
+      "redelivered",
+    ]);
+    expect(told.filter((line) => line === "consumed ack").length).toBeGreaterThanOrEqual(1);
+    // The consumer's lag, read from the server.
+    const backlog = await backlogs.get(durable)?.();
+    expect(backlog?.pending).toBeGreaterThanOrEqual(0);
+    expect(backlog?.ackPending).toBeGreaterThanOrEqual(0);
   });
 
   it("makes a version-ordered replica wait for a missing version", async () => {
