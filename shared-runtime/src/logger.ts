@@ -52,7 +52,8 @@ const scopes = new WeakMap<Request, RequestScope>();
 
 // Bounded and plain, so a caller cannot inject log lines or bloat every entry through the header.
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
-const PROBES = new Set(["/healthz", "/readyz"]);
+// Asked every few seconds by the platform (probes) and Prometheus (scrapes): logged at debug.
+const PROBES = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /**
  * Gives each request an id (the caller's `x-request-id`, or a new UUID), echoes it in the response,
