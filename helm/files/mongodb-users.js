@@ -37,7 +37,8 @@ for (;;) {
           `(see docs/operations.md, "Rotating the MongoDB root password"): ${error.message}`,
       );
     }
-    if (Date.now() > deadline) throw new Error(`MongoDB at ${env.MONGO_HOST} did not answer: ${error.message}`);
+    if (Date.now() > deadline)
+      throw new Error(`MongoDB at ${env.MONGO_HOST} did not answer: ${error.message}`);
     print(`waiting for MongoDB: ${error.message}`);
     sleep(2000);
   }

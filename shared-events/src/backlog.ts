@@ -20,7 +20,10 @@ export interface ConsumerBacklog {
  * The backlog of each durable of `names` that exists on the stream, in the order asked; a durable
  * the server does not know (its service has not started yet) is left out.
  */
-export async function consumerBacklog(nc: NatsConnection, names: readonly string[]): Promise<ConsumerBacklog[]> {
+export async function consumerBacklog(
+  nc: NatsConnection,
+  names: readonly string[],
+): Promise<ConsumerBacklog[]> {
   const jsm = await jetstreamManager(nc);
   const found = await Promise.all(
     names.map(async (name) => {

@@ -119,8 +119,10 @@ export async function startActivity(nc: NatsConnection, options: ActivityOptions
         const bucket = bucketAt(Date.parse(event.occurredAt));
         bucket.sales += 1;
         const total = orders.get(event.data.id)?.total;
-        if (total) bucket.revenue.set(total.currency, (bucket.revenue.get(total.currency) ?? 0) + total.amount);
-        else logger.warn({ orderId: event.data.id }, "a sale of an order not seen; its revenue is not counted");
+        if (total)
+          bucket.revenue.set(total.currency, (bucket.revenue.get(total.currency) ?? 0) + total.amount);
+        else
+          logger.warn({ orderId: event.data.id }, "a sale of an order not seen; its revenue is not counted");
         return;
       }
       case "ticketing.payment.succeeded": {

@@ -60,8 +60,8 @@ export function safeData(event: Envelope): Record<string, unknown> {
 
 /** "EUR 30.00": the amount in major units with the currency's code, never a float's noise. */
 export function formatMoney({ amount, currency }: Money): string {
-  const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions()
-    .maximumFractionDigits ?? 2;
+  const digits =
+    new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
   const major = digits === 0 ? String(amount) : (amount / 10 ** digits).toFixed(digits);
   return `${currency} ${major}`;
 }
@@ -169,5 +169,13 @@ export function describe(event: Envelope, lookup: OpsLookup): OpsView {
       description = `Partner API key ${event.data.id} revoked`;
       break;
   }
-  return { kind: kindOf(event.subject), description, eventId, ticketId, orderId, amount, data: safeData(event) };
+  return {
+    kind: kindOf(event.subject),
+    description,
+    eventId,
+    ticketId,
+    orderId,
+    amount,
+    data: safeData(event),
+  };
 }

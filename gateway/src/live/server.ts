@@ -223,7 +223,8 @@ function documentChecker(schema: GraphQLSchema, options: { limits: OperationLimi
     const own =
       operation.operation === OperationTypeNode.QUERY &&
       operation.selectionSet.selections.every(
-        (s) => s.kind === Kind.FIELD && (LIVE_QUERY_FIELDS.has(s.name.value) || s.name.value === "__typename"),
+        (s) =>
+          s.kind === Kind.FIELD && (LIVE_QUERY_FIELDS.has(s.name.value) || s.name.value === "__typename"),
       );
     if (own) {
       const variables = getVariableValues(schema, operation.variableDefinitions ?? [], given ?? {});
@@ -429,7 +430,8 @@ export async function attachLive(options: LiveOptions) {
         }
         const { variables, field } = checked;
         if (variables.errors) return coded(variables.errors, "BAD_USER_INPUT");
-        if (checked.query) return ownQuery(connection, checked.document, checked.query, payload, variables.coerced);
+        if (checked.query)
+          return ownQuery(connection, checked.document, checked.query, payload, variables.coerced);
         if (field.name.value === "opsFeed" && !connection.viewer?.roles.includes("OPS")) {
           return refuse("The ops feed is for OPS only", "FORBIDDEN");
         }
