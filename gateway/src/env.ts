@@ -9,6 +9,8 @@ import {
   portSchema,
   shutdownDelaySchema,
   shutdownTimeoutSchema,
+  tracingEnv,
+  tracingEnvSchemas,
   type EnvSource,
 } from "@ticketing/shared-runtime";
 import { z } from "zod";
@@ -74,6 +76,12 @@ const schema = z.object({
     }),
   SHUTDOWN_DELAY_MS: shutdownDelaySchema,
   SHUTDOWN_TIMEOUT_MS: shutdownTimeoutSchema,
+  OTEL_SERVICE_NAME: tracingEnvSchemas.OTEL_SERVICE_NAME,
+  OTEL_EXPORTER_OTLP_ENDPOINT: tracingEnvSchemas.OTEL_EXPORTER_OTLP_ENDPOINT,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: tracingEnvSchemas.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+  OTEL_EXPORTER_OTLP_PROTOCOL: tracingEnvSchemas.OTEL_EXPORTER_OTLP_PROTOCOL,
+  OTEL_TRACES_SAMPLER_ARG: tracingEnvSchemas.OTEL_TRACES_SAMPLER_ARG,
+  OTEL_SDK_DISABLED: tracingEnvSchemas.OTEL_SDK_DISABLED,
   /** `off`: every query goes to the subgraphs. */
   RESPONSE_CACHE: onOff.default("on"),
   /** How long a cached response lives when no event drops it first. */
@@ -113,6 +121,7 @@ export function loadEnv(source: EnvSource = process.env) {
     trustedProxies: env.TRUSTED_PROXIES,
     shutdown: { delayMs: env.SHUTDOWN_DELAY_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
     logLevel: env.LOG_LEVEL,
+    tracing: tracingEnv(env),
     publicOrigin,
     secureCookies: publicOrigin.startsWith("https:"),
     webRoot,

@@ -17,7 +17,10 @@ import {
   formatError,
   requestScope,
   requestScoping,
+  operationTracingPlugin,
   requestMetricsPlugin,
+  traceOperations,
+  tracedFetch,
   type ReadinessOptions,
   type TokenVerifier,
   type Viewer,
@@ -199,7 +202,7 @@ export async function createGateway({
         url: env.subgraphUrls[name as keyof typeof env.subgraphUrls] ?? url,
         // Node's fetch closes a kept-alive connection before the subgraph's keep-alive timeout
         // does; the default client reuses it as the server closes it, and the request fails.
-        fetcher: measuredFetch(name, fetch) as unknown as NonNullable<
+        fetcher: tracedFetch(name, measuredFetch(name, fetch)) as unknown as NonNullable<
           ConstructorParameters<typeof RemoteGraphQLDataSource>[0]
         >["fetcher"],
       }),
@@ -243,6 +246,7 @@ export async function createGateway({
       // plugin for a response: a client they refuse never reads the cache.
       ...(responseCache ? [responseCache.plugin] : []),
       requestMetricsPlugin(),
+      operationTracingPlugin<GatewayContext>((context) => context.client?.kind),
     ],
   });
   const sessions = createSessions({ verifier, authUrl: env.authUrl });
@@ -281,6 +285,7 @@ export async function createGateway({
     publicGraph.cors,
     publicGraph.admission,
     express.json({ limit: "1mb" }),
+    traceOperations(),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const { requestId } = requestScope(req);

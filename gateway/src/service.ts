@@ -19,6 +19,7 @@ export const gatewayService = defineService({
     port: env.http.port,
     host: env.http.host,
     shutdown: env.shutdown,
+    tracing: env.tracing,
   }),
   async build(context: ServiceContext<Env, ServiceOptions>) {
     const { env, logger, nats, identity, readiness, defer } = context;

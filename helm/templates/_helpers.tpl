@@ -241,6 +241,13 @@ forget it, then shuts down within its grace period less a margin for the kill to
 {{- $grace := int (.values.terminationGracePeriodSeconds | default 30) -}}
 {{- $_ := set $data "SHUTDOWN_DELAY_MS" "5000" -}}
 {{- $_ := set $data "SHUTDOWN_TIMEOUT_MS" (toString (mul (sub $grace 5) 1000)) -}}
+{{- with $root.Values.tracing -}}
+{{- if .endpoint -}}
+{{- $_ := set $data "OTEL_EXPORTER_OTLP_ENDPOINT" .endpoint -}}
+{{- $_ := set $data "OTEL_EXPORTER_OTLP_PROTOCOL" .protocol -}}
+{{- $_ := set $data "OTEL_TRACES_SAMPLER_ARG" (toString .sampleRatio) -}}
+{{- end -}}
+{{- end -}}
 {{- range $key, $value := .values.env -}}
 {{- $_ := set $data $key (toString $value) -}}
 {{- end -}}

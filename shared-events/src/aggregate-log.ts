@@ -24,6 +24,7 @@ import { Batcher } from "./batcher.js";
 import { eventsInstrumentation, type OutboxReading } from "./instrumentation.js";
 import { isDuplicateKey } from "./mongo.js";
 import type { Publisher } from "./publisher.js";
+import { currentTraceCarrier, type TraceCarrier } from "./tracing.js";
 
 /**
  * A log document as stored, for the owner's schema of its log collection; `LogEntry` is the same
@@ -39,6 +40,8 @@ export interface LogDocument {
   occurredAt: Date;
   causationId: string | null;
   requestId: string | null;
+  /** The trace context of the command that logged it, so that its publish, even a republish after a crash, joins that trace. */
+  trace?: TraceCarrier | null;
   published: boolean;
   projected: boolean;
 }
@@ -456,6 +459,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
       occurredAt: new Date(),
       causationId: meta.causationId ?? null,
       requestId: meta.requestId ?? null,
+      trace: currentTraceCarrier() ?? null,
       published: false,
       projected: false,
     };
@@ -600,7 +604,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
         this.behind = true;
         return false;
       }
-      await this.options.publisher.publishEnvelope(envelopeOfEntry(entry));
+      await this.options.publisher.publishEnvelope(envelopeOfEntry(entry), entry.trace ?? undefined);
       this.unpublished.delete(entry._id);
       const held = this.held.get(aggregateId);
       if (held) held.published = Math.max(held.published, version);

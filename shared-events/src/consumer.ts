@@ -7,6 +7,7 @@ import { EventValidationError, parseEnvelope, type Envelope, type Subject } from
 import { ACK_WAIT_MS, DLQ_PREFIX, ensureConsumer, type ConsumerConfig } from "./stream.js";
 import { STREAM } from "./catalogue.js";
 import { eventsInstrumentation, type ConsumeOutcome } from "./instrumentation.js";
+import { inConsumerSpan } from "./tracing.js";
 
 /** Thrown by a handler that cannot apply the event yet (a replica missing an earlier version). */
 export class RetryLater extends Error {
@@ -109,7 +110,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       }
     }, ackWaitMs / 2);
     try {
-      await run();
+      await inConsumerSpan(msg.subject, msg.headers, { "messaging.consumer.group.name": durable }, run);
       msg.ack();
       return "ack";
     } catch (error) {

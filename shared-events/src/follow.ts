@@ -14,6 +14,7 @@ import {
 } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
+import { inConsumerSpan } from "./tracing.js";
 import { parseEnvelope, STREAM, SUBJECT_PREFIX, type Envelope, type Subject } from "./catalogue.js";
 
 /**
@@ -171,7 +172,7 @@ export async function follow<S extends Subject>(
     }
     if (!isWanted(event)) return;
     try {
-      await handler(event, seq);
+      await inConsumerSpan(event.subject, msg.headers, {}, async () => handler(event, seq));
     } catch (error) {
       logger.error({ err: error, seq, subject: event.subject }, "event handler failed; passed over");
     }

@@ -9,4 +9,5 @@ export * from "./backlog.js";
 export * from "./read-model.js";
 export * from "./idempotency.js";
 export * from "./instrumentation.js";
+export * from "./tracing.js";
 export { isDuplicateKey } from "./mongo.js";

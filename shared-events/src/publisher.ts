@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { validatePayload, type Envelope, type Payload, type Subject } from "./catalogue.js";
 import { eventsInstrumentation } from "./instrumentation.js";
+import { inProducerSpan, setTraceHeaders, type TraceCarrier } from "./tracing.js";
 
 export interface PublishOptions {
   aggregateId: string;
@@ -25,8 +26,11 @@ export interface Publisher {
     data: Payload<S>,
     options: PublishOptions,
   ): Promise<Envelope<S> & Published>;
-  /** Sends an envelope built elsewhere (the outbox relay), revalidating its payload. */
-  publishEnvelope<S extends Subject>(envelope: Envelope<S>): Promise<Published>;
+  /**
+   * Sends an envelope built elsewhere (the outbox relay), revalidating its payload. `trace`: the
+   * context of the command that raised it (kept with its log entry); the active one when absent.
+   */
+  publishEnvelope<S extends Subject>(envelope: Envelope<S>, trace?: TraceCarrier): Promise<Published>;
   /**
    * Calls `listener` each time the connection comes back after an outage, so an outbox can
    * publish what waited for it at once; returns the unsubscribe.
@@ -53,13 +57,24 @@ export function envelopeOf<S extends Subject>(
 export function createPublisher(nc: NatsConnection, { timeoutMs = 5_000 } = {}): Publisher {
   const js: JetStreamClient = jetstream(nc, { timeout: timeoutMs });
 
-  async function publishEnvelope<S extends Subject>(envelope: Envelope<S>): Promise<Published> {
+  async function publishEnvelope<S extends Subject>(
+    envelope: Envelope<S>,
+    trace?: TraceCarrier,
+  ): Promise<Published> {
     validatePayload(envelope.subject, envelope.data);
     let ack;
     try {
-      ack = await js.publish(envelope.subject, JSON.stringify(envelope), {
-        msgID: envelope.id,
-        timeout: timeoutMs,
+      ack = await inProducerSpan(envelope.subject, trace, (carrier) => {
+        let h;
+        if (carrier) {
+          h = headers();
+          setTraceHeaders(h, carrier);
+        }
+        return js.publish(envelope.subject, JSON.stringify(envelope), {
+          msgID: envelope.id,
+          timeout: timeoutMs,
+          ...(h && { headers: h }),
+        });
       });
     } catch (error) {
       eventsInstrumentation().publishFailed(envelope.subject);

@@ -12,13 +12,14 @@ import {
 import type { mongo } from "mongoose";
 import type { Connection } from "mongoose";
 import type { Logger } from "pino";
-import type { EnvSource } from "./env.js";
+import { tracingEnv, type EnvSource, type TracingEnv } from "./env.js";
 import { createIdentity, type ProcessIdentity } from "./identity.js";
 import { createLogger } from "./logger.js";
 import { connectMongo } from "./mongo.js";
 import { connectNats } from "./nats.js";
 import type { ReadinessOptions } from "./readiness.js";
 import { gracefulShutdown, runShutdownSteps, type ShutdownStep } from "./shutdown.js";
+import { startTracing } from "./telemetry/tracing.js";
 
 type LogLevel = Parameters<typeof createLogger>[1];
 
@@ -34,19 +35,23 @@ export interface RuntimeSettings {
   host: string;
   /** SHUTDOWN_DELAY_MS and SHUTDOWN_TIMEOUT_MS: see `gracefulShutdown`. */
   shutdown: { delayMs: number; timeoutMs: number };
+  /** The OTEL_* variables (telemetry/tracing.ts); none: no span is sent. */
+  tracing?: TracingEnv;
 }
 
 /** The settings of a service whose env spreads `commonEnv()` (or the part of it the service has). */
-export function commonSettings(env: {
-  LOG_LEVEL: LogLevel;
-  NATS_URL: string;
-  MONGO_URL?: string;
-  AUTH_JWKS_URL?: string;
-  PORT: number;
-  HOST: string;
-  SHUTDOWN_DELAY_MS: number;
-  SHUTDOWN_TIMEOUT_MS: number;
-}): RuntimeSettings {
+export function commonSettings(
+  env: {
+    LOG_LEVEL: LogLevel;
+    NATS_URL: string;
+    MONGO_URL?: string;
+    AUTH_JWKS_URL?: string;
+    PORT: number;
+    HOST: string;
+    SHUTDOWN_DELAY_MS: number;
+    SHUTDOWN_TIMEOUT_MS: number;
+  } & Partial<TracingEnv>,
+): RuntimeSettings {
   return {
     logLevel: env.LOG_LEVEL,
     natsUrl: env.NATS_URL,
@@ -55,6 +60,7 @@ export function commonSettings(env: {
     port: env.PORT,
     host: env.HOST,
     shutdown: { delayMs: env.SHUTDOWN_DELAY_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
+    ...(env.OTEL_EXPORTER_OTLP_PROTOCOL !== undefined && { tracing: tracingEnv(env as TracingEnv) }),
   };
 }
 
@@ -148,6 +154,9 @@ export function defineService<Env, Options extends ServiceOptions, Parts extends
     const defer = (step: string, stop: (timeoutMs: number) => void | Promise<void>) =>
       void stack.push({ name: step, run: stop });
     const ordered = () => [...stack].reverse();
+    // Once per process, before any connection; flushed last, after every part that makes spans.
+    const tracing = startTracing(name, settings.tracing);
+    defer("flush the traces", () => tracing.flush());
 
     let parts: Parts;
     try {

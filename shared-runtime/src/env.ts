@@ -37,6 +37,24 @@ export const shutdownDelaySchema = z.coerce.number().int().min(0).max(120_000).d
  */
 export const shutdownTimeoutSchema = z.coerce.number().int().min(1_000).max(600_000).default(25_000);
 
+const otlpUrlSchema = z.url({ protocol: /^https?$/ }).optional();
+
+/**
+ * The standard OpenTelemetry variables a service reads (docs/operations.md, Traces): without an
+ * endpoint no span is recorded or sent, though trace ids still reach the logs and the calls.
+ */
+export const tracingEnvSchemas = {
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrlSchema,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrlSchema,
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(["http/protobuf", "http/json"]).default("http/protobuf"),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+  OTEL_SDK_DISABLED: z.enum(["true", "false"]).default("false"),
+};
+
+/** The tracing variables as parsed by `tracingEnvSchemas`. */
+export type TracingEnv = z.output<z.ZodObject<typeof tracingEnvSchemas>>;
+
 /**
  * The settings every service has; spread into the service's own schema:
  * `z.object({ ...commonEnv({ port: 4001, authJwksUrl: "http://127.0.0.1:4001/.well-known/jwks.json" }), … })`.
@@ -54,6 +72,24 @@ export function commonEnv({ port, authJwksUrl }: { port: number; authJwksUrl?: s
     AUTH_JWKS_URL: authJwksUrl === undefined ? jwksUrlSchema : jwksUrlSchema.default(authJwksUrl),
     SHUTDOWN_DELAY_MS: shutdownDelaySchema,
     SHUTDOWN_TIMEOUT_MS: shutdownTimeoutSchema,
+    OTEL_SERVICE_NAME: tracingEnvSchemas.OTEL_SERVICE_NAME,
+    OTEL_EXPORTER_OTLP_ENDPOINT: tracingEnvSchemas.OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: tracingEnvSchemas.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    OTEL_EXPORTER_OTLP_PROTOCOL: tracingEnvSchemas.OTEL_EXPORTER_OTLP_PROTOCOL,
+    OTEL_TRACES_SAMPLER_ARG: tracingEnvSchemas.OTEL_TRACES_SAMPLER_ARG,
+    OTEL_SDK_DISABLED: tracingEnvSchemas.OTEL_SDK_DISABLED,
+  };
+}
+
+/** The tracing variables of a parsed environment. */
+export function tracingEnv(env: TracingEnv): TracingEnv {
+  return {
+    OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME,
+    OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    OTEL_EXPORTER_OTLP_PROTOCOL: env.OTEL_EXPORTER_OTLP_PROTOCOL,
+    OTEL_TRACES_SAMPLER_ARG: env.OTEL_TRACES_SAMPLER_ARG,
+    OTEL_SDK_DISABLED: env.OTEL_SDK_DISABLED,
   };
 }
 

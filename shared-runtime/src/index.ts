@@ -21,3 +21,4 @@ export * from "./bootstrap.js";
 export * from "./models.js";
 export * from "./text.js";
 export * from "./telemetry/metrics.js";
+export * from "./telemetry/tracing.js";

@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Request, RequestHandler } from "express";
+import { context } from "@opentelemetry/api";
 import pino, { type DestinationStream, type LevelWithSilent, type Logger } from "pino";
+
+import { activeTraceIds, requestTraceContext } from "./telemetry/tracing.js";
 
 export type { Logger } from "pino";
 
@@ -28,7 +31,10 @@ export const REDACTED_PATHS = [
   ...SECRETS.map((key) => `*.${key}`),
 ];
 
-/** The service's one logger; `destination` defaults to stdout. */
+/**
+ * The service's one logger; `destination` defaults to stdout. Each line written inside a trace
+ * carries its `traceId` and `spanId` (ids exist whether or not spans are exported).
+ */
 export function createLogger(
   name: string,
   level: LevelWithSilent = "info",
@@ -39,6 +45,7 @@ export function createLogger(
     level,
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
     serializers: { err: pino.stdSerializers.err, req: pino.stdSerializers.req, res: pino.stdSerializers.res },
+    mixin: () => activeTraceIds() ?? {},
   };
   return destination ? pino(options, destination) : pino(options);
 }
@@ -68,9 +75,12 @@ export function requestScoping(logger: Logger): RequestHandler {
     res.setHeader("x-request-id", requestId);
     const started = process.hrtime.bigint();
     res.on("finish", () => {
-      const responseTime = Number(process.hrtime.bigint() - started) / 1e6;
-      const level = PROBES.has(req.path) ? "debug" : "info";
-      scope.logger[level]({ req, res, responseTime }, "request completed");
+      // In the request's trace (its operation's span, once one started), not the socket's.
+      context.with(requestTraceContext(req) ?? context.active(), () => {
+        const responseTime = Number(process.hrtime.bigint() - started) / 1e6;
+        const level = PROBES.has(req.path) ? "debug" : "info";
+        scope.logger[level]({ req, res, responseTime }, "request completed");
+      });
     });
     next();
   };

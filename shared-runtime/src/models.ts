@@ -24,6 +24,7 @@ export function logSchema(collection: string): Schema<LogDocument> {
       occurredAt: Date,
       causationId: String,
       requestId: String,
+      trace: Schema.Types.Mixed,
       published: Boolean,
       projected: Boolean,
     } satisfies Record<keyof LogDocument, unknown>,

@@ -1,5 +1,6 @@
 import mongoose, { type Connection, type mongo } from "mongoose";
 import type { Logger } from "pino";
+import { traceMongoCommands, tracesRecorded } from "./telemetry/tracing.js";
 
 /**
  * Opens a connection of its own (never mongoose's global one) to database `dbName` on the server of
@@ -14,7 +15,8 @@ export async function connectMongo(
 ): Promise<Connection> {
   const connection = mongoose.createConnection(url, {
     dbName,
-    monitorCommands: onCommand !== undefined,
+    // The driver tells of each command only when someone listens: a hook, or recorded traces.
+    monitorCommands: onCommand !== undefined || tracesRecorded(),
     // Each package's models create their indexes when it starts, awaited, one createIndex at a time
     // (docs/adr/0002-mongoose-models.md): nothing in the background when a model is compiled.
     autoIndex: false,
@@ -31,6 +33,7 @@ export async function connectMongo(
   connection.on("reconnected", () => logger.info({ dbName }, "MongoDB reconnected"));
   connection.on("error", (err: unknown) => logger.error({ err, dbName }, "MongoDB connection error"));
   if (onCommand) connection.getClient().on("commandStarted", onCommand);
+  if (tracesRecorded()) traceMongoCommands(connection.getClient());
   try {
     await connection.asPromise();
   } catch (error) {

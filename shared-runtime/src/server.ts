@@ -21,6 +21,7 @@ import { requestScope, requestScoping } from "./logger.js";
 import { formatError, logUnexpectedErrors, retryAfterHeader } from "./masking.js";
 import { createReadiness, type ReadinessOptions } from "./readiness.js";
 import { requestMetricsPlugin, serveMetrics } from "./telemetry/metrics.js";
+import { operationTracingPlugin, traceOperations } from "./telemetry/tracing.js";
 
 /** What every resolver finds in its context, whatever the service adds. */
 export interface SubgraphContext {
@@ -133,6 +134,7 @@ export function createSubgraphServer<TExtra extends object = object>(
       logUnexpectedErrors(),
       retryAfterHeader(),
       requestMetricsPlugin(),
+      operationTracingPlugin(),
     ],
   });
   const readiness = createReadiness(options.readiness ?? {}, logger);
@@ -216,6 +218,7 @@ export function createSubgraphServer<TExtra extends object = object>(
       await apollo.start();
       graphql.use(
         express.json({ limit: bodyLimit }),
+        traceOperations(),
         expressMiddleware(apollo, { context: ({ req, res }) => contextFor(req, res) }),
       );
     })();

@@ -13,6 +13,9 @@ describe("loadEnv", () => {
       EXPIRATION_CONCURRENCY: 100,
       SHUTDOWN_DELAY_MS: 0,
       SHUTDOWN_TIMEOUT_MS: 25_000,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      OTEL_TRACES_SAMPLER_ARG: 1,
+      OTEL_SDK_DISABLED: "false",
     });
   });
 

@@ -1,6 +1,11 @@
 // The holds: one BullMQ delayed job per order, due when the hold ends; running it publishes
 // ticketing.expiration.due.
-import type { Publisher } from "@ticketing/shared-events";
+import {
+  currentTraceCarrier,
+  inConsumerSpan,
+  type Publisher,
+  type TraceCarrier,
+} from "@ticketing/shared-events";
 import { metrics } from "@ticketing/shared-runtime";
 import { Queue, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
@@ -19,6 +24,8 @@ export interface ExpirationJobData {
   expiresAt: string;
   /** The order.created event that scheduled it. */
   causationId: string;
+  /** The trace of that event's handling, which the job's run continues. */
+  trace?: TraceCarrier;
 }
 
 export type ExpirationJob = Job<ExpirationJobData, void, typeof JOB_NAME>;
@@ -68,7 +75,12 @@ export function createExpirations(options: ExpirationsOptions): Expirations {
   });
   queue.on("error", (err) => logger.debug({ err }, "queue error"));
 
-  async function run(job: ExpirationJob) {
+  const run = (job: ExpirationJob) =>
+    inConsumerSpan(`${name} ${JOB_NAME}`, job.data.trace, { "messaging.system": "bullmq" }, () =>
+      expire(job),
+    );
+
+  async function expire(job: ExpirationJob) {
     const { orderId, causationId } = job.data;
     // Lateness of each run, retries included: a retry late because of an outage shows as late.
     lateness.observe(Math.max(0, Date.now() - Date.parse(job.data.expiresAt)) / 1_000);
@@ -110,9 +122,10 @@ export function createExpirations(options: ExpirationsOptions): Expirations {
     // the worker blocks on (this service never pauses its queue).
     rearm: () => queue.resume(),
     schedule({ orderId, expiresAt, causationId }) {
+      const trace = currentTraceCarrier();
       return queue.add(
         JOB_NAME,
-        { orderId, expiresAt, causationId },
+        { orderId, expiresAt, causationId, ...(trace && { trace }) },
         {
           jobId: jobIdFor(orderId),
           delay: delayUntil(expiresAt, Date.now()),

@@ -2,7 +2,13 @@
 // and refunds when orders says the money must go back. Every change of a payment is an append
 // of its next version to `payment_events` (also the outbox of payment.* events).
 import { randomUUID } from "node:crypto";
-import type { AggregateLog, Decision, Money, Payload } from "@ticketing/shared-events";
+import {
+  inConsumerSpan,
+  type AggregateLog,
+  type Decision,
+  type Money,
+  type Payload,
+} from "@ticketing/shared-events";
 import { conflict, forbidden, notFound, type Identity } from "@ticketing/shared-runtime";
 import type { Logger } from "pino";
 import type { OrderReplica, PaymentStore } from "./data/store.js";
@@ -265,12 +271,15 @@ export function createPayments({
       if (event.type === "other") return "ignored";
       if (await store.webhookEvents.has(event.id)) return "duplicate";
       let outcome: WebhookOutcome = "ignored";
-      if (!event.orderId) {
+      const { orderId } = event;
+      if (!orderId) {
         logger.warn({ stripeEvent: event.id }, `${event.type} without metadata.orderId ignored`);
-      } else if (event.type === "payment_intent.succeeded") {
-        outcome = await succeeded(event, event.orderId);
       } else {
-        outcome = await failed(event, event.orderId);
+        // Stripe's word on a payment continues the trace of the order's creation.
+        const trace = (await store.order(orderId))?.trace;
+        outcome = await inConsumerSpan(event.type, trace, { "messaging.system": "stripe" }, () =>
+          event.type === "payment_intent.succeeded" ? succeeded(event, orderId) : failed(event, orderId),
+        );
       }
       await store.webhookEvents.record(event.id);
       return outcome;

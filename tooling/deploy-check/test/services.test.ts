@@ -65,12 +65,37 @@ describe("every variable the chart sets is one the service reads", () => {
       return;
     }
     const { names, dynamic } = variablesRead(dir);
-    for (const options of [production, development]) {
+    const traced = { ...production, set: { "tracing.endpoint": "http://otel-collector.monitoring:4318" } };
+    for (const options of [production, development, traced]) {
       const unknown = variablesSet(render(options), component).filter(
         (name) => !COMPOSING.has(name) && !names.has(name) && !dynamic.some((re) => re.test(name)),
       );
       expect(unknown).toEqual([]);
     }
+  });
+
+  it("tracing.endpoint sends every component's spans to the collector", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tracing-values-"));
+    const file = join(dir, "tracing.yaml");
+    writeFileSync(file, "tracing:\n  endpoint: http://otel-collector.monitoring:4318\n  sampleRatio: 0.25\n");
+    let manifests: Manifest[];
+    try {
+      manifests = render({ valuesFiles: [...production.valuesFiles, file] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const component of COMPONENT_NAMES) {
+      const config = manifests.find(
+        (m) => m.kind === "ConfigMap" && m.metadata.name === `ticketing-${component}`,
+      ) as (Manifest & { data: Record<string, string> }) | undefined;
+      expect(config?.data, component).toMatchObject({
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector.monitoring:4318",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+        OTEL_TRACES_SAMPLER_ARG: "0.25",
+      });
+    }
+    // None without an endpoint.
+    expect(variablesSet(render(production), "orders").filter((name) => name.startsWith("OTEL_"))).toEqual([]);
   });
 
   it("and the check notices a variable nobody reads", () => {

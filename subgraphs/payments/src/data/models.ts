@@ -1,7 +1,7 @@
 // What payments keeps, declared once: each collection's documents and indexes as a mongoose schema.
 // The one file of the package that imports mongoose; which paths go through mongoose and which
 // through the driver collection is docs/adr/0002-mongoose-models.md.
-import type { AppliedEventDocument, Money, ProjectionDocument } from "@ticketing/shared-events";
+import type { AppliedEventDocument, Money, ProjectionDocument, TraceCarrier } from "@ticketing/shared-events";
 import { Schema, type Connection } from "mongoose";
 import { logSchema, SCHEMA_OPTIONS, withIndexes } from "@ticketing/shared-runtime";
 import { PAYMENT_LOG, type PaymentState } from "../domain/payments.js";
@@ -16,6 +16,8 @@ export interface OrderReplica {
   status: OrderStatus;
   expiresAt: string;
   version: number;
+  /** The trace of the order's creation: Stripe's word on its payment continues it. */
+  trace?: TraceCarrier;
 }
 
 /**
@@ -63,6 +65,7 @@ const orderReplica = new Schema<OrderReplica>(
     status: String,
     expiresAt: String,
     version: Number,
+    trace: Schema.Types.Mixed,
   } satisfies Record<keyof OrderReplica, unknown>,
   { ...SCHEMA_OPTIONS, collection: "order_replica" },
 );

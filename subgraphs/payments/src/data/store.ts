@@ -3,6 +3,7 @@
 // collection (reads and writes by _id); the secrets, written once each, through mongoose.
 import {
   AppliedEvents,
+  currentTraceCarrier,
   isDuplicateKey,
   replicaStep,
   RetryLater,
@@ -38,6 +39,12 @@ const STATUS_AFTER: Record<Exclude<OrderSubject, "ticketing.order.created">, Ord
   "ticketing.order.refund_required": null,
 };
 
+/** The trace the order.created handling runs in, kept with the order. */
+function traceOf() {
+  const trace = currentTraceCarrier();
+  return trace ? { trace } : {};
+}
+
 export function paymentStore(models: PaymentModels): PaymentStore {
   const orders = driverCollection(models.orderReplica);
 
@@ -57,6 +64,7 @@ export function paymentStore(models: PaymentModels): PaymentStore {
             status: "AWAITING_PAYMENT",
             expiresAt: data.expiresAt,
             version: event.version,
+            ...traceOf(),
           });
         } catch (error) {
           if (isDuplicateKey(error)) throw new RetryLater(`order ${data.id} was created meanwhile`);
