@@ -68,6 +68,7 @@ describe("defineService", () => {
       "stop the first part",
       "close NATS",
       "close MongoDB",
+      "flush the traces",
     ]);
     await service.close();
     expect(stopped).toEqual(["second", "first"]);
@@ -84,7 +85,13 @@ describe("defineService", () => {
     const done = lines()
       .filter((line) => line.msg === "shutdown step done")
       .map((line) => line.step);
-    expect(done).toEqual(["stop the second part", "stop the first part", "close NATS", "close MongoDB"]);
+    expect(done).toEqual([
+      "stop the second part",
+      "stop the first part",
+      "close NATS",
+      "close MongoDB",
+      "flush the traces",
+    ]);
   });
 });
 

@@ -17,6 +17,9 @@ describe("parseEnv", () => {
       AUTH_JWKS_URL: JWKS,
       SHUTDOWN_DELAY_MS: 0,
       SHUTDOWN_TIMEOUT_MS: 25_000,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      OTEL_TRACES_SAMPLER_ARG: 1,
+      OTEL_SDK_DISABLED: "false",
       FEATURE: "off",
     });
   });
