@@ -135,7 +135,13 @@ describe("a hold", () => {
       completed: 0,
     });
     const job = await worker.service.queue.getJob(jobIdFor(orderId));
-    expect(job?.data).toEqual({ orderId, expiresAt: expiresAt.toISOString(), causationId: created.id });
+    expect(job?.data).toEqual({
+      orderId,
+      expiresAt: expiresAt.toISOString(),
+      causationId: created.id,
+      // The trace of the order.created handling, which the job's run continues.
+      trace: { traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/) as unknown },
+    });
 
     const dues = await dueOf(orderId, since, 2_500 + 3 * ON_TIME_MS);
     expect(lateness(dues[0] as Due, expiresAt)).toBeLessThan(ON_TIME_MS);
