@@ -267,6 +267,48 @@ describe("NetworkPolicies", () => {
     expect(result.stderr).toMatch(/networkPolicies\.external\.nats is required with an external NATS/);
   });
 
+  it("let every component send its spans to the collector of tracing.endpoint, and only there", () => {
+    const collector = {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } },
+    };
+    const manifests = render({
+      ...production,
+      set: { "tracing.endpoint": "http://otel-collector.observability:4318" },
+      setJson: { "networkPolicies.external.otelCollector": [{ ...collector, ports: [4318] }] },
+    });
+    const policies = networkPolicies(manifests, NAMESPACE);
+    const endpoints = world(manifests);
+    const collectorPod = (namespace: string): Endpoint => ({
+      name: `collector in ${namespace}`,
+      ip: "10.244.8.8",
+      pod: { namespace, namespaceLabels: { "kubernetes.io/metadata.name": namespace }, labels: {} },
+    });
+    for (const component of SERVICES) {
+      const from = endpoints[component]!;
+      expect(connects(policies, { from, to: collectorPod("observability"), port: 4318 }), component).toBe(
+        true,
+      );
+      expect(connects(policies, { from, to: collectorPod("observability"), port: 4317 }), component).toBe(
+        false,
+      );
+      expect(connects(policies, { from, to: collectorPod("elsewhere"), port: 4318 }), component).toBe(false);
+    }
+    for (const other of ["nats", "mongodb", "redis", "jetstream-setup"]) {
+      expect(
+        connects(policies, { from: endpoints[other]!, to: collectorPod("observability"), port: 4318 }),
+      ).toBe(false);
+    }
+    // Export on without saying where the collector is: the render says what to set.
+    const result = helmTemplate(tools().helm, {
+      ...production,
+      set: { "tracing.endpoint": "http://otel-collector.observability:4318" },
+    });
+    expect(result.ok).toBe(false);
+    expect(result.stderr).toMatch(
+      /networkPolicies\.external\.otelCollector is required with tracing\.endpoint/,
+    );
+  });
+
   it("deny everything to a pod of the release no rule names", () => {
     const manifests = render(production);
     const policies = networkPolicies(manifests, NAMESPACE);

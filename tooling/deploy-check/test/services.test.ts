@@ -65,7 +65,11 @@ describe("every variable the chart sets is one the service reads", () => {
       return;
     }
     const { names, dynamic } = variablesRead(dir);
-    const traced = { ...production, set: { "tracing.endpoint": "http://otel-collector.monitoring:4318" } };
+    const traced = {
+      ...production,
+      set: { "tracing.endpoint": "http://otel-collector.monitoring:4318" },
+      setJson: { "networkPolicies.external.otelCollector": [{ cidr: "10.20.3.0/24", ports: [4318] }] },
+    };
     for (const options of [production, development, traced]) {
       const unknown = variablesSet(render(options), component).filter(
         (name) => !COMPOSING.has(name) && !names.has(name) && !dynamic.some((re) => re.test(name)),
@@ -77,7 +81,11 @@ describe("every variable the chart sets is one the service reads", () => {
   it("tracing.endpoint sends every component's spans to the collector", () => {
     const dir = mkdtempSync(join(tmpdir(), "tracing-values-"));
     const file = join(dir, "tracing.yaml");
-    writeFileSync(file, "tracing:\n  endpoint: http://otel-collector.monitoring:4318\n  sampleRatio: 0.25\n");
+    writeFileSync(
+      file,
+      "tracing:\n  endpoint: http://otel-collector.monitoring:4318\n  sampleRatio: 0.25\n" +
+        "networkPolicies:\n  external:\n    otelCollector: [{ cidr: 10.20.3.0/24, ports: [4318] }]\n",
+    );
     let manifests: Manifest[];
     try {
       manifests = render({ valuesFiles: [...production.valuesFiles, file] });
