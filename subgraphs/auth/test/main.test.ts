@@ -67,6 +67,7 @@ it(
       "close Redis",
       "close NATS",
       "close MongoDB",
+      "flush the traces",
     ];
     const done = await eventually(
       () => run.lines.filter((line) => line.msg === "shutdown step done"),
