@@ -3,7 +3,15 @@
 // consumer handles the event in a span whose parent is that context, so the event continues the
 // command's trace. Only the API is used here: the process's tracer provider and propagator are the
 // shared runtime's, and without them all of this does nothing.
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Context } from "@opentelemetry/api";
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+} from "@opentelemetry/api";
 import type { MsgHdrs } from "@nats-io/transport-node";
 
 const tracer = () => trace.getTracer("@ticketing/shared-events");
@@ -46,6 +54,24 @@ function isHeaders(value: MsgHdrs | TraceCarrier): value is MsgHdrs {
 }
 
 /**
+ * Awaits `work`, then ends `span`; a failure marks the span as an error (with its message) and is
+ * thrown on. Every span the services open around an awaited call ends this way.
+ */
+export async function endSpanWith<T>(span: Span, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/**
  * Runs `work` in a consumer span named after the subject, child of the context the message carries
  * (a new trace when it carries none); the span records the outcome and ends with the work. A job
  * handed on with a kept carrier (`TraceCarrier`) is run so too.
@@ -70,17 +96,7 @@ export async function inConsumerSpan<T>(
     },
     parent,
   );
-  try {
-    return await context.with(trace.setSpan(parent, span), work);
-  } catch (error) {
-    span.setStatus({
-      code: SpanStatusCode.ERROR,
-      message: error instanceof Error ? error.message : String(error),
-    });
-    throw error;
-  } finally {
-    span.end();
-  }
+  return endSpanWith(span, () => context.with(trace.setSpan(parent, span), work));
 }
 
 /**
@@ -107,15 +123,5 @@ export async function inProducerSpan<T>(
     parent,
   );
   const active = trace.setSpan(parent, span);
-  try {
-    return await context.with(active, () => publish(currentTraceCarrier(active)));
-  } catch (error) {
-    span.setStatus({
-      code: SpanStatusCode.ERROR,
-      message: error instanceof Error ? error.message : String(error),
-    });
-    throw error;
-  } finally {
-    span.end();
-  }
+  return endSpanWith(span, () => context.with(active, () => publish(currentTraceCarrier(active))));
 }

@@ -26,6 +26,7 @@ import {
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { endSpanWith } from "@ticketing/shared-events";
 import type { Request, RequestHandler } from "express";
 import type { mongo } from "mongoose";
 import type { TracingEnv } from "../env.js";
@@ -214,22 +215,14 @@ export function tracedFetch(peer: string, fetcher: typeof fetch): typeof fetch {
     propagation.inject(trace.setSpan(parent, span), headers, {
       set: (carrier, key, value) => carrier.set(key, value),
     });
-    try {
+    return endSpanWith(span, async () => {
       const response = await fetcher(input, { ...init, headers });
       if (span.isRecording()) {
         span.setAttribute("http.response.status_code", response.status);
         if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       }
       return response;
-    } catch (error) {
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: error instanceof Error ? error.message : String(error),
-      });
-      throw error;
-    } finally {
-      span.end();
-    }
+    });
   };
 }
 
