@@ -46,6 +46,7 @@ import { createResponseCache, type ResponseCache } from "./response-cache/index.
 import { clientMistakesPlugin, codedClientError } from "./client-mistakes.js";
 import { clientAddresses } from "./client-address.js";
 import { measuredFetch } from "./metrics.js";
+import { spaRouter } from "./spa.js";
 
 /** Connections the kernel queues for accepting (capped by its `somaxconn`). */
 const LISTEN_BACKLOG = 4_096;
@@ -345,15 +346,8 @@ export async function createGateway({
 
   // The metrics are served on the internal port only (METRICS_PORT), never as the SPA's shell here.
   app.all("/metrics", (_req, res) => void res.status(404).json({ error: "not found" }));
-  const index = join(env.webRoot, "index.html");
-  if (existsSync(index)) {
-    app.use(express.static(env.webRoot, { index: false, maxAge: "1h" }));
-    // Client-side routes: any other GET that accepts HTML gets the SPA shell.
-    app.get(/.*/, (req, res, next) => {
-      if (!req.accepts("html")) return next();
-      res.setHeader("cache-control", "no-cache");
-      res.sendFile(index);
-    });
+  if (existsSync(join(env.webRoot, "index.html"))) {
+    app.use(spaRouter(env.webRoot));
   } else {
     logger.warn({ webRoot: env.webRoot }, "no built SPA found; run `npm run build`");
   }
