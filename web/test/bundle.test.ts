@@ -1,6 +1,6 @@
 // @vitest-environment node
 // The first load's JavaScript (the entry and what index.html preloads) stays within 150 KB gzip;
-// every page beyond it is its own chunk.
+// the landing page is part of it, every other page is its own chunk.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
