@@ -247,3 +247,47 @@ it("a hold that is not paid in time expires and the ticket goes back on sale", a
   await row.waitFor({ timeout: 20_000 });
   expectNoConsoleErrors(seller, buyer);
 });
+
+it("the ticket page follows the ticket live: on hold while another fan holds it, back on sale, then withdrawn", async () => {
+  const [seller, holder, watcher] = await Promise.all([account("Sue"), account("Hal"), newFan("Wes")]);
+  const { events } = await seller<{
+    events: { edges: { node: { id: string; venue: string; city: string } }[] };
+  }>(`query { events(first: 1) { edges { node { id venue city } } } }`, {});
+  const event = events.edges[0]!.node;
+  const { listTicket } = await seller<{ listTicket: { id: string } }>(
+    `mutation($input: ListTicketInput!) { listTicket(input: $input) { id } }`,
+    { input: { eventId: event.id, title: "Watched seat", price: { amount: 3_000, currency: "GBP" } } },
+  );
+  const { page } = watcher;
+  await page.goto(`/tickets/${listTicket.id}`);
+  await page.getByText(`${event.venue}, ${event.city}`).waitFor();
+  await page.getByText("Live: changes appear as they happen.").waitFor({ timeout: 20_000 });
+  const buy = page.getByRole("button", { name: "Buy" });
+  expect(await buy.isEnabled()).toBe(true);
+
+  let orderId = "";
+  await expect
+    .poll(
+      () =>
+        holder<{ createOrder: { id: string } }>(`mutation($id: ID!) { createOrder(ticketId: $id) { id } }`, {
+          id: listTicket.id,
+        }).then(
+          ({ createOrder }) => ((orderId = createOrder.id), true),
+          () => false,
+        ),
+      { timeout: 20_000 },
+    )
+    .toBe(true);
+  await page.locator(".ticket-status", { hasText: "On hold" }).waitFor({ timeout: 10_000 });
+  expect(await buy.isDisabled()).toBe(true);
+  await shoot(watcher, "ticket-on-hold");
+
+  await holder(`mutation($id: ID!) { cancelOrder(id: $id) { id } }`, { id: orderId });
+  await page.locator(".ticket-status", { hasText: "Available" }).waitFor({ timeout: 10_000 });
+  await expect.poll(() => buy.isEnabled(), { timeout: 5_000 }).toBe(true);
+
+  await seller(`mutation($id: ID!) { withdrawTicket(id: $id) { id } }`, { id: listTicket.id });
+  await page.getByText("The seller no longer offers this ticket.").waitFor({ timeout: 10_000 });
+  expect(await buy.count()).toBe(0);
+  expectNoConsoleErrors(watcher);
+});

@@ -1,24 +1,51 @@
 import { useState } from "react";
-import { useMutation, useQuery } from "@apollo/client/react";
+import { useMutation, useQuery, useSubscription } from "@apollo/client/react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
-import { CreateOrderDocument, TicketDocument } from "../gql/graphql.js";
+import { CreateOrderDocument, TicketChangesDocument, TicketPageDocument } from "../gql/graphql.js";
 import { DateText, MoneyText } from "../components/MoneyText.js";
 import { ErrorMessage, Loading } from "../components/Feedback.js";
+import { LiveBadge, POLL_MS, useLiveState } from "../live/useLive.js";
 import { useViewer } from "../lib/session.js";
 
 const STATUS: Record<string, string> = {
   AVAILABLE: "Available",
-  RESERVED: "Reserved by another fan",
+  RESERVED: "On hold",
   SOLD: "Sold",
   WITHDRAWN: "No longer offered",
 };
+
+/** What a fan is told about a ticket that cannot be bought right now; null when it can. */
+export function unavailableNotice(status: string): string | null {
+  switch (status) {
+    case "AVAILABLE":
+      return null;
+    case "RESERVED":
+      return "Another fan is holding this ticket while they pay. If they don't, it comes back on sale here.";
+    case "SOLD":
+      return "This ticket has been sold.";
+    default:
+      return "The seller no longer offers this ticket.";
+  }
+}
 
 export function TicketPage() {
   const { id = "" } = useParams();
   const location = useLocation();
   const navigate = useNavigate();
   const { viewer } = useViewer();
-  const { data, loading, error } = useQuery(TicketDocument, { variables: { id } });
+  const live = useLiveState();
+  const { data, loading, error } = useQuery(TicketPageDocument, {
+    variables: { id },
+    // Changes arrive through the subscription below; without it, ask again every few seconds.
+    pollInterval: live === "live" ? 0 : POLL_MS,
+  });
+  const eventId = data?.ticket?.event.id;
+  // Each change of a ticket of this event updates its Ticket:id in the cache, this one's included.
+  useSubscription(TicketChangesDocument, {
+    variables: { eventId: eventId ?? "" },
+    skip: !eventId || live === "unavailable",
+    onError: () => undefined,
+  });
   const [createOrder, { loading: buying }] = useMutation(CreateOrderDocument);
   const [buyError, setBuyError] = useState<unknown>();
 
@@ -35,6 +62,8 @@ export function TicketPage() {
     );
   }
   const own = viewer?.id === ticket.seller.id;
+  const notice = unavailableNotice(ticket.status);
+  const onSale = ticket.status === "AVAILABLE" || ticket.status === "RESERVED";
 
   const buy = async () => {
     setBuyError(undefined);
@@ -57,6 +86,10 @@ export function TicketPage() {
         <dd>
           {ticket.event.name}, <DateText iso={ticket.event.startsAt} />
         </dd>
+        <dt>Venue</dt>
+        <dd>
+          {ticket.event.venue}, {ticket.event.city}
+        </dd>
         {ticket.section && (
           <>
             <dt>Section</dt>
@@ -70,18 +103,32 @@ export function TicketPage() {
           <MoneyText money={ticket.price} />
         </dd>
         <dt>Status</dt>
-        <dd>{STATUS[ticket.status] ?? ticket.status}</dd>
+        <dd className={`ticket-status ${ticket.status.toLowerCase()}`}>
+          {STATUS[ticket.status] ?? ticket.status}
+        </dd>
       </dl>
+      <div aria-live="polite">
+        {notice && <p className="notice">{notice}</p>}
+        {onSale && (
+          <LiveBadge state={live} polling="This page checks the ticket's status every few seconds." />
+        )}
+      </div>
       {own ? (
         <p>
           This is your listing. <Link to="/listings">Manage your listings</Link>
         </p>
-      ) : !viewer ? (
+      ) : !onSale ? (
         <p>
-          <Link className="button primary" to={`/signin?next=${encodeURIComponent(location.pathname)}`}>
-            Sign in to buy
-          </Link>
+          <Link to={`/events/${ticket.event.id}`}>See the other tickets for {ticket.event.name}</Link>
         </p>
+      ) : !viewer ? (
+        ticket.status === "AVAILABLE" && (
+          <p>
+            <Link className="button primary" to={`/signin?next=${encodeURIComponent(location.pathname)}`}>
+              Sign in to buy
+            </Link>
+          </p>
+        )
       ) : (
         <button
           type="button"

@@ -6,7 +6,7 @@ import type { MockLink } from "@apollo/client/testing";
 import { afterEach, beforeEach, expect, it } from "vitest";
 
 type MockedResponse = MockLink.MockedResponse;
-import { EventDocument, MeDocument, CreateOrderDocument, TicketDocument } from "../gql/graphql.js";
+import { EventDocument, MeDocument, CreateOrderDocument, TicketPageDocument } from "../gql/graphql.js";
 import { liveState } from "../live/connection.js";
 import { EventPage } from "./Event.js";
 import { TicketPage } from "./Ticket.js";
@@ -31,6 +31,15 @@ const ticket = (id: string, title: string, status: "AVAILABLE" | "RESERVED" | "S
     seller,
   },
 });
+
+const event = {
+  __typename: "Event" as const,
+  id: "e1",
+  name: "Night Show",
+  startsAt: "2031-05-01T19:00:00.000Z",
+  venue: "Hall",
+  city: "Lyon",
+};
 
 function page(path: string, element: ReactNode, pattern: string, mocks: MockedResponse[]) {
   return render(
@@ -98,18 +107,13 @@ it("tells a buyer who lost the race that someone else reserved the ticket first"
       },
     },
     {
-      request: { query: TicketDocument, variables: { id: "t1" } },
+      request: { query: TicketPageDocument, variables: { id: "t1" } },
       result: {
         data: {
           __typename: "Query",
           ticket: {
             ...ticket("t1", "Front row", "AVAILABLE").node,
-            event: {
-              __typename: "Event",
-              id: "e1",
-              name: "Night Show",
-              startsAt: "2031-05-01T19:00:00.000Z",
-            },
+            event,
           },
         },
       },
@@ -127,18 +131,13 @@ it("asks an anonymous visitor to sign in before buying, and comes back after", a
   page("/tickets/t1", <TicketPage />, "/tickets/:id", [
     { request: { query: MeDocument }, result: { data: { __typename: "Query", me: null } } },
     {
-      request: { query: TicketDocument, variables: { id: "t1" } },
+      request: { query: TicketPageDocument, variables: { id: "t1" } },
       result: {
         data: {
           __typename: "Query",
           ticket: {
             ...ticket("t1", "Front row", "AVAILABLE").node,
-            event: {
-              __typename: "Event",
-              id: "e1",
-              name: "Night Show",
-              startsAt: "2031-05-01T19:00:00.000Z",
-            },
+            event,
           },
         },
       },
@@ -146,6 +145,20 @@ it("asks an anonymous visitor to sign in before buying, and comes back after", a
   ]);
   const link = await screen.findByRole("link", { name: "Sign in to buy" });
   expect(link.getAttribute("href")).toBe("/signin?next=%2Ftickets%2Ft1");
+});
+
+it("shows a sold ticket as sold, where it is, and offers no way to buy it", async () => {
+  page("/tickets/t1", <TicketPage />, "/tickets/:id", [
+    { request: { query: MeDocument }, result: { data: { __typename: "Query", me: null } } },
+    {
+      request: { query: TicketPageDocument, variables: { id: "t1" } },
+      result: { data: { __typename: "Query", ticket: { ...ticket("t1", "Front row", "SOLD").node, event } } },
+    },
+  ]);
+  expect(await screen.findByText("This ticket has been sold.")).toBeTruthy();
+  expect(screen.getByText("Hall, Lyon")).toBeTruthy();
+  expect(screen.queryByRole("link", { name: "Sign in to buy" })).toBeNull();
+  expect(screen.queryByRole("button", { name: "Buy" })).toBeNull();
 });
 
 it("counts a hold down in minutes and seconds, never below zero", () => {
