@@ -1,9 +1,10 @@
-import { Suspense } from "react";
+import { Suspense, useEffect, useRef } from "react";
 import { useApolloClient, useMutation } from "@apollo/client/react";
 import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { SignOutDocument } from "../gql/graphql.js";
 import { useViewer } from "../lib/session.js";
 import { Loading } from "./Loading.js";
+import { usePageHeading } from "./PageHeading.js";
 import { PageErrorBoundary } from "../pages/RouteError.js";
 
 export function Layout() {
@@ -13,14 +14,27 @@ export function Layout() {
   const location = useLocation();
   const [signOut, { loading: signingOut }] = useMutation(SignOutDocument);
 
+  const main = useRef<HTMLElement>(null);
+  usePageHeading(main);
+  // Set on sign-out: once the page that was open is gone, the cache is dropped and what is left
+  // on screen (who is signed in, the events) asked again, as anyone. Asking again while a page
+  // about the fan (their orders, listings) is still open would only be refused.
+  const resetPending = useRef(false);
+  useEffect(() => {
+    if (!resetPending.current) return;
+    resetPending.current = false;
+    // A query that fails now shows its error on its own page.
+    client.resetStore().catch(() => undefined);
+  }, [location.key, client]);
+
   const onSignOut = async () => {
     try {
       await signOut();
-    } finally {
-      await client.clearStore();
-      await client.refetchQueries({ include: "active" });
-      void navigate("/");
+    } catch {
+      // The session ends here either way; the page asks who is signed in again below.
     }
+    resetPending.current = true;
+    void navigate("/");
   };
 
   return (
@@ -59,7 +73,7 @@ export function Layout() {
           )}
         </div>
       </header>
-      <main id="main">
+      <main id="main" ref={main}>
         <PageErrorBoundary resetKey={location.pathname}>
           <Suspense fallback={<Loading />}>
             <Outlet />

@@ -9,6 +9,7 @@ import {
 } from "../gql/graphql.js";
 import { Empty, ErrorMessage, Loading } from "../components/Feedback.js";
 import { MoneyText } from "../components/MoneyText.js";
+import { ConfirmButton } from "../components/Confirm.js";
 import { RequireViewer } from "../components/RequireViewer.js";
 import { describeError } from "../lib/errors.js";
 import { toMajorText, toMinorUnits } from "../lib/money.js";
@@ -124,9 +125,15 @@ export function ListingRow({ listing }: { listing: Listing }) {
           <button type="button" onClick={() => setEditing(true)}>
             Edit price<span className="visually-hidden"> of {listing.title}</span>
           </button>
-          <button type="button" className="danger" onClick={() => void withdraw()} disabled={withdrawing}>
+          <ConfirmButton
+            question={`Withdraw "${listing.title}"? It comes off sale at once.`}
+            yes="Yes, withdraw"
+            no="Keep it on sale"
+            onConfirm={() => void withdraw()}
+            disabled={withdrawing}
+          >
             Withdraw<span className="visually-hidden"> {listing.title}</span>
-          </button>
+          </ConfirmButton>
         </div>
       )}
       {problem && (

@@ -10,7 +10,9 @@ import {
   type OrderStatus,
 } from "../gql/graphql.js";
 import { graphHas } from "../gql/graph-has.js";
+import { ConfirmButton } from "../components/Confirm.js";
 import { ErrorMessage, Loading } from "../components/Feedback.js";
+import { HoldAnnouncer, secondsLeft } from "../components/HoldAnnouncer.js";
 import { MoneyText } from "../components/MoneyText.js";
 import { RequireViewer } from "../components/RequireViewer.js";
 import { describeError } from "../lib/errors.js";
@@ -32,7 +34,7 @@ export const FOLLOW_MS = 1_000;
 const HOLD_MS = 5_000;
 
 export function remaining(expiresAt: string, now: number): string {
-  const seconds = Math.max(0, Math.ceil((Date.parse(expiresAt) - now) / 1000));
+  const seconds = secondsLeft(expiresAt, now);
   const minutes = Math.floor(seconds / 60);
   return `${minutes}:${String(seconds % 60).padStart(2, "0")}`;
 }
@@ -190,15 +192,17 @@ function OrderView() {
               )}
             </div>
           )}
+          <HoldAnnouncer expiresAt={order.expiresAt} now={now} />
           <div className="actions">
-            <button
-              type="button"
-              className="danger"
-              onClick={() => void onCancel()}
+            <ConfirmButton
+              question="Cancel this order? The ticket goes back on sale."
+              yes="Yes, cancel order"
+              no="Keep my order"
+              onConfirm={() => void onCancel()}
               disabled={cancelling || pay !== "idle"}
             >
               Cancel order
-            </button>
+            </ConfirmButton>
           </div>
         </>
       )}
