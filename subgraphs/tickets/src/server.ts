@@ -7,7 +7,7 @@ import {
 } from "@ticketing/shared-runtime";
 import type { Logger } from "pino";
 import type { Catalog } from "./catalog.js";
-import type { EventSummary } from "./data/reads.js";
+import { NO_TICKETS, type EventSummary } from "./data/reads.js";
 import type { Listings } from "./listings.js";
 import { buildTicketsSchema } from "./schema/index.js";
 
@@ -32,8 +32,7 @@ export type TicketsServer = SubgraphServer<{
  * lookup is answered at once; no batching across a page is needed.
  */
 export function summaryOf(catalog: Catalog): (eventId: string) => Promise<EventSummary> {
-  return async (eventId) =>
-    (await catalog.summaries([eventId])).get(eventId) ?? { availableTickets: 0, lowestPrice: null };
+  return async (eventId) => (await catalog.summaries([eventId])).get(eventId) ?? NO_TICKETS;
 }
 
 /** The tickets subgraph over HTTP: `/graphql` and the probes. */

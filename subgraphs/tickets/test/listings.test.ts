@@ -6,7 +6,6 @@ import {
   createEvent,
   dataOf,
   EVENT,
-  EVENTS,
   FakeAuth,
   fieldOf,
   LIST_TICKET,
@@ -237,17 +236,28 @@ describe("reading", () => {
     expect(codeOf(await tickets.graphql(MY_LISTINGS))).toBe("UNAUTHENTICATED");
   });
 
-  it("availableTickets and lowestPrice count only AVAILABLE tickets", async () => {
+  it("availableTickets and the lowest prices count only AVAILABLE tickets, and never compare currencies", async () => {
     const event = await createEvent(tickets, ops, { city: `Counting-${randomUUID()}` });
     const summary = async () =>
       dataOf(
-        await tickets.graphql<{ events: { edges: { node: EventNode }[] } }>(EVENTS, {
-          variables: { filter: { city: event.city } },
-        }),
+        await tickets.graphql<{ events: { edges: { node: EventNode }[] } }>(
+          `query ($filter: EventFilter) {
+            events(filter: $filter) {
+              edges { node { availableTickets currency lowestPrice { amount currency } lowestPrices { amount currency } } }
+            }
+          }`,
+          { variables: { filter: { city: event.city } } },
+        ),
       ).events.edges[0]?.node;
-    expect(await summary()).toMatchObject({ availableTickets: 0, lowestPrice: null });
+    expect(await summary()).toEqual({
+      availableTickets: 0,
+      currency: null,
+      lowestPrice: null,
+      lowestPrices: [],
+    });
     const cheap = await listTicket(tickets, seller, event.id, { price: { amount: 1_000, currency: "EUR" } });
     await listTicket(tickets, seller, event.id, { price: { amount: 3_000, currency: "EUR" } });
+    await listTicket(tickets, seller, event.id, { price: { amount: 200, currency: "GBP" } });
     const reserved = await listTicket(tickets, seller, event.id, { price: { amount: 500, currency: "EUR" } });
     await stream.publish("ticketing.order.created", {
       id: randomUUID(),
@@ -259,13 +269,20 @@ describe("reading", () => {
       expiresAt: new Date(Date.now() + 60_000).toISOString(),
     });
     await waitForStatus(reserved.id, "RESERVED");
-    expect(await summary()).toMatchObject({
-      availableTickets: 2,
+    // EUR is the event's currency (two tickets to one); £2 is not "lower" than €10.
+    expect(await summary()).toEqual({
+      availableTickets: 3,
+      currency: "EUR",
       lowestPrice: { amount: 1_000, currency: "EUR" },
+      lowestPrices: [
+        { amount: 1_000, currency: "EUR" },
+        { amount: 200, currency: "GBP" },
+      ],
     });
     await tickets.graphql(WITHDRAW_TICKET, { token: seller, variables: { id: cheap.id } });
     expect(await summary()).toMatchObject({
-      availableTickets: 1,
+      availableTickets: 2,
+      currency: "EUR",
       lowestPrice: { amount: 3_000, currency: "EUR" },
     });
   });

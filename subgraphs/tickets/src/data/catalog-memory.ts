@@ -4,7 +4,7 @@
 import { AggregateView, Interner, type AggregateViewOptions, type Money } from "@ticketing/shared-events";
 import { evolveEvent, type EventState, type EventSubject } from "../domain/catalog.js";
 import { evolveTicket, type TicketState, type TicketSubject } from "../domain/tickets.js";
-import { cheaper, type CatalogReads, type EventQuery, type EventSummary } from "./reads.js";
+import { summarise, type CatalogReads, type EventQuery, type EventSummary, NO_TICKETS } from "./reads.js";
 import { SortedList } from "./sorted-list.js";
 
 /** Where the views load from and reload an aggregate from: the projections and logs. */
@@ -58,50 +58,72 @@ function deleteIn<T>(lists: Map<string, SortedList<T>>, key: string, item: T) {
   if (list.length === 0) lists.delete(key);
 }
 
-const priceKey = (price: Money) => `${price.currency} ${price.amount}`;
-
 /**
- * An event's available tickets: how many, and how many at each price, so that the lowest price
+ * The available tickets of one currency of an event: how many at each amount, so that the lowest
  * survives the cheapest ticket's sale without a pass over the event's tickets (only over its
- * distinct prices, and only then).
+ * distinct amounts, and only then).
  */
+class CurrencyPrices {
+  count = 0;
+  private readonly amounts = new Map<number, number>();
+  private lowestAmount: number | null = null;
+  /** The lowest amount's last ticket went; found again on the next read. */
+  private stale = false;
+
+  add(amount: number) {
+    this.count++;
+    this.amounts.set(amount, (this.amounts.get(amount) ?? 0) + 1);
+    if (!this.stale && (this.lowestAmount === null || amount < this.lowestAmount)) this.lowestAmount = amount;
+  }
+
+  remove(amount: number) {
+    this.count--;
+    const held = this.amounts.get(amount);
+    if (held === undefined) return;
+    if (held > 1) {
+      this.amounts.set(amount, held - 1);
+      return;
+    }
+    this.amounts.delete(amount);
+    if (amount === this.lowestAmount) this.stale = true;
+  }
+
+  lowest(): number {
+    if (this.stale || this.lowestAmount === null) {
+      this.lowestAmount = Math.min(...this.amounts.keys());
+      this.stale = false;
+    }
+    return this.lowestAmount;
+  }
+}
+
+/** An event's available tickets, per currency: amounts of different currencies are never compared. */
 class Availability {
   count = 0;
-  private readonly prices = new Map<string, { price: Money; count: number }>();
-  private lowestPrice: Money | null = null;
-  /** The lowest price's last ticket went; found again on the next read. */
-  private stale = false;
+  private readonly currencies = new Map<string, CurrencyPrices>();
 
   add(price: Money) {
     this.count++;
-    const key = priceKey(price);
-    const entry = this.prices.get(key);
-    if (entry) entry.count++;
-    else this.prices.set(key, { price, count: 1 });
-    if (!this.stale && (this.lowestPrice === null || cheaper(price, this.lowestPrice)))
-      this.lowestPrice = price;
+    let prices = this.currencies.get(price.currency);
+    if (!prices) this.currencies.set(price.currency, (prices = new CurrencyPrices()));
+    prices.add(price.amount);
   }
 
   remove(price: Money) {
     this.count--;
-    const key = priceKey(price);
-    const entry = this.prices.get(key);
-    if (!entry) return;
-    entry.count--;
-    if (entry.count > 0) return;
-    this.prices.delete(key);
-    if (this.lowestPrice && priceKey(this.lowestPrice) === key) this.stale = true;
+    const prices = this.currencies.get(price.currency);
+    if (!prices) return;
+    prices.remove(price.amount);
+    if (prices.count <= 0) this.currencies.delete(price.currency);
   }
 
-  lowest(): Money | null {
-    if (this.stale) {
-      this.lowestPrice = null;
-      for (const { price } of this.prices.values()) {
-        if (this.lowestPrice === null || cheaper(price, this.lowestPrice)) this.lowestPrice = price;
-      }
-      this.stale = false;
-    }
-    return this.lowestPrice;
+  summary(): EventSummary {
+    const perCurrency = [...this.currencies].map(([currency, prices]) => ({
+      currency,
+      count: prices.count,
+      lowest: prices.lowest(),
+    }));
+    return summarise(this.count, perCurrency);
   }
 }
 
@@ -226,8 +248,7 @@ export function catalogMemory(sources: CatalogSources): CatalogMemory {
       summaries(eventIds) {
         const result = new Map<string, EventSummary>();
         for (const id of eventIds) {
-          const summary = availability.get(id);
-          result.set(id, { availableTickets: summary?.count ?? 0, lowestPrice: summary?.lowest() ?? null });
+          result.set(id, availability.get(id)?.summary() ?? NO_TICKETS);
         }
         return Promise.resolve(result);
       },

@@ -22,8 +22,41 @@ export interface EventQuery {
 
 export interface EventSummary {
   availableTickets: number;
+  /** The currency most of its available tickets are priced in (ties: the first by code); null when none. */
+  currency: string | null;
+  /** The lowest price in each currency of its available tickets, the event's currency first. */
+  lowestPrices: Money[];
+  /** The lowest price in the event's currency: amounts of different currencies are never compared. */
   lowestPrice: Money | null;
 }
+
+/** What one currency of an event's available tickets counts: how many, and the lowest amount. */
+export interface CurrencyAvailability {
+  currency: string;
+  count: number;
+  lowest: number;
+}
+
+/** An event's summary from its available tickets per currency. */
+export function summarise(availableTickets: number, perCurrency: CurrencyAvailability[]): EventSummary {
+  const ordered = [...perCurrency].sort(
+    (a, b) => b.count - a.count || (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0),
+  );
+  const lowestPrices = ordered.map(({ currency, lowest }) => ({ amount: lowest, currency }));
+  return {
+    availableTickets,
+    currency: ordered[0]?.currency ?? null,
+    lowestPrices,
+    lowestPrice: lowestPrices[0] ?? null,
+  };
+}
+
+export const NO_TICKETS: EventSummary = Object.freeze({
+  availableTickets: 0,
+  currency: null,
+  lowestPrices: [],
+  lowestPrice: null,
+});
 
 export interface CatalogReads {
   isCatalogEmpty(): Promise<boolean>;
@@ -105,20 +138,30 @@ export function catalogReads(models: TicketsModels): CatalogReads {
     },
 
     async summaries(eventIds) {
-      const result = new Map<string, EventSummary>(
-        eventIds.map((id) => [id, { availableTickets: 0, lowestPrice: null }]),
-      );
-      if (eventIds.length === 0) return result;
-      const available = await tickets
-        .find({ eventId: { $in: [...eventIds] }, status: "AVAILABLE" }, { eventId: 1, price: 1 })
-        .lean();
-      for (const { eventId, price } of available) {
-        const summary = result.get(eventId);
-        if (!summary) continue;
-        summary.availableTickets += 1;
-        if (summary.lowestPrice === null || cheaper(price, summary.lowestPrice)) summary.lowestPrice = price;
+      const found = new Map<string, Map<string, CurrencyAvailability>>();
+      if (eventIds.length > 0) {
+        const available = await tickets
+          .find({ eventId: { $in: [...eventIds] }, status: "AVAILABLE" }, { eventId: 1, price: 1 })
+          .lean();
+        for (const { eventId, price } of available) {
+          let currencies = found.get(eventId);
+          if (!currencies) found.set(eventId, (currencies = new Map<string, CurrencyAvailability>()));
+          const entry = currencies.get(price.currency);
+          if (!entry)
+            currencies.set(price.currency, { currency: price.currency, count: 1, lowest: price.amount });
+          else {
+            entry.count += 1;
+            entry.lowest = Math.min(entry.lowest, price.amount);
+          }
+        }
       }
-      return result;
+      return new Map(
+        eventIds.map((id) => {
+          const currencies = [...(found.get(id)?.values() ?? [])];
+          const count = currencies.reduce((sum, entry) => sum + entry.count, 0);
+          return [id, summarise(count, currencies)];
+        }),
+      );
     },
 
     async recordOutcome(outcome) {
@@ -132,9 +175,4 @@ export function catalogReads(models: TicketsModels): CatalogReads {
 
     outcome: (orderId) => orderOutcomes.findById(orderId).lean().exec(),
   };
-}
-
-/** Amounts of different currencies are not comparable; the lower amount wins, then the currency code. */
-export function cheaper(a: Money, b: Money): boolean {
-  return a.amount < b.amount || (a.amount === b.amount && a.currency < b.currency);
 }

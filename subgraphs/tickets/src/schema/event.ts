@@ -130,10 +130,27 @@ export class EventResolver {
 
   @FieldResolver(() => Money, {
     nullable: true,
-    description: "The lowest price among its AVAILABLE tickets (by amount); null when there are none.",
+    description:
+      "The lowest price among its AVAILABLE tickets in the event's currency (see currency); null when there are none. Amounts of different currencies are never compared.",
   })
   async lowestPrice(@Root() event: EventState, @Ctx() { summary }: TicketsContext): Promise<Money | null> {
     return (await summary(event.id)).lowestPrice;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "The currency most of its AVAILABLE tickets are priced in (ties: the first by code); null when there are none.",
+  })
+  async currency(@Root() event: EventState, @Ctx() { summary }: TicketsContext): Promise<string | null> {
+    return (await summary(event.id)).currency;
+  }
+
+  @FieldResolver(() => [Money], {
+    description: "The lowest price in each currency of its AVAILABLE tickets, the event's currency first.",
+  })
+  async lowestPrices(@Root() event: EventState, @Ctx() { summary }: TicketsContext): Promise<Money[]> {
+    return (await summary(event.id)).lowestPrices;
   }
 
   @FieldResolver(() => TicketConnection, {
