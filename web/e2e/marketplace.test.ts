@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { infra, startSystem, type System } from "@ticketing/testkit";
 import { fan, launch, shoot, signUp, type Fan } from "./browser.js";
+import { focusRingContrast, operationsSent, textContrast } from "./a11y.js";
 
 const HOLD_SECONDS = 30;
 const OPS_EMAIL = "ops@e2e.example";
@@ -235,9 +236,24 @@ it("a hold that is not paid in time expires and the ticket goes back on sale", a
   await buyer.page.waitForURL(/\/orders\//);
   const timer = await buyer.page.locator(".timer").textContent();
   expect(timer).toMatch(/^0:(2|3)\d$/);
+  // What a screen reader hears of the countdown: everything said in its live region.
+  const region = buyer.page.locator("[data-hold-announcer]");
+  expect(await region.getAttribute("aria-live")).toBe("polite");
+  await region.evaluate((element) => {
+    const heard: string[] = [];
+    (window as unknown as { heard: string[] }).heard = heard;
+    new MutationObserver(() => heard.push(element.textContent ?? "")).observe(element, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+    });
+  });
   await buyer.page
     .getByText("Your hold expired before payment")
     .waitFor({ timeout: (HOLD_SECONDS + 30) * 1000 });
+  // Once as 10 s were left, not every second; the expiry is the page's alert.
+  const heard = await buyer.page.evaluate(() => (window as unknown as { heard: string[] }).heard);
+  expect(heard.filter(Boolean)).toEqual(["10 seconds left to pay before the ticket is released."]);
   await buyer.page.getByText("Expired", { exact: true }).waitFor();
   await shoot(buyer, "order-expired");
 
@@ -290,4 +306,97 @@ it("the ticket page follows the ticket live: on hold while another fan holds it,
   await page.getByText("The seller no longer offers this ticket.").waitFor({ timeout: 10_000 });
   expect(await buy.count()).toBe(0);
   expectNoConsoleErrors(watcher);
+});
+
+it("serves the SPA compressed and cached for good, and a file it does not have as 404", async () => {
+  const visitor = await fan(browser, system.origin);
+  fans.push(visitor);
+  const { page } = visitor;
+  const [entry] = await Promise.all([
+    page.waitForResponse((response) => /^\/assets\/index-[\w-]+\.js$/.test(new URL(response.url()).pathname)),
+    page.goto("/"),
+  ]);
+  const headers = await entry.allHeaders();
+  expect(["br", "gzip"]).toContain(headers["content-encoding"]);
+  expect(headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+  expect(headers.vary).toMatch(/accept-encoding/i);
+  await page.getByRole("heading", { name: "Upcoming events" }).waitFor();
+  expect(await page.title()).toBe("Upcoming events · Ticketing");
+  const icon = await page.locator('link[rel="icon"]').getAttribute("href");
+  expect((await page.request.get(icon ?? "")).status()).toBe(200);
+  const shell = await page.request.get("/orders", { headers: { accept: "text/html" } });
+  expect(shell.headers()["cache-control"]).toBe("no-cache");
+  for (const path of ["/assets/index-Missing0.js", "/favicon.ico"]) {
+    const missing = await page.request.get(path, { headers: { accept: "text/html,*/*" } });
+    expect(missing.status(), path).toBe(404);
+  }
+  expectNoConsoleErrors(visitor);
+});
+
+it("withdraw and cancel ask first; pages are titled, focused and legible; signing out lands on the events", async () => {
+  const [seller, buyer] = await Promise.all([newFan("Wil"), newFan("Cat")]);
+  const path = await listTicket(seller, "Seat to withdraw", "30");
+  await listTicket(seller, "Seat to cancel", "31");
+
+  // A navigation inside the app: the new page's heading names the document and has the focus.
+  await buyer.page.goto(path);
+  const eventName = (await buyer.page.locator("main h1").textContent()) ?? "";
+  expect(await buyer.page.title()).toBe(`${eventName} · Ticketing`);
+  await buyer.page.locator("li.ticket", { hasText: "Seat to cancel" }).getByRole("link").click();
+  await buyer.page.getByRole("button", { name: "Buy" }).waitFor();
+  await expect.poll(() => buyer.page.title()).toBe("Seat to cancel · Ticketing");
+  expect(await buyer.page.evaluate(() => document.activeElement?.outerHTML)).toMatch(
+    /^<h1[^>]* tabindex="-1"/,
+  );
+
+  // Cancel order: asked first, "keep" keeps it.
+  await buyer.page.getByRole("button", { name: "Buy" }).click();
+  await buyer.page.waitForURL(/\/orders\//);
+  await buyer.page.getByRole("button", { name: "Cancel order" }).click();
+  await buyer.page.getByRole("group", { name: "Cancel this order? The ticket goes back on sale." }).waitFor();
+  await buyer.page.getByRole("button", { name: "Keep my order" }).click();
+  expect(await buyer.page.locator(".order-status").textContent()).toBe("Awaiting payment");
+  await buyer.page.getByRole("button", { name: "Cancel order" }).click();
+  await buyer.page.getByRole("button", { name: "Yes, cancel order" }).click();
+  await buyer.page.getByText("You cancelled this order").waitFor();
+  await shoot(buyer, "order-cancelled");
+
+  // Withdraw: asked first; Escape takes the question back.
+  await seller.page.getByRole("link", { name: "My listings" }).click();
+  await expect.poll(() => seller.page.title()).toBe("My listings · Ticketing");
+  const row = seller.page.locator("li.ticket", { hasText: "Seat to withdraw" });
+  await row.getByRole("button", { name: /^Withdraw/ }).click();
+  await row.getByText('Withdraw "Seat to withdraw"? It comes off sale at once.').waitFor();
+  await seller.page.keyboard.press("Escape");
+  await row.getByRole("button", { name: /^Withdraw/ }).waitFor();
+  expect(await row.textContent()).toContain("On sale");
+  await row.getByRole("button", { name: /^Withdraw/ }).click();
+  await row.getByRole("button", { name: "Yes, withdraw" }).click();
+  await seller.page.locator("li.ticket.withdrawn", { hasText: "Seat to withdraw" }).waitFor();
+  await shoot(seller, "listing-withdrawn");
+
+  // Greyed rows stay legible; the keyboard's focus ring stands out from the page.
+  expect(await textContrast(seller.page, "li.ticket.withdrawn")).toBeGreaterThanOrEqual(4.5);
+  expect(await textContrast(seller.page, "main")).toBeGreaterThanOrEqual(4.5);
+  await seller.page.locator("li.ticket", { hasText: "Seat to cancel" }).getByRole("link").first().focus();
+  await seller.page.keyboard.press("Tab");
+  const ring = await focusRingContrast(seller.page);
+  expect(ring.width, ring.element).toBeGreaterThanOrEqual(2);
+  expect(ring.contrast, ring.element).toBeGreaterThanOrEqual(3);
+
+  // Signing out of a page about the fan: the events, as anyone, and nothing private asked again.
+  await buyer.page.getByRole("link", { name: "My orders" }).click();
+  await buyer.page.getByRole("heading", { name: "My orders" }).waitFor();
+  for (const { page } of [seller, buyer]) {
+    const sent = operationsSent(page);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("link", { name: "Sign in" }).waitFor();
+    await page.getByRole("heading", { name: "Upcoming events" }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/");
+    expect(await page.getByText("Please sign in").count()).toBe(0);
+    await page.waitForLoadState("networkidle");
+    expect(sent.filter((name) => /^My|^Order/.test(name))).toEqual([]);
+    expect(sent).toContain("Me");
+  }
+  expectNoConsoleErrors(seller, buyer);
 });

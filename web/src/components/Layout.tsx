@@ -23,8 +23,9 @@ export function Layout() {
   useEffect(() => {
     if (!resetPending.current) return;
     resetPending.current = false;
-    // A query that fails now shows its error on its own page.
-    client.resetStore().catch(() => undefined);
+    // Apollo lets go of an unmounted page's queries a task later (a timer set as it unmounted):
+    // a timer set now runs after it. A query that fails then shows its error on its own page.
+    setTimeout(() => void client.resetStore().catch(() => undefined));
   }, [location.key, client]);
 
   const onSignOut = async () => {
