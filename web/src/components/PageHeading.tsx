@@ -1,4 +1,4 @@
-import { useEffect, type RefObject } from "react";
+import { useEffect, useRef, type RefObject } from "react";
 import { useLocation } from "react-router";
 
 const SITE = "Ticketing";
@@ -15,13 +15,14 @@ const FIELD = "input, select, textarea, [contenteditable]";
  */
 export function usePageHeading(main: RefObject<HTMLElement | null>) {
   const { pathname } = useLocation();
+  // The first page of a visit, until the fan leaves it: the browser starts at the top already.
+  const landing = useRef<string | null>(pathname);
   useEffect(() => {
     const root = main.current;
     if (!root) return;
     const from = document.activeElement;
-    // The first page of a visit: the browser starts at the top of the document already.
-    let focusPending = root.dataset.visited === "true";
-    root.dataset.visited = "true";
+    if (landing.current !== pathname) landing.current = null;
+    let focusPending = landing.current === null;
     const update = () => {
       const heading = root.querySelector("h1");
       const name = heading?.textContent?.replace(/\s+/g, " ").trim();
