@@ -3,7 +3,8 @@ import { badUserInput, decodeCursor, pageSize, toPage, type Page } from "@ticket
 import type { CatalogReads, EventSummary } from "./data/reads.js";
 import type { EventLog } from "./data/logs.js";
 import type { EventState } from "./domain/catalog.js";
-import { instant, SEARCH_MAX, text, validateEvent, type EventFields } from "./validation.js";
+import { fold, priceOrderKey } from "./domain/search.js";
+import { CURRENCIES, instant, SEARCH_MAX, text, validateEvent, type EventFields } from "./validation.js";
 
 export interface EventFilterInput {
   search?: string | null;
@@ -11,6 +12,14 @@ export interface EventFilterInput {
   category?: string | null;
   startsAfter?: Date | null;
   startsBefore?: Date | null;
+  withTickets?: boolean | null;
+}
+
+export type EventOrderBy = "STARTS_AT" | "LOWEST_PRICE";
+
+export interface EventOrderInput {
+  by: EventOrderBy;
+  currency?: string | null;
 }
 
 export interface Catalog {
@@ -25,6 +34,7 @@ export interface Catalog {
     first?: number | null;
     after?: string | null;
     filter?: EventFilterInput | null;
+    orderBy?: EventOrderInput | null;
   }): Promise<Page<EventState>>;
   summaries(eventIds: readonly string[]): Promise<Map<string, EventSummary>>;
 }
@@ -45,7 +55,7 @@ export function createCatalog({ events, reads }: { events: EventLog; reads: Cata
     ensureEvent: (id, fields) => ensureEvent(id, fields),
     event: (id) => reads.event(id),
 
-    async events({ first, after, filter }) {
+    async events({ first, after, filter, orderBy }) {
       const size = pageSize(first);
       const search = filter?.search?.trim();
       if (search !== undefined && [...search].length > SEARCH_MAX) {
@@ -53,18 +63,40 @@ export function createCatalog({ events, reads }: { events: EventLog; reads: Cata
       }
       const city = filter?.city?.trim();
       const category = filter?.category?.trim();
+      const priceCurrency = orderBy?.by === "LOWEST_PRICE" ? orderCurrency(orderBy.currency) : undefined;
       const rows = await reads.findEvents({
         search: search || undefined,
-        cityKey: city ? text(city, "filter.city", 1, 200).toLowerCase() : undefined,
+        cityKey: city ? fold(text(city, "filter.city", 1, 200)) : undefined,
         categoryKey: category ? text(category, "filter.category", 1, 200).toLowerCase() : undefined,
         startsAfter: filter?.startsAfter ? instant(filter.startsAfter, "filter.startsAfter") : undefined,
         startsBefore: filter?.startsBefore ? instant(filter.startsBefore, "filter.startsBefore") : undefined,
+        withTickets: filter?.withTickets ?? undefined,
+        priceCurrency,
         after: decodeCursor(after),
         limit: size + 1,
       });
-      return toPage(rows, size, (event) => [event.startsAt, event.id]);
+      if (priceCurrency === undefined) return toPage(rows, size, (event) => [event.startsAt, event.id]);
+      const summaries = await reads.summaries(rows.map((event) => event.id));
+      return toPage(rows, size, (event) => [
+        priceOrderKey(
+          summaries.get(event.id)?.lowestPrices.find((price) => price.currency === priceCurrency)?.amount,
+          event.startsAt,
+        ),
+        event.id,
+      ]);
     },
 
     summaries: (eventIds) => reads.summaries(eventIds),
   };
+}
+
+/** The currency the lowest-price order compares amounts in: one of those a ticket can be priced in. */
+function orderCurrency(currency: string | null | undefined): string {
+  if (!currency || !(CURRENCIES as readonly string[]).includes(currency)) {
+    throw badUserInput(
+      `Ordering by lowest price needs a currency, one of ${CURRENCIES.join(", ")}`,
+      "orderBy.currency",
+    );
+  }
+  return currency;
 }

@@ -9,6 +9,7 @@ import {
   EVENTS,
   FakeAuth,
   fieldOf,
+  listTicket,
   openOrdersStream,
   startTickets,
   type EventNode,
@@ -171,6 +172,54 @@ describe("events", () => {
     );
     const literal = await query({ filter: { search: ".*" } });
     expect(literal.edges).toEqual([]);
+  });
+
+  it("searches and filters by city ignoring accents too, and hides events without tickets on request", async () => {
+    const place = `Zürich-${Date.now()}`;
+    const stars = await createEvent(tickets, ops, { city: place, name: "Les Étoiles" });
+    const other = await createEvent(tickets, ops, { city: place, name: "Etoile Solo" });
+    const names = async (filter: Record<string, unknown>) =>
+      (await query({ filter })).edges.map((edge) => edge.node.name);
+    expect(await names({ city: place, search: "Les Etoiles" })).toEqual(["Les Étoiles"]);
+    expect(await names({ search: `ÉTOILES`, city: place.replace("ü", "u").toUpperCase() })).toEqual([
+      "Les Étoiles",
+    ]);
+    expect(await names({ city: place, withTickets: true })).toEqual([]);
+    await listTicket(tickets, fan, stars.id, { price: { amount: 2_000, currency: "CHF" } });
+    expect(await names({ city: place, withTickets: true })).toEqual(["Les Étoiles"]);
+    expect(other.name).toBe("Etoile Solo");
+  });
+
+  it("orders by the lowest price in a currency, cheapest first, events without a ticket in it last", async () => {
+    const place = `Priceton-${Date.now()}`;
+    const at = (day: number) => `2041-02-0${day}T20:00:00Z`;
+    const [dear, cheap, none, pounds] = [
+      await createEvent(tickets, ops, { city: place, name: "Dear", startsAt: at(1) }),
+      await createEvent(tickets, ops, { city: place, name: "Cheap", startsAt: at(2) }),
+      await createEvent(tickets, ops, { city: place, name: "None", startsAt: at(3) }),
+      await createEvent(tickets, ops, { city: place, name: "Pounds", startsAt: at(4) }),
+    ];
+    await listTicket(tickets, fan, dear.id, { price: { amount: 9_000, currency: "EUR" } });
+    await listTicket(tickets, fan, cheap.id, { price: { amount: 1_500, currency: "EUR" } });
+    await listTicket(tickets, fan, pounds.id, { price: { amount: 100, currency: "GBP" } });
+    expect(none).toBeDefined();
+    const first = await query({
+      first: 2,
+      filter: { city: place },
+      orderBy: { by: "LOWEST_PRICE", currency: "EUR" },
+    });
+    expect(first.edges.map((edge) => edge.node.name)).toEqual(["Cheap", "Dear"]);
+    const rest = await query({
+      first: 2,
+      after: first.pageInfo.endCursor,
+      filter: { city: place },
+      orderBy: { by: "LOWEST_PRICE", currency: "EUR" },
+    });
+    expect(rest.edges.map((edge) => edge.node.name)).toEqual(["None", "Pounds"]);
+    expect(rest.pageInfo.hasNextPage).toBe(false);
+    const noCurrency = await tickets.graphql(EVENTS, { variables: { orderBy: { by: "LOWEST_PRICE" } } });
+    expect(codeOf(noCurrency)).toBe("BAD_USER_INPUT");
+    expect(fieldOf(noCurrency)).toBe("orderBy.currency");
   });
 
   it("filters by category and by start", async () => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openModels } from "../src/data/models.js";
 import { catalogReads, type CatalogReads, type EventQuery } from "../src/data/reads.js";
 import type { EventState } from "../src/domain/catalog.js";
+import { priceOrderKey } from "../src/domain/search.js";
 import type { TicketState } from "../src/domain/tickets.js";
 import {
   createEvent,
@@ -95,6 +96,7 @@ describe("the catalog read model", () => {
       { city: city.toUpperCase(), category: "jazz", startsAt: at(2), name: "Late jazz" },
       { city, category: null, startsAt: at(3), name: "No category", venue: "The MOON hall" },
       { city, category: "Gala", startsAt: at(4), name: "Gala in capitals" },
+      { city, category: "jazz", startsAt: at(4, 22), name: "Les Étoiles", venue: "Le Zénith" },
       { city: otherCity, category: "gala", startsAt: at(2), name: "Elsewhere" },
       { city: otherCity, category: "jazz", startsAt: at(5), name: "Elsewhere, later" },
     ];
@@ -165,6 +167,9 @@ describe("the catalog read model", () => {
       { search: city, startsAfter: at(1, 19) },
       { search: city, startsBefore: at(2) },
       { cityKey: "no-such-city" },
+      { search: "etoiles" },
+      { cityKey, search: "ZENITH" },
+      { cityKey, withTickets: true },
     ];
     for (const query of eventQueries) {
       for (const limit of [1, 2, 3, 100]) {
@@ -174,7 +179,27 @@ describe("the catalog read model", () => {
         expect(fromMemory, JSON.stringify({ query, limit })).toEqual(fromDatabase);
       }
     }
-    expect(await memory.findEvents({ cityKey, limit: 100 })).toHaveLength(5);
+    expect(await memory.findEvents({ cityKey, limit: 100 })).toHaveLength(6);
+    // The lowest-price order, keyed by the lowest amount in the currency, then the start.
+    for (const priceCurrency of ["EUR", "GBP"]) {
+      for (const limit of [1, 3, 100]) {
+        const pageOf = (reads: typeof memory) => async (after: { key: string; id: string } | null) =>
+          reads.findEvents({ cityKey, priceCurrency, after, limit });
+        const summaries = await memory.summaries(events.map((event) => event.id));
+        const keyOf = (event: EventState) => ({
+          key: priceOrderKey(
+            summaries.get(event.id)?.lowestPrices.find((price) => price.currency === priceCurrency)?.amount,
+            event.startsAt,
+          ),
+          id: event.id,
+        });
+        const fromMemory = await allPages(pageOf(memory), keyOf);
+        expect(fromMemory, JSON.stringify({ priceCurrency, limit })).toEqual(
+          await allPages(pageOf(stored), keyOf),
+        );
+        expect(fromMemory.flat()).toHaveLength(6);
+      }
+    }
 
     const ids = events.map((event) => event.id);
     for (const eventId of [...ids, "no-such-event"]) {

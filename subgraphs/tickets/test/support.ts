@@ -78,8 +78,8 @@ export const CREATE_EVENT = `mutation CreateEvent($input: CreateEventInput!) {
   createEvent(input: $input) { id name venue city startsAt category }
 }`;
 
-export const EVENTS = `query Events($first: Int, $after: String, $filter: EventFilter) {
-  events(first: $first, after: $after, filter: $filter) {
+export const EVENTS = `query Events($first: Int, $after: String, $filter: EventFilter, $orderBy: EventOrder) {
+  events(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
     edges { cursor node { id name venue city startsAt category availableTickets lowestPrice { amount currency } } }
     pageInfo { hasNextPage endCursor }
   }

@@ -5,6 +5,7 @@ import { AggregateView, Interner, type AggregateViewOptions, type Money } from "
 import { evolveEvent, type EventState, type EventSubject } from "../domain/catalog.js";
 import { evolveTicket, type TicketState, type TicketSubject } from "../domain/tickets.js";
 import { summarise, type CatalogReads, type EventQuery, type EventSummary, NO_TICKETS } from "./reads.js";
+import { fold, pageByPrice } from "../domain/search.js";
 import { SortedList } from "./sorted-list.js";
 
 /** Where the views load from and reload an aggregate from: the projections and logs. */
@@ -117,6 +118,11 @@ class Availability {
     if (prices.count <= 0) this.currencies.delete(price.currency);
   }
 
+  /** The lowest amount in `currency`, if any ticket in it is available. */
+  lowestIn(currency: string): number | undefined {
+    return this.currencies.get(currency)?.lowest();
+  }
+
   summary(): EventSummary {
     const perCurrency = [...this.currencies].map(([currency, prices]) => ({
       currency,
@@ -127,12 +133,12 @@ class Availability {
   }
 }
 
-const escapeRegex = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
 /** The views and their indexes; `reads` serves from them. Load them with a read model (shared-events). */
 export function catalogMemory(sources: CatalogSources): CatalogMemory {
-  // Events in (startsAt, id) order: all of them, and per city and per category key.
+  // Events in (startsAt, id) order: all of them, and per folded city and per category key.
   const allEvents = byStart();
+  // Each event's name, venue and city folded (case and accents), for the search.
+  const folded = new Map<string, { name: string; venue: string; city: string }>();
   const eventsByCity = new Map<string, SortedList<EventState>>();
   const eventsByCategory = new Map<string, SortedList<EventState>>();
   // Tickets newest first: per event except withdrawn ones, per seller all of them.
@@ -148,11 +154,13 @@ export function catalogMemory(sources: CatalogSources): CatalogMemory {
     changed(next, previous) {
       if (previous) {
         allEvents.delete(previous);
-        deleteIn(eventsByCity, previous.cityKey, previous);
+        deleteIn(eventsByCity, fold(previous.city), previous);
         if (previous.categoryKey !== null) deleteIn(eventsByCategory, previous.categoryKey, previous);
       }
       allEvents.set(next);
-      setIn(eventsByCity, next.cityKey, next, byStart);
+      const text = { name: fold(next.name), venue: fold(next.venue), city: fold(next.city) };
+      folded.set(next.id, text);
+      setIn(eventsByCity, text.city, next, byStart);
       if (next.categoryKey !== null) setIn(eventsByCategory, next.categoryKey, next, byStart);
     },
   });
@@ -193,7 +201,10 @@ export function catalogMemory(sources: CatalogSources): CatalogMemory {
   });
 
   function findEvents(query: EventQuery): EventState[] {
-    const { cityKey, categoryKey, startsAfter, startsBefore, after, limit } = query;
+    const { cityKey, categoryKey, startsAfter, startsBefore, after, limit, withTickets, priceCurrency } =
+      query;
+    // In the lowest-price order every match is needed first; in start order a page is enough.
+    const byPrice = priceCurrency !== undefined;
     // The narrowest list that holds every match; the other conditions are checked per event.
     let list = allEvents;
     if (cityKey !== undefined) list = eventsByCity.get(cityKey) ?? byStart();
@@ -203,21 +214,26 @@ export function catalogMemory(sources: CatalogSources): CatalogMemory {
     }
     let start = 0;
     if (startsAfter !== undefined) start = list.afterKey(startsAfter);
-    if (after) start = Math.max(start, list.upperBound(after.key, after.id));
-    // What `$regex` with `$options: "i"` matches: the text anywhere, case folded.
-    const pattern = query.search ? new RegExp(escapeRegex(query.search), "iu") : null;
+    if (after && !byPrice) start = Math.max(start, list.upperBound(after.key, after.id));
+    const needle = query.search ? fold(query.search) : null;
     const found: EventState[] = [];
-    for (let index = start; index < list.length && found.length < limit; index++) {
+    for (let index = start; index < list.length && (byPrice || found.length < limit); index++) {
       const event = list.at(index) as EventState;
       if (startsBefore !== undefined && event.startsAt >= startsBefore) break;
-      if (cityKey !== undefined && event.cityKey !== cityKey) continue;
+      const text = folded.get(event.id);
+      if (cityKey !== undefined && text?.city !== cityKey) continue;
       if (categoryKey !== undefined && event.categoryKey !== categoryKey) continue;
-      if (pattern && !pattern.test(event.name) && !pattern.test(event.venue) && !pattern.test(event.city)) {
+      if (
+        needle &&
+        !(text?.name.includes(needle) || text?.venue.includes(needle) || text?.city.includes(needle))
+      ) {
         continue;
       }
+      if (withTickets && !availability.get(event.id)?.count) continue;
       found.push(event);
     }
-    return found;
+    if (!byPrice) return found;
+    return pageByPrice(found, (event) => availability.get(event.id)?.lowestIn(priceCurrency), after, limit);
   }
 
   /** Newest first from the end of the list, after the (listedAt, id) cursor. */

@@ -4,18 +4,25 @@
 // what each query returns, which the tests hold the memory up against.
 import { isDuplicateKey, type Money } from "@ticketing/shared-events";
 import type { EventState } from "../domain/catalog.js";
+import { accentPattern, pageByPrice } from "../domain/search.js";
 import type { TicketState } from "../domain/tickets.js";
 import type { EventFilter, OrderOutcome, TicketFilter, TicketsModels } from "./models.js";
 
 export type { OrderOutcome } from "./models.js";
 
 export interface EventQuery {
+  /** Matched ignoring case and accents, in name, venue or city. */
   search?: string;
+  /** The city folded (`fold`): matched ignoring case and accents. */
   cityKey?: string;
   categoryKey?: string;
   startsAfter?: string;
   startsBefore?: string;
-  /** The (startsAt, id) of the last event of the previous page. */
+  /** Only events with an AVAILABLE ticket. */
+  withTickets?: boolean;
+  /** Ordered by the lowest price in this currency (`priceOrderKey`) instead of by start. */
+  priceCurrency?: string;
+  /** The sort key and id of the last event of the previous page. */
   after?: { key: string; id: string } | null;
   limit: number;
 }
@@ -75,8 +82,6 @@ export interface CatalogReads {
   outcome(orderId: string): Promise<OrderOutcome | null>;
 }
 
-const escapeRegex = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
 const strip = <T extends { _id: string; _causes?: unknown }>({ _id: _ignored, _causes: _c, ...rest }: T) =>
   rest;
 
@@ -100,25 +105,35 @@ export function catalogReads(models: TicketsModels): CatalogReads {
     },
 
     async findEvents(query) {
+      const byPrice = query.priceCurrency !== undefined;
       const and: EventFilter[] = [];
       if (query.search) {
-        const pattern = { $regex: escapeRegex(query.search), $options: "i" };
+        const pattern = { $regex: accentPattern(query.search), $options: "i" };
         and.push({ $or: [{ name: pattern }, { venue: pattern }, { city: pattern }] });
       }
-      if (query.cityKey !== undefined) and.push({ cityKey: query.cityKey });
+      if (query.cityKey !== undefined)
+        and.push({ city: { $regex: `^${accentPattern(query.cityKey)}$`, $options: "i" } });
       if (query.categoryKey !== undefined) and.push({ categoryKey: query.categoryKey });
       if (query.startsAfter !== undefined) and.push({ startsAt: { $gt: query.startsAfter } });
       if (query.startsBefore !== undefined) and.push({ startsAt: { $lt: query.startsBefore } });
-      if (query.after) {
+      if (query.withTickets) {
+        const withTickets = await tickets.distinct("eventId", { status: "AVAILABLE" });
+        and.push({ _id: { $in: withTickets } });
+      }
+      if (query.after && !byPrice) {
         const { key, id } = query.after;
         and.push({ $or: [{ startsAt: { $gt: key } }, { startsAt: key, _id: { $gt: id } }] });
       }
-      const docs = await events
-        .find(and.length > 0 ? { $and: and } : {})
-        .sort({ startsAt: 1, _id: 1 })
-        .limit(query.limit)
-        .lean();
-      return docs.map((doc) => strip(doc) as EventState);
+      const found = events.find(and.length > 0 ? { $and: and } : {}).sort({ startsAt: 1, _id: 1 });
+      if (!byPrice) {
+        const docs = await found.limit(query.limit).lean();
+        return docs.map((doc) => strip(doc) as EventState);
+      }
+      const matches = (await found.lean()).map((doc) => strip(doc) as EventState);
+      const summaries = await this.summaries(matches.map((event) => event.id));
+      const lowestOf = (event: EventState) =>
+        summaries.get(event.id)?.lowestPrices.find((price) => price.currency === query.priceCurrency)?.amount;
+      return pageByPrice(matches, lowestOf, query.after, query.limit);
     },
 
     async ticketsOfSeller(sellerId) {

@@ -14,6 +14,7 @@ import {
   Query,
   Resolver,
   Root,
+  registerEnumType,
 } from "type-graphql";
 import type { EventState } from "../domain/catalog.js";
 import type { TicketState } from "../domain/tickets.js";
@@ -62,10 +63,13 @@ export class EventConnection {
 
 @InputType()
 export class EventFilter {
-  @Field(() => String, { nullable: true, description: "Case-insensitive, in the name, venue or city." })
+  @Field(() => String, {
+    nullable: true,
+    description: "In the name, venue or city, ignoring case and accents (etoiles finds Les Étoiles).",
+  })
   search?: string | null;
 
-  @Field(() => String, { nullable: true, description: "The city, ignoring case." })
+  @Field(() => String, { nullable: true, description: "The city, ignoring case and accents." })
   city?: string | null;
 
   @Field(() => String, { nullable: true, description: "The category, ignoring case." })
@@ -76,6 +80,37 @@ export class EventFilter {
 
   @Field(() => DateTimeScalar, { nullable: true, description: "Only events starting before this instant." })
   startsBefore?: Date | null;
+
+  @Field(() => Boolean, { nullable: true, description: "Only events with an AVAILABLE ticket." })
+  withTickets?: boolean | null;
+}
+
+export enum EventOrderBy {
+  STARTS_AT = "STARTS_AT",
+  LOWEST_PRICE = "LOWEST_PRICE",
+}
+
+registerEnumType(EventOrderBy, {
+  name: "EventOrderBy",
+  valuesConfig: {
+    STARTS_AT: { description: "Soonest first (then by id): the default." },
+    LOWEST_PRICE: {
+      description:
+        "Cheapest first by the lowest AVAILABLE price in the order's currency; events without a ticket in it last, soonest first.",
+    },
+  },
+});
+
+@InputType()
+export class EventOrder {
+  @Field(() => EventOrderBy)
+  by!: EventOrderBy;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "With LOWEST_PRICE (required then): the currency whose amounts are compared.",
+  })
+  currency?: string | null;
 }
 
 @InputType()
@@ -98,15 +133,18 @@ export class CreateEventInput {
 
 @Resolver(() => Event)
 export class EventResolver {
-  @Query(() => EventConnection, { description: "The catalog, soonest first (then by id)." })
+  @Query(() => EventConnection, {
+    description: "The catalog, soonest first (then by id) unless orderBy says otherwise.",
+  })
   events(
     @Arg("first", () => Int, { nullable: true, description: "20 when absent, at most 100." })
     first: number | null | undefined,
     @Arg("after", () => String, { nullable: true }) after: string | null | undefined,
     @Arg("filter", () => EventFilter, { nullable: true }) filter: EventFilter | null | undefined,
+    @Arg("orderBy", () => EventOrder, { nullable: true }) orderBy: EventOrder | null | undefined,
     @Ctx() { catalog }: TicketsContext,
   ): Promise<Page<EventState>> {
-    return catalog.events({ first, after, filter });
+    return catalog.events({ first, after, filter, orderBy });
   }
 
   @Query(() => Event, { nullable: true })
