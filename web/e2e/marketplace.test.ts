@@ -352,6 +352,10 @@ it("withdraw and cancel ask first; pages are titled, focused and legible; signin
   // Cancel order: asked first, "keep" keeps it.
   await buyer.page.getByRole("button", { name: "Buy" }).click();
   await buyer.page.waitForURL(/\/orders\//);
+  // On the event page the seller still has open, the held ticket is greyed, and still legible.
+  const held = seller.page.locator("li.ticket.reserved", { hasText: "Seat to cancel" });
+  await held.waitFor({ timeout: 15_000 });
+  expect(await textContrast(seller.page, "li.ticket.reserved")).toBeGreaterThanOrEqual(4.5);
   await buyer.page.getByRole("button", { name: "Cancel order" }).click();
   await buyer.page.getByRole("group", { name: "Cancel this order? The ticket goes back on sale." }).waitFor();
   await buyer.page.getByRole("button", { name: "Keep my order" }).click();
