@@ -50,6 +50,7 @@ export function encodingFor(acceptEncoding: string): Encoding | undefined {
 interface Entry {
   /** Which version of the file this is (a rebuild replaces it). */
   version: string;
+  modifiedMs: number;
   body: Buffer;
   hash: string;
   /** Each encoding made once, from the build's copy when it has one, else here. */
@@ -75,6 +76,7 @@ export function spaRouter(webRoot: string): Router {
     const body = await readFile(file);
     const entry: Entry = {
       version,
+      modifiedMs: stats.mtimeMs,
       body,
       hash: createHash("sha256").update(body).digest("base64url").slice(0, 22),
       encoded: new Map(),
@@ -90,7 +92,7 @@ export function spaRouter(webRoot: string): Router {
         const copy = `${file}${PRECOMPRESSED[encoding]}`;
         const copyStats = await stat(copy).catch(() => undefined);
         // A copy older than its file belongs to an earlier build.
-        if (copyStats?.isFile() && copyStats.mtimeMs >= Number(entry.version.split(":")[1])) {
+        if (copyStats?.isFile() && copyStats.mtimeMs >= entry.modifiedMs) {
           return readFile(copy);
         }
         return compress[encoding](entry.body);
