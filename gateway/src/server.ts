@@ -19,12 +19,14 @@ import {
   requestScoping,
   operationTracingPlugin,
   requestMetricsPlugin,
+  requestTraceContext,
   traceOperations,
   tracedFetch,
   type ReadinessOptions,
   type TokenVerifier,
   type Viewer,
 } from "@ticketing/shared-runtime";
+import { currentTraceCarrier, setTraceHeaders, type TraceCarrier } from "@ticketing/shared-events";
 import express, { type Express, type Response } from "express";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
@@ -86,6 +88,8 @@ export interface GatewayContext {
   secureCookies: boolean;
   /** A session cookie that was refused: the request runs anonymously if it only reads the catalog. */
   rejectedSession?: GraphQLError;
+  /** The request's trace, passed on to the subgraphs (a recorded fetch span replaces it by its own). */
+  trace?: TraceCarrier;
 }
 
 export interface GatewayOptions {
@@ -128,11 +132,12 @@ class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
     const headers = request.http?.headers;
     // Apollo's own health checks of subgraphs come without a request's context.
-    const { token, requestId, clientIp } = context as Partial<GatewayContext>;
+    const { token, requestId, clientIp, trace } = context as Partial<GatewayContext>;
     if (!headers || requestId === undefined) return;
     if (token) headers.set("authorization", `Bearer ${token}`);
     headers.set("x-request-id", requestId);
     headers.set("x-client-ip", clientIp ?? "");
+    if (trace) setTraceHeaders(headers, trace);
   }
 
   override didReceiveResponse({
@@ -290,8 +295,10 @@ export async function createGateway({
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const { requestId } = requestScope(req);
+        const traced = requestTraceContext(req);
         const base = {
           requestId,
+          trace: traced && currentTraceCarrier(traced),
           clientIp: addresses.of(req),
           client: publicGraph.clientOf(req),
           res,

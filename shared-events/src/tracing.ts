@@ -29,8 +29,11 @@ export function currentTraceCarrier(active: Context = context.active()): TraceCa
   return carrier.traceparent === undefined ? undefined : carrier;
 }
 
-/** Writes `carrier` into message headers. */
-export function setTraceHeaders(headers: MsgHdrs, carrier: TraceCarrier): void {
+/** Writes `carrier` into headers: a message's, or an HTTP request's. */
+export function setTraceHeaders(
+  headers: { set(key: string, value: string): unknown },
+  carrier: TraceCarrier,
+): void {
   if (carrier.traceparent) headers.set("traceparent", carrier.traceparent);
   if (carrier.tracestate) headers.set("tracestate", carrier.tracestate);
 }

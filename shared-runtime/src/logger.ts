@@ -3,7 +3,7 @@ import type { Request, RequestHandler } from "express";
 import { context } from "@opentelemetry/api";
 import pino, { type DestinationStream, type LevelWithSilent, type Logger } from "pino";
 
-import { activeTraceIds, requestTraceContext } from "./telemetry/tracing.js";
+import { activeTraceIds, requestTraceContext, tracesRecorded } from "./telemetry/tracing.js";
 
 export type { Logger } from "pino";
 
@@ -32,8 +32,9 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * The service's one logger; `destination` defaults to stdout. Each line written inside a trace
- * carries its `traceId` and `spanId` (ids exist whether or not spans are exported).
+ * The service's one logger; `destination` defaults to stdout. Each line written inside a recorded
+ * trace carries its `traceId` and `spanId`; a request's lines carry its trace's either way
+ * (`requestScope`).
  */
 export function createLogger(
   name: string,
@@ -64,13 +65,24 @@ const PROBES = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /**
  * Gives each request an id (the caller's `x-request-id`, or a new UUID), echoes it in the response,
- * and a child logger that carries it; logs each finished request.
+ * and a child logger that carries it, and its trace's ids once it has a trace (when spans are
+ * recorded, the active span's come from the logger's mixin instead); logs each finished request.
  */
 export function requestScoping(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    const scope = { requestId, logger: logger.child({ requestId }) };
+    const plain = logger.child({ requestId });
+    let traced: Logger | undefined;
+    const scope: RequestScope = {
+      requestId,
+      get logger() {
+        if (traced) return traced;
+        const trace = tracesRecorded() ? undefined : requestTraceContext(req);
+        const ids = trace && activeTraceIds(trace);
+        return ids ? (traced = plain.child(ids)) : plain;
+      },
+    };
     scopes.set(req, scope);
     res.setHeader("x-request-id", requestId);
     const started = process.hrtime.bigint();

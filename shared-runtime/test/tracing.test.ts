@@ -1,14 +1,20 @@
-// Export off: nothing is recorded or sent, yet every line of a request carries its trace id, the
-// caller's when it sent a traceparent. Each test file runs in a process of its own, so the tracer
+// Export off: nothing is recorded or sent and no context manager runs, yet every line of a request
+// carries its trace id, the caller's when it sent a traceparent. Each test file runs in a process of its own, so the tracer
 // provider set up here is this file's alone.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { trace } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestScope, requestScoping } from "../src/logger.js";
-import { startTracing, traceOperations, tracingSettings, type Tracing } from "../src/telemetry/tracing.js";
+import {
+  requestTraceContext,
+  startTracing,
+  traceOperations,
+  tracingSettings,
+  type Tracing,
+} from "../src/telemetry/tracing.js";
 import { capturingLogger } from "./support.js";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -76,7 +82,7 @@ describe("with export off", () => {
     const app = express();
     app.use(requestScoping(logger));
     app.post("/graphql", express.json(), traceOperations(), (req, res) => {
-      const span = trace.getActiveSpan();
+      const span = trace.getSpan(requestTraceContext(req) ?? ROOT_CONTEXT);
       requestScope(req).logger.info({ recording: span?.isRecording() }, "resolving");
       res.json({ ok: true });
     });
@@ -121,6 +127,15 @@ describe("with export off", () => {
     await tracing.flush();
     await sleep(200);
     expect(collector.received()).toBe(0);
+  });
+
+  it("runs no context manager: nothing follows the process's promises", async () => {
+    const key = Symbol("probe");
+    const seen = await context.with(ROOT_CONTEXT.setValue(key, 1), async () => {
+      await sleep(1);
+      return context.active().getValue(key);
+    });
+    expect(seen).toBeUndefined();
   });
 
   it("a line outside any request or trace has no trace id", () => {

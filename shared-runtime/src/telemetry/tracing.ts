@@ -1,8 +1,10 @@
 // Traces (docs/adr/0006-traces-and-metrics.md): one tracer provider per process, set up from the
 // standard OTEL_* variables, and the spans made where the runtime already stands: a server span
 // per GraphQL operation, a client span per subgraph fetch, a client span per MongoDB command. The
-// event spans are shared-events' (they need only the API). Without an endpoint nothing records,
-// but trace ids are still made and passed on, so every log line carries one.
+// event spans are shared-events' (they need only the API). Without an endpoint nothing records and
+// no context manager runs (docs/adr/0008-trace-ids-without-a-context-manager.md): a request still
+// gets a trace id, its caller's or a new one, which its log lines carry and the gateway passes on
+// to the subgraphs.
 import {
   context,
   propagation,
@@ -79,9 +81,10 @@ let installed: Tracing | undefined;
 
 /**
  * Sets up the process's tracer provider once (later calls return the first): the W3C trace
- * context propagator, the AsyncLocalStorage context manager, and with an endpoint a batch
+ * context propagator, and with an endpoint the AsyncLocalStorage context manager and a batch
  * processor exporting OTLP over HTTP, sampling parent-based at the configured ratio. Without one
- * the sampler records nothing: spans are non-recording and cost next to nothing, ids propagate.
+ * the sampler records nothing and there is no context manager: on Node 20, AsyncLocalStorage
+ * follows every promise of the process through a hook, a cost paid only when spans are wanted.
  */
 export function startTracing(serviceName: string, env: Partial<TracingEnv> = {}): Tracing {
   if (installed) return installed;
@@ -101,10 +104,14 @@ export function startTracing(serviceName: string, env: Partial<TracingEnv> = {})
     sampler,
     spanProcessors,
   });
-  provider.register({ propagator: new W3CTraceContextPropagator() });
+  const recording = settings.tracesUrl !== undefined;
+  provider.register({
+    propagator: new W3CTraceContextPropagator(),
+    ...(!recording && { contextManager: null }),
+  });
   installed = {
     settings,
-    recording: settings.tracesUrl !== undefined,
+    recording,
     flush: () => provider.forceFlush(),
   };
   return installed;
@@ -115,9 +122,14 @@ export function tracesRecorded(): boolean {
   return installed?.recording ?? false;
 }
 
-/** The ids of the active span, for a log line; undefined outside any trace. */
-export function activeTraceIds(): { traceId: string; spanId: string } | undefined {
-  const span = trace.getSpan(context.active());
+export interface TraceIds {
+  traceId: string;
+  spanId: string;
+}
+
+/** The ids of the span `of` holds (the active one by default), for a log line; undefined outside any trace. */
+export function activeTraceIds(of: Context = context.active()): TraceIds | undefined {
+  const span = trace.getSpan(of);
   if (!span) return undefined;
   const { traceId, spanId } = span.spanContext();
   return trace.isSpanContextValid(span.spanContext()) ? { traceId, spanId } : undefined;
@@ -201,10 +213,12 @@ export function operationTracingPlugin<TContext extends object>(
 
 /**
  * `fetcher` in a client span per call, with the span's `traceparent` (and `tracestate`) in the
- * request's headers, so the subgraph's server span is its child.
+ * request's headers, so the subgraph's server span is its child; as it is when nothing records.
  */
 export function tracedFetch(peer: string, fetcher: typeof fetch): typeof fetch {
   return async (input, init) => {
+    // Not recorded: the caller put the request's own `traceparent` in the headers already.
+    if (!tracesRecorded()) return fetcher(input, init);
     const parent = context.active();
     const span = tracer().startSpan(
       `fetch ${peer}`,
