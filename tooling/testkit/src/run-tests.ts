@@ -1,6 +1,6 @@
 // `npm test`: lint, typecheck and every package's tests through turbo, then one closing line
 // "N passed, M failed" counting every test, plus every lint/typecheck/build task that failed.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ensureBinaries, loadEnv, type BinaryName } from "@ticketing/infra";
@@ -31,48 +31,67 @@ function workspaces(): string[] {
   });
 }
 
-function latestTurboSummary(since: number): TurboSummary | undefined {
+/** The summaries of the turbo runs that ended since `since`. */
+function turboSummaries(since: number): TurboSummary[] {
   const dir = join(root, ".turbo", "runs");
-  if (!existsSync(dir)) return undefined;
-  const newest = readdirSync(dir)
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
     .filter((name) => name.endsWith(".json"))
     .map((name) => join(dir, name))
     .filter((file) => statSync(file).mtimeMs >= since)
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  return newest ? (JSON.parse(readFileSync(newest, "utf8")) as TurboSummary) : undefined;
+    .map((file) => JSON.parse(readFileSync(file, "utf8")) as TurboSummary);
 }
+
+/** Runs `turbo run …args` with the terminal, resolving to its exit status. */
+function turbo(args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn("turbo", ["run", ...args], {
+      stdio: "inherit",
+      env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" },
+    });
+    child.once("error", () => resolve(1));
+    child.once("close", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+/** The package whose tests take longest: it starts first and runs beside everything else. */
+const LONGEST = "@ticketing/system-tests";
 
 async function main() {
   const env = loadEnv();
+  const extra = process.argv.slice(2);
   // helm and actionlint check the deployment files offline (@ticketing/deploy-check).
   const servers: BinaryName[] = ["nats-server", "redis-server", "stripe-mock", "helm", "actionlint"];
   if (!env.testMongoUrl) servers.unshift("ferretdb");
-  await ensureBinaries(servers, {
-    cacheDir: env.cacheDir,
-    path: env.path,
-    log: (message) => console.log(`[test] ${message}`),
-  });
 
   const packages = workspaces();
   for (const dir of packages) rmSync(join(dir, "test-results", "vitest.json"), { force: true });
-
   const started = Date.now();
-  const turbo = spawnSync(
-    "turbo",
-    [
-      "run",
-      "format:check",
-      "lint",
-      "typecheck",
-      "test",
-      "--continue",
-      "--summarize",
-      // Two cores: more tasks at once only make each test slower and timing-sensitive ones flaky.
-      "--concurrency=3",
-      ...process.argv.slice(2),
-    ],
-    { stdio: "inherit", env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } },
-  );
+
+  // First what every test needs: the servers (built with Go on a machine's first run) and every
+  // package's build, side by side. The tasks below run without their builds (`--only`); a failed
+  // build is counted from this run's summary.
+  const checks = ["format:check", "lint", "typecheck", "test", "--continue", "--summarize"];
+  await Promise.all([
+    ensureBinaries(servers, {
+      cacheDir: env.cacheDir,
+      path: env.path,
+      log: (message) => console.log(`[test] ${message}`),
+    }),
+    turbo(["build", "--output-logs=errors-only", "--continue", "--summarize", ...extra]),
+  ]);
+
+  // Two cores: more tasks at once only make each test slower and timing-sensitive ones flaky, so
+  // three at a time. The system tier spends most of its minutes waiting out faults: with the whole
+  // suite it starts at once, in a run of its own, beside two at a time of the rest.
+  const statuses =
+    extra.length > 0
+      ? [await turbo([...checks, "--only", "--concurrency=3", ...extra])]
+      : await Promise.all([
+          turbo([...checks, "--only", `--filter=${LONGEST}`]),
+          turbo([...checks, "--only", `--filter=!${LONGEST}`, "--concurrency=2"]),
+        ]);
+  const turboStatus = statuses.find((status) => status !== 0) ?? 0;
 
   let passed = 0;
   let failed = 0;
@@ -97,17 +116,16 @@ async function main() {
     }
   }
 
-  const summary = latestTurboSummary(started);
-  for (const task of summary?.tasks ?? []) {
+  for (const task of turboSummaries(started).flatMap((summary) => summary.tasks)) {
     const code = task.execution?.exitCode;
     if (code === 0 || code === undefined || code === null) continue;
     if (task.task === "test" && reported.has(task.package)) continue;
     failed += 1;
     problems.push(`${task.taskId} failed (exit ${code})`);
   }
-  if (turbo.status !== 0 && failed === 0) {
+  if (turboStatus !== 0 && failed === 0) {
     failed += 1;
-    problems.push(`turbo exited with ${turbo.status ?? turbo.signal}`);
+    problems.push(`turbo exited with ${turboStatus}`);
   }
 
   for (const problem of problems) console.log(`✗ ${problem}`);
@@ -115,7 +133,7 @@ async function main() {
   mkdirSync(join(root, "test-results"), { recursive: true });
   writeFileSync(join(root, "test-results", "summary.txt"), `${line}\n`);
   console.log(line);
-  process.exitCode = failed > 0 || turbo.status !== 0 ? 1 : 0;
+  process.exitCode = failed > 0 || turboStatus !== 0 ? 1 : 0;
 }
 
 main().catch((error: unknown) => {
