@@ -45,14 +45,16 @@ function expectNoConsoleErrors(...who: Fan[]) {
 async function listTicket(seller: Fan, title: string, price: string): Promise<string> {
   const { page } = seller;
   await page.goto("/sell");
-  const event = page.getByLabel("Event");
-  const value = await event.locator("option:not([disabled])").first().getAttribute("value");
-  await event.selectOption(value ?? "");
+  // The event picker is a combobox: with nothing typed, ArrowDown and Enter pick the soonest event.
+  await page.getByRole("combobox", { name: "Event" }).focus();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
   await page.getByLabel("Title").fill(title);
   await page.getByLabel("Section (optional)").fill("B");
   await page.getByLabel("Price").fill(price);
   await page.getByLabel("Currency").selectOption("EUR");
   await page.getByRole("button", { name: "List ticket" }).click();
+  await page.getByRole("link", { name: "See it on the event page" }).click();
   await page.waitForURL(/\/events\//);
   return new URL(page.url()).pathname;
 }
@@ -60,12 +62,14 @@ async function listTicket(seller: Fan, title: string, price: string): Promise<st
 /** A signed-up account talking to the graph over HTTP, as a script would: its session cookie kept. */
 async function account(name: string) {
   let cookie = "";
-  const graphql = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
-    const response = await fetch(`${system.origin}/graphql`, {
+  const send = (query: string, variables: Record<string, unknown>) =>
+    fetch(`${system.origin}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) },
       body: JSON.stringify({ query, variables }),
     });
+  const graphql = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
+    const response = await send(query, variables);
     for (const set of response.headers.getSetCookie()) {
       if (set.startsWith("session=")) cookie = set.split(";")[0]!;
     }
@@ -86,7 +90,7 @@ async function account(name: string) {
       input: { email, password: "correct horse battery", displayName: name },
     },
   );
-  return graphql;
+  return Object.assign(graphql, { send });
 }
 
 it("the ops dashboard shows on load the orders made before it opened, then a new one live", async () => {
@@ -153,13 +157,10 @@ it("a listing appears live to a watching buyer, who buys and pays in sandbox whi
   await ops.page.getByText("Live: changes appear as they happen.").waitFor({ timeout: 20_000 });
 
   // The buyer watches the event the seller is about to list in.
-  await seller.page.goto("/sell");
-  const eventId = await seller.page
-    .getByLabel("Event")
-    .locator("option:not([disabled])")
-    .first()
-    .getAttribute("value");
-  await buyer.page.goto(`/events/${eventId}`);
+  // The sell form's picker offers the soonest event first, as the catalog does.
+  await buyer.page.locator(".card h2 a").first().click();
+  await buyer.page.waitForURL(/\/events\//);
+  const eventId = new URL(buyer.page.url()).pathname.split("/").pop();
   await buyer.page.getByRole("heading", { name: /Tickets/ }).waitFor();
   await buyer.page.getByText("Live: changes appear as they happen.").waitFor({ timeout: 20_000 });
   const path = await listTicket(seller, "Front row centre", "89.50");
@@ -403,4 +404,97 @@ it("withdraw and cancel ask first; pages are titled, focused and legible; signin
     expect(sent).toContain("Me");
   }
   expectNoConsoleErrors(seller, buyer);
+});
+
+it("the catalog finds without accents, sorts by price per currency, hides events without tickets", async () => {
+  const [seller, fanOf] = await Promise.all([account("Cat"), newFan("Finn")]);
+  const { events } = await seller<{ events: { edges: { node: { id: string; name: string } }[] } }>(
+    `query { events(first: 100, filter: { search: "Swan Lake" }) { edges { node { id name } } } }`,
+    {},
+  );
+  // A euro ticket for a London event whose tickets are in pounds: €1 is not "cheaper" than £25.
+  await seller(`mutation($input: ListTicketInput!) { listTicket(input: $input) { id } }`, {
+    input: { eventId: events.edges[0]!.node.id, title: "Euro seat", price: { amount: 100, currency: "EUR" } },
+  });
+  const { page } = fanOf;
+  await page.goto("/");
+  await page.getByLabel("Search").fill("etoiles");
+  await page.getByRole("button", { name: "Find events" }).click();
+  await expect.poll(() => page.locator(".card h2").allTextContents()).toEqual(["Les Étoiles"]);
+
+  await page.goto("/?search=swan");
+  const swan = page.locator(".card", { hasText: "Swan Lake" });
+  await expect.poll(() => swan.locator("p").last().textContent()).toMatch(/from £\d+\.\d\d or €1\.00$/);
+
+  await page.goto("/");
+  await page.getByLabel("City").fill("LONDON");
+  await page.getByLabel("Sort by").selectOption({ label: "Lowest price in GBP (£)" });
+  await page.getByLabel("Only events with tickets").check();
+  await page.getByRole("button", { name: "Find events" }).click();
+  await page.waitForURL(/sort=price-GBP/);
+  const prices = async () =>
+    (await page.locator(".card p:last-child").allTextContents()).map((text) =>
+      Number(/£([\d,.]+)/.exec(text)?.[1]?.replace(/,/g, "") ?? NaN),
+    );
+  await expect.poll(async () => (await prices()).length).toBeGreaterThan(1);
+  const shown = await prices();
+  expect(shown).toEqual([...shown].sort((a, b) => a - b));
+  for (const text of await page.locator(".card p:last-child").allTextContents())
+    expect(text).toContain("from £");
+  await shoot(fanOf, "catalog-sorted");
+  expectNoConsoleErrors(fanOf);
+});
+
+it("the sell form: a searchable event picker, the event's currency, field errors that go when fixed, a confirmation", async () => {
+  const seller = await newFan("Sela");
+  const { page } = seller;
+  await page.goto("/sell");
+  const picker = page.getByRole("combobox", { name: "Event" });
+  await picker.fill("swan");
+  await page.getByRole("option", { name: /^Swan Lake · London/ }).waitFor();
+  await page.keyboard.press("Enter");
+  expect(await picker.inputValue()).toMatch(/^Swan Lake · London/);
+  // London's tickets are in pounds.
+  expect(await page.getByLabel("Currency").inputValue()).toBe("GBP");
+
+  await page.getByLabel("Title").fill("Stalls, row F");
+  await page.getByLabel("Price").fill("2000000");
+  await page.getByRole("button", { name: "List ticket" }).click();
+  const tooHigh = page.getByText("The highest price is £1,000,000.00.");
+  await tooHigh.waitFor();
+  expect(await page.getByLabel("Price").getAttribute("aria-invalid")).toBe("true");
+  await page.getByLabel("Price").fill("45");
+  await tooHigh.waitFor({ state: "detached" });
+  await page.getByRole("button", { name: "List ticket" }).click();
+  await page.getByText("“Stalls, row F” is listed for Swan Lake.").waitFor();
+  await shoot(seller, "sell-confirmation");
+  await page.getByRole("link", { name: "View your listing" }).click();
+  await page.getByRole("heading", { name: "Stalls, row F" }).waitFor();
+  expect(await page.locator(".price").textContent()).toBe("£45.00");
+  expectNoConsoleErrors(seller);
+});
+
+it("the graph refuses a price above the limit as a field error that names it", async () => {
+  const seller = await account("Max");
+  const list = async (amount: number) => {
+    const response = await seller.send(
+      `mutation($input: ListTicketInput!) { listTicket(input: $input) { id } }`,
+      {
+        input: { eventId: "demo-event-1", title: "Too dear", price: { amount, currency: "EUR" } },
+      },
+    );
+    const body = (await response.json()) as {
+      errors: { message: string; extensions: Record<string, unknown> }[];
+    };
+    return { status: response.status, error: body.errors[0] };
+  };
+  // A well-formed amount over the limit: the subgraph's field error, naming the limit.
+  const over = await list(100_000_001);
+  expect(over.status).toBe(200);
+  expect(over.error?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "price.amount" });
+  expect(over.error?.message).toContain("100000000");
+  // Beyond GraphQL's Int: refused before it runs (HTTP 400), still naming the field.
+  const beyond = await list(10_000_000_000);
+  expect(beyond.status).toBe(400);
+  expect(beyond.error?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.price.amount" });
 });

@@ -34,6 +34,20 @@ it("understands refusals that come as HTTP statuses", () => {
   });
   expect(describeError(limited, "load")).toMatch(/Too many requests/);
   expect(describeError(new TypeError("Failed to fetch"), "load")).toMatch(/can't reach/);
+  const body = JSON.stringify({
+    errors: [
+      {
+        message: "Int cannot represent…",
+        extensions: { code: "BAD_USER_INPUT", field: "input.price.amount" },
+      },
+    ],
+  });
+  const tooBig = new ServerError("Bad request", {
+    response: new Response(body, { status: 400 }),
+    bodyText: body,
+  });
+  expect(errorField(tooBig)).toBe("amount");
+  expect(describeError(tooBig, "listTicket")).toBe("Please enter a price between 0.01 and 1,000,000.");
 });
 
 it("tells ops the hour is still being read when the gateway has just started", () => {

@@ -34,15 +34,19 @@ export function refusal(error: unknown): Refusal {
   }
   if (ServerError.is(error)) {
     let code: string | undefined;
+    let field: string | undefined;
     try {
-      const body = JSON.parse(error.bodyText) as { errors?: { extensions?: { code?: unknown } }[] };
-      const found = body.errors?.[0]?.extensions?.code;
-      if (typeof found === "string") code = found;
+      const body = JSON.parse(error.bodyText) as {
+        errors?: { extensions?: { code?: unknown; field?: unknown } }[];
+      };
+      const extensions = body.errors?.[0]?.extensions;
+      if (typeof extensions?.code === "string") code = extensions.code;
+      if (typeof extensions?.field === "string") field = extensions.field;
     } catch {
       // not a GraphQL body
     }
     if (!code && error.statusCode === 429) code = "RATE_LIMITED";
-    return { code, field: undefined, message: undefined, status: error.statusCode };
+    return { code, field, message: undefined, status: error.statusCode };
   }
   if (error && typeof error === "object" && "code" in error && typeof error.code === "string") {
     return { code: error.code, field: undefined, message: undefined, status: undefined };

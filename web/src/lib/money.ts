@@ -2,6 +2,8 @@
 
 export const CURRENCIES = ["USD", "EUR", "GBP", "CHF", "CAD", "AUD"] as const;
 export type Currency = (typeof CURRENCIES)[number];
+/** The highest price a ticket may have, in minor units (the graph refuses more). */
+export const PRICE_MAX = 100_000_000;
 
 export interface Money {
   amount: number;

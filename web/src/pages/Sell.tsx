@@ -1,87 +1,152 @@
 import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "@apollo/client/react";
-import { useNavigate, useSearchParams } from "react-router";
-import { EventsDocument, ListTicketDocument, MyListingsDocument } from "../gql/graphql.js";
+import { Link, useSearchParams } from "react-router";
+import {
+  ListTicketDocument,
+  MyListingsDocument,
+  SellableEventsDocument,
+  type SellableEventsQuery,
+} from "../gql/graphql.js";
 import { ErrorMessage, Loading } from "../components/Feedback.js";
+import { EventPicker } from "../components/EventPicker.js";
 import { RequireViewer } from "../components/RequireViewer.js";
 import { describeError, errorField } from "../lib/errors.js";
-import { CURRENCIES, toMinorUnits } from "../lib/money.js";
+import { CURRENCIES, formatMoney, PRICE_MAX, toMinorUnits } from "../lib/money.js";
 import { fieldText } from "../lib/forms.js";
+
+type SellableEvent = SellableEventsQuery["events"]["edges"][number]["node"];
 
 export function SellPage() {
   return <RequireViewer what="to sell a ticket">{() => <SellForm />}</RequireViewer>;
 }
 
+/** What a price field holds, or what is wrong with it, in the chosen currency. */
+export function priceProblem(text: string, currency: string): string | null {
+  const amount = toMinorUnits(text, currency);
+  if (amount === null) return "Please enter a price like 45 or 45.50.";
+  if (amount > PRICE_MAX)
+    return `The highest price is ${formatMoney({ amount: PRICE_MAX, currency }, "en")}.`;
+  return null;
+}
+
 function SellForm() {
   const [params] = useSearchParams();
-  const navigate = useNavigate();
-  const events = useQuery(EventsDocument, {
-    variables: {
-      first: 100,
-      filter: { startsAfter: new Date().toISOString().slice(0, 10) + "T00:00:00.000Z" },
-    },
+  const [startOfToday] = useState(() => new Date().toISOString().slice(0, 10) + "T00:00:00.000Z");
+  const events = useQuery(SellableEventsDocument, {
+    variables: { first: 100, filter: { startsAfter: startOfToday } },
   });
+  if (events.loading && !events.data) return <Loading>Loading events…</Loading>;
+  const options = events.data?.events.edges.map(({ node }) => node) ?? [];
+  return (
+    <section className="page narrow">
+      <h1>Sell a ticket</h1>
+      <ErrorMessage error={events.error} />
+      <Form options={options} initial={options.find((option) => option.id === params.get("event"))} />
+    </section>
+  );
+}
+
+interface Listed {
+  id: string;
+  title: string;
+  event: SellableEvent;
+}
+
+function Form({ options, initial }: { options: SellableEvent[]; initial: SellableEvent | undefined }) {
   const [listTicket, { loading }] = useMutation(ListTicketDocument, { refetchQueries: [MyListingsDocument] });
+  const [event, setEvent] = useState<SellableEvent | undefined>(initial);
+  // The event's currency until the seller picks one.
+  const [chosenCurrency, setChosenCurrency] = useState<string>();
+  const currency = chosenCurrency ?? event?.currency ?? "USD";
   const [error, setError] = useState<unknown>();
-  const [priceProblem, setPriceProblem] = useState<string>();
+  const [problems, setProblems] = useState<{ eventId?: string; price?: string }>({});
+  const [listed, setListed] = useState<Listed>();
+  const [round, setRound] = useState(0);
   const ids = { event: useId(), title: useId(), section: useId(), price: useId(), currency: useId() };
   const field = errorField(error);
+  const serverPriceError = field === "price" || field === "amount";
 
-  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const currency = fieldText(form, "currency");
-    const amount = toMinorUnits(fieldText(form, "price"), currency);
-    setError(undefined);
-    if (amount === null) {
-      setPriceProblem("Please enter a price like 45 or 45.50.");
-      return;
+  /** A field changed: what was said about it no longer holds. */
+  const changed = (name: string) => {
+    if (name === field || (name === "price" && serverPriceError) || (error !== undefined && !field)) {
+      setError(undefined);
     }
-    setPriceProblem(undefined);
+    if (name in problems) setProblems(({ [name as keyof typeof problems]: _, ...rest }) => rest);
+  };
+
+  const onSubmit = async (submitted: FormEvent<HTMLFormElement>) => {
+    submitted.preventDefault();
+    const form = new FormData(submitted.currentTarget);
+    setError(undefined);
+    const found = {
+      eventId: event ? undefined : "Please choose an event from the list.",
+      price: priceProblem(fieldText(form, "price"), currency) ?? undefined,
+    };
+    setProblems(found);
+    const amount = toMinorUnits(fieldText(form, "price"), currency);
+    if (!event || found.price || amount === null) return;
     const section = fieldText(form, "section").trim();
     try {
       const result = await listTicket({
         variables: {
           input: {
-            eventId: fieldText(form, "eventId"),
+            eventId: event.id,
             title: fieldText(form, "title").trim(),
             ...(section ? { section } : {}),
             price: { amount, currency },
           },
         },
       });
-      if (result.data) void navigate(`/events/${result.data.listTicket.event.id}`);
+      if (result.data) {
+        setListed({ id: result.data.listTicket.id, title: result.data.listTicket.title, event });
+        setRound((n) => n + 1);
+      }
     } catch (caught) {
       setError(caught);
     }
   };
 
-  if (events.loading && !events.data) return <Loading>Loading events…</Loading>;
-  const options = events.data?.events.edges.map(({ node }) => node) ?? [];
-
   return (
-    <section className="page narrow">
-      <h1>Sell a ticket</h1>
-      <ErrorMessage error={events.error} />
-      <form onSubmit={(event) => void onSubmit(event)}>
+    <>
+      {listed && (
+        <div className="confirmation" role="status">
+          <p className="success">
+            “{listed.title}” is listed for {listed.event.name}.
+          </p>
+          <p>
+            <Link to={`/tickets/${listed.id}`}>View your listing</Link> ·{" "}
+            <Link to={`/events/${listed.event.id}`}>See it on the event page</Link> ·{" "}
+            <Link to="/listings">All your listings</Link>
+          </p>
+        </div>
+      )}
+      <form
+        key={round}
+        onSubmit={(submitted) => void onSubmit(submitted)}
+        onChange={(changedEvent) => {
+          const target = changedEvent.target;
+          if (target instanceof HTMLInputElement || target instanceof HTMLSelectElement)
+            changed(target.name || (target.id === ids.event ? "eventId" : ""));
+        }}
+      >
         <div className="field">
           <label htmlFor={ids.event}>Event</label>
-          <select
+          <EventPicker
             id={ids.event}
-            name="eventId"
-            required
-            defaultValue={params.get("event") ?? ""}
-            aria-invalid={field === "eventId" || undefined}
-          >
-            <option value="" disabled>
-              Choose an event
-            </option>
-            {options.map((option) => (
-              <option key={option.id} value={option.id}>
-                {option.name} ({option.city}, {new Date(option.startsAt).toLocaleDateString()})
-              </option>
-            ))}
-          </select>
+            events={options}
+            selected={event}
+            onSelect={(picked) => {
+              setEvent(picked);
+              changed("eventId");
+            }}
+            invalid={!!problems.eventId || field === "eventId"}
+            describedBy={problems.eventId ? `${ids.event}-problem` : undefined}
+          />
+          {problems.eventId && (
+            <p className="error" role="alert" id={`${ids.event}-problem`}>
+              {problems.eventId}
+            </p>
+          )}
         </div>
         <div className="field">
           <label htmlFor={ids.title}>Title</label>
@@ -112,22 +177,27 @@ function SellForm() {
               inputMode="decimal"
               required
               placeholder="45.00"
-              aria-invalid={!!priceProblem || field === "price" || field === "amount" || undefined}
-              aria-describedby={priceProblem ? `${ids.price}-problem` : undefined}
+              aria-invalid={!!problems.price || serverPriceError || undefined}
+              aria-describedby={problems.price ? `${ids.price}-problem` : undefined}
             />
           </div>
           <div className="field">
             <label htmlFor={ids.currency}>Currency</label>
-            <select id={ids.currency} name="currency" defaultValue="USD">
-              {CURRENCIES.map((currency) => (
-                <option key={currency}>{currency}</option>
+            <select
+              id={ids.currency}
+              name="currency"
+              value={currency}
+              onChange={(changedEvent) => setChosenCurrency(changedEvent.target.value)}
+            >
+              {CURRENCIES.map((code) => (
+                <option key={code}>{code}</option>
               ))}
             </select>
           </div>
         </div>
-        {priceProblem && (
+        {problems.price && (
           <p className="error" role="alert" id={`${ids.price}-problem`}>
-            {priceProblem}
+            {problems.price}
           </p>
         )}
         {error !== undefined && (
@@ -139,6 +209,6 @@ function SellForm() {
           {loading ? "Listing…" : "List ticket"}
         </button>
       </form>
-    </section>
+    </>
   );
 }
