@@ -28,6 +28,8 @@ export interface StartedPayment {
 export type WebhookOutcome = "applied" | "duplicate" | "ignored";
 
 export interface Payments {
+  /** Stripe calls go to the local mock, and no real money moves. */
+  readonly sandbox: boolean;
   /** Creates the order's PaymentIntent, or returns the one it has. */
   start(viewer: Identity, orderId: string, requestId?: string): Promise<StartedPayment>;
   /** Sandbox mode only: delivers a signed `payment_intent.succeeded` for the order's intent. */
@@ -228,6 +230,7 @@ export function createPayments({
   }
 
   const payments: Payments = {
+    sandbox: stripe.sandbox,
     start,
 
     async confirmSandbox(viewer, orderId, requestId) {

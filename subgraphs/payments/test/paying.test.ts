@@ -370,6 +370,22 @@ describe("sandbox mode", () => {
       orderId: order.id,
       amount: { amount: 4_200, currency: "EUR" },
     });
+    // What a receipt shows: what was taken, when, and how.
+    const receipt = dataOf(
+      await payments.graphql<{
+        payment: { paidAt: string | null; updatedAt: string; method: string; received: unknown };
+      }>(
+        `query ($orderId: ID!) { payment(orderId: $orderId) { paidAt updatedAt method received { amount currency } } }`,
+        {
+          variables: { orderId: order.id },
+          token: buyer,
+        },
+      ),
+    ).payment;
+    expect(receipt.received).toEqual({ amount: 4_200, currency: "EUR" });
+    expect(receipt.paidAt).toBe(receipt.updatedAt);
+    expect(Date.now() - Date.parse(receipt.paidAt ?? "")).toBeLessThan(60_000);
+    expect(receipt.method).toBe("Stripe (sandbox: no real money moved)");
   });
 
   it("is refused outside sandbox mode", async () => {

@@ -56,6 +56,9 @@ export class Payment {
 
   @Field(() => DateTimeScalar)
   updatedAt!: string;
+
+  @Field(() => Money, { nullable: true, description: "What Stripe says it took, once it did." })
+  received!: Money | null;
 }
 
 @ObjectType({ description: "What the SPA needs to collect the payment with Stripe.js." })
@@ -146,3 +149,22 @@ export const orderReference = {
   __resolveReference: (reference: Record<string, unknown>) =>
     typeof reference.id === "string" ? { id: reference.id } : null,
 };
+
+@Resolver(() => Payment)
+export class PaymentReceiptResolver {
+  @FieldResolver(() => DateTimeScalar, {
+    nullable: true,
+    description: "When Stripe confirmed the payment, while it is SUCCEEDED; null otherwise.",
+  })
+  paidAt(@Root() payment: PaymentState): string | null {
+    return payment.status === "SUCCEEDED" ? payment.updatedAt : null;
+  }
+
+  @FieldResolver(() => String, {
+    description:
+      "How it is paid, in words for a receipt: through Stripe, or in sandbox mode through Stripe's test mock (no real money).",
+  })
+  method(@Ctx() { payments }: PaymentsContext): string {
+    return payments.sandbox ? "Stripe (sandbox: no real money moved)" : "Stripe";
+  }
+}
