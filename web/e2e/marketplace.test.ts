@@ -181,6 +181,14 @@ it("a listing appears live to a watching buyer, who buys and pays in sandbox whi
   await shoot(buyer, "order");
   await buyer.page.getByRole("button", { name: /Pay \(sandbox\)/ }).click();
   await buyer.page.getByText("Paid. The ticket is yours.").waitFor({ timeout: 30_000 });
+  // The receipt: what, for which event, how much, when and how.
+  const receipt = buyer.page.locator(".receipt");
+  await receipt.getByRole("heading", { name: "Receipt" }).waitFor({ timeout: 10_000 });
+  const receiptText = await receipt.textContent();
+  expect(receiptText).toContain("Front row centre");
+  expect(receiptText).toContain("€89.50");
+  expect(receiptText).toContain("Stripe (sandbox: no real money moved)");
+  expect(receiptText).toMatch(/Paid on\S/);
   await shoot(buyer, "order-complete");
 
   // Ops saw the purchase arrive on the feed, and the chart counted it.
@@ -497,4 +505,39 @@ it("the graph refuses a price above the limit as a field error that names it", a
   const beyond = await list(10_000_000_000);
   expect(beyond.status).toBe(400);
   expect(beyond.error?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.price.amount" });
+});
+
+it("my orders tell two tickets of the same title apart: event, date, venue and order number", async () => {
+  const [seller, buyer] = await Promise.all([account("Tia"), newFan("Tom")]);
+  const { events } = await seller<{ events: { edges: { node: { id: string; name: string } }[] } }>(
+    `query { events(first: 2) { edges { node { id name } } } }`,
+    {},
+  );
+  const graph = async <T>(query: string, variables: Record<string, unknown>) =>
+    (await (await buyer.page.request.post("/graphql", { data: { query, variables } })).json()) as {
+      data?: T;
+    };
+  for (const { node } of events.edges) {
+    const { listTicket } = await seller<{ listTicket: { id: string } }>(
+      `mutation($input: ListTicketInput!) { listTicket(input: $input) { id } }`,
+      { input: { eventId: node.id, title: "Twin seat", price: { amount: 1_500, currency: "EUR" } } },
+    );
+    await expect
+      .poll(
+        async () =>
+          (await graph(`mutation($id: ID!) { createOrder(ticketId: $id) { id } }`, { id: listTicket.id }))
+            .data,
+        { timeout: 20_000 },
+      )
+      .toBeTruthy();
+  }
+  await buyer.page.goto("/orders");
+  const rows = buyer.page.locator("li.ticket", { hasText: "Twin seat" });
+  await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(2);
+  const texts = await rows.allTextContents();
+  for (const { node } of events.edges) expect(texts.some((text) => text.includes(node.name))).toBe(true);
+  const numbers = texts.map((text) => /Order ([0-9A-F]{8})/.exec(text)?.[1]);
+  expect(new Set(numbers).size).toBe(2);
+  await shoot(buyer, "my-orders-twins");
+  expectNoConsoleErrors(buyer);
 });

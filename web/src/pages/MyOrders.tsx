@@ -1,8 +1,9 @@
 import { useQuery } from "@apollo/client/react";
 import { Link } from "react-router";
-import { MyOrdersDocument } from "../gql/graphql.js";
+import { MyOrdersDetailedDocument } from "../gql/graphql.js";
 import { Empty, ErrorMessage, Loading } from "../components/Feedback.js";
 import { DateText, MoneyText } from "../components/MoneyText.js";
+import { orderNumber } from "../components/Receipt.js";
 import { RequireViewer } from "../components/RequireViewer.js";
 import { ORDER_STATUS } from "./Order.js";
 
@@ -11,7 +12,7 @@ export function MyOrdersPage() {
 }
 
 function Orders() {
-  const { data, loading, error } = useQuery(MyOrdersDocument, {
+  const { data, loading, error } = useQuery(MyOrdersDetailedDocument, {
     variables: { first: 50 },
     fetchPolicy: "cache-and-network",
   });
@@ -28,11 +29,22 @@ function Orders() {
       )}
       <ul className="tickets">
         {orders.map((order) => (
-          <li key={order.id} className={`ticket order-${order.status.toLowerCase()}`}>
+          <li
+            key={order.id}
+            className={`ticket order-${order.status.toLowerCase()}`}
+            data-order-id={order.id}
+          >
             <div>
-              <Link to={`/orders/${order.id}`}>{order.ticket.title}</Link>
+              <Link to={`/orders/${order.id}`}>
+                {order.ticket.title}
+                <span className="visually-hidden">, order {orderNumber(order.id)}</span>
+              </Link>
+              <div className="event">
+                {order.ticket.event.name} · <DateText iso={order.ticket.event.startsAt} /> ·{" "}
+                {order.ticket.event.venue}, {order.ticket.event.city}
+              </div>
               <div className="seller">
-                Ordered <DateText iso={order.createdAt} />
+                Order {orderNumber(order.id)}, placed <DateText iso={order.createdAt} />
               </div>
             </div>
             <MoneyText money={order.total} />

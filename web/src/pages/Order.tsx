@@ -14,6 +14,7 @@ import { ConfirmButton } from "../components/Confirm.js";
 import { ErrorMessage, Loading } from "../components/Feedback.js";
 import { HoldAnnouncer, secondsLeft } from "../components/HoldAnnouncer.js";
 import { MoneyText } from "../components/MoneyText.js";
+import { Receipt } from "../components/Receipt.js";
 import { RequireViewer } from "../components/RequireViewer.js";
 import { describeError } from "../lib/errors.js";
 
@@ -215,6 +216,7 @@ function OrderView() {
       )}
       {order.status === "CANCELLED" && <p>You cancelled this order; the ticket went back on sale.</p>}
       {order.status === "COMPLETE" && <p className="success">Paid. The ticket is yours. Enjoy the show!</p>}
+      {order.status === "COMPLETE" && graphHas.payments && <Receipt orderId={order.id} />}
       {actionError && (
         <p className="error" role="alert">
           {describeError(actionError.error, actionError.action)}
