@@ -76,12 +76,7 @@ const schema = z.object({
     }),
   SHUTDOWN_DELAY_MS: shutdownDelaySchema,
   SHUTDOWN_TIMEOUT_MS: shutdownTimeoutSchema,
-  OTEL_SERVICE_NAME: tracingEnvSchemas.OTEL_SERVICE_NAME,
-  OTEL_EXPORTER_OTLP_ENDPOINT: tracingEnvSchemas.OTEL_EXPORTER_OTLP_ENDPOINT,
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: tracingEnvSchemas.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-  OTEL_EXPORTER_OTLP_PROTOCOL: tracingEnvSchemas.OTEL_EXPORTER_OTLP_PROTOCOL,
-  OTEL_TRACES_SAMPLER_ARG: tracingEnvSchemas.OTEL_TRACES_SAMPLER_ARG,
-  OTEL_SDK_DISABLED: tracingEnvSchemas.OTEL_SDK_DISABLED,
+  ...tracingEnvSchemas,
   /** `off`: every query goes to the subgraphs. */
   RESPONSE_CACHE: onOff.default("on"),
   /** How long a cached response lives when no event drops it first. */

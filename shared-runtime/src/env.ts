@@ -50,6 +50,29 @@ export const tracingEnvSchemas = {
   OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(["http/protobuf", "http/json"]).default("http/protobuf"),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
   OTEL_SDK_DISABLED: z.enum(["true", "false"]).default("false"),
+  /** Headers sent with every export (a collector's credentials): `key=value,key2=value2`, values URL-encoded. */
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      const headers: Record<string, string> = {};
+      for (const pair of text.split(",")) {
+        const at = pair.indexOf("=");
+        const key = pair.slice(0, at).trim();
+        if (at < 1 || !/^[!#$%&'*+.^`|~\w-]+$/.test(key)) {
+          ctx.addIssue({ code: "custom", message: "must be key=value pairs separated by commas" });
+          return z.NEVER;
+        }
+        try {
+          headers[key] = decodeURIComponent(pair.slice(at + 1).trim());
+        } catch {
+          ctx.addIssue({ code: "custom", message: `the value of ${key} is not URL-encoded text` });
+          return z.NEVER;
+        }
+      }
+      return headers;
+    }),
 };
 
 /** The tracing variables as parsed by `tracingEnvSchemas`. */
@@ -72,25 +95,15 @@ export function commonEnv({ port, authJwksUrl }: { port: number; authJwksUrl?: s
     AUTH_JWKS_URL: authJwksUrl === undefined ? jwksUrlSchema : jwksUrlSchema.default(authJwksUrl),
     SHUTDOWN_DELAY_MS: shutdownDelaySchema,
     SHUTDOWN_TIMEOUT_MS: shutdownTimeoutSchema,
-    OTEL_SERVICE_NAME: tracingEnvSchemas.OTEL_SERVICE_NAME,
-    OTEL_EXPORTER_OTLP_ENDPOINT: tracingEnvSchemas.OTEL_EXPORTER_OTLP_ENDPOINT,
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: tracingEnvSchemas.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    OTEL_EXPORTER_OTLP_PROTOCOL: tracingEnvSchemas.OTEL_EXPORTER_OTLP_PROTOCOL,
-    OTEL_TRACES_SAMPLER_ARG: tracingEnvSchemas.OTEL_TRACES_SAMPLER_ARG,
-    OTEL_SDK_DISABLED: tracingEnvSchemas.OTEL_SDK_DISABLED,
+    ...tracingEnvSchemas,
   };
 }
 
 /** The tracing variables of a parsed environment. */
 export function tracingEnv(env: TracingEnv): TracingEnv {
-  return {
-    OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME,
-    OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    OTEL_EXPORTER_OTLP_PROTOCOL: env.OTEL_EXPORTER_OTLP_PROTOCOL,
-    OTEL_TRACES_SAMPLER_ARG: env.OTEL_TRACES_SAMPLER_ARG,
-    OTEL_SDK_DISABLED: env.OTEL_SDK_DISABLED,
-  };
+  return Object.fromEntries(
+    Object.keys(tracingEnvSchemas).map((name) => [name, env[name as keyof TracingEnv]]),
+  ) as TracingEnv;
 }
 
 export type EnvSource = Record<string, string | undefined>;

@@ -37,6 +37,19 @@ describe("parseEnv", () => {
     expect(env.MONGO_URL).toBe("mongodb://db-0:27017,db-1:27017/?replicaSet=rs0");
   });
 
+  it("reads OTEL_EXPORTER_OTLP_HEADERS as key=value pairs, values URL-encoded, and refuses anything else", () => {
+    const env = parseEnv(schema, {
+      AUTH_JWKS_URL: JWKS,
+      OTEL_EXPORTER_OTLP_HEADERS: "api-key=a%2Cb, x-team = ops",
+    });
+    expect(env.OTEL_EXPORTER_OTLP_HEADERS).toEqual({ "api-key": "a,b", "x-team": "ops" });
+    for (const bad of ["api-key", "=x", "a b=c", "key=%E0%A4%A"]) {
+      expect(() => parseEnv(schema, { AUTH_JWKS_URL: JWKS, OTEL_EXPORTER_OTLP_HEADERS: bad })).toThrow(
+        /OTEL_EXPORTER_OTLP_HEADERS/,
+      );
+    }
+  });
+
   it("reports every problem at once", () => {
     const source = {
       PORT: "eighty",

@@ -4,6 +4,26 @@ import { Writable } from "node:stream";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 import { createLogger, type Logger } from "../src/index.js";
 
+/** An OTLP/HTTP receiver keeping what reaches it. */
+export async function listeningCollector() {
+  const received: { path: string; headers: Record<string, string | string[] | undefined>; body: string }[] =
+    [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      received.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() });
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received: () => received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 /** A logger whose lines the test can read. */
 export function capturingLogger(): {
   logger: Logger;

@@ -47,12 +47,15 @@ export interface TracingSettings {
   protocol: TraceProtocol;
   /** The share of new traces recorded (a trace started upstream follows its parent's choice). */
   ratio: number;
+  /** Sent with every export (OTEL_EXPORTER_OTLP_HEADERS). */
+  headers: Record<string, string>;
 }
 
 /**
  * The settings from the parsed variables: OTEL_SERVICE_NAME (else the service's name),
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as it is) or OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces),
- * OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_SAMPLER_ARG; OTEL_SDK_DISABLED=true sends nothing.
+ * OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER_ARG;
+ * OTEL_SDK_DISABLED=true sends nothing.
  */
 export function tracingSettings(defaultName: string, env: Partial<TracingEnv> = {}): TracingSettings {
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -66,6 +69,7 @@ export function tracingSettings(defaultName: string, env: Partial<TracingEnv> = 
     tracesUrl,
     protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL ?? "http/protobuf",
     ratio: env.OTEL_TRACES_SAMPLER_ARG ?? 1,
+    headers: env.OTEL_EXPORTER_OTLP_HEADERS ?? {},
   };
 }
 
@@ -93,10 +97,9 @@ export function startTracing(serviceName: string, env: Partial<TracingEnv> = {})
   const spanProcessors = [];
   if (settings.tracesUrl !== undefined) {
     sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.ratio) });
+    const target = { url: settings.tracesUrl, headers: settings.headers };
     const exporter: SpanExporter =
-      settings.protocol === "http/json"
-        ? new JsonTraceExporter({ url: settings.tracesUrl })
-        : new ProtobufTraceExporter({ url: settings.tracesUrl });
+      settings.protocol === "http/json" ? new JsonTraceExporter(target) : new ProtobufTraceExporter(target);
     spanProcessors.push(new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1_000 }));
   }
   const provider = new NodeTracerProvider({

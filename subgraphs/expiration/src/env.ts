@@ -33,12 +33,7 @@ const schema = z.object({
   EXPIRATION_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(100),
   SHUTDOWN_DELAY_MS: shutdownDelaySchema,
   SHUTDOWN_TIMEOUT_MS: shutdownTimeoutSchema,
-  OTEL_SERVICE_NAME: tracingEnvSchemas.OTEL_SERVICE_NAME,
-  OTEL_EXPORTER_OTLP_ENDPOINT: tracingEnvSchemas.OTEL_EXPORTER_OTLP_ENDPOINT,
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: tracingEnvSchemas.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-  OTEL_EXPORTER_OTLP_PROTOCOL: tracingEnvSchemas.OTEL_EXPORTER_OTLP_PROTOCOL,
-  OTEL_TRACES_SAMPLER_ARG: tracingEnvSchemas.OTEL_TRACES_SAMPLER_ARG,
-  OTEL_SDK_DISABLED: tracingEnvSchemas.OTEL_SDK_DISABLED,
+  ...tracingEnvSchemas,
 });
 
 export type ExpirationEnv = z.output<typeof schema>;

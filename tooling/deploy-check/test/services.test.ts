@@ -43,10 +43,15 @@ function variablesRead(dir: string): { names: Set<string>; dynamic: RegExp[] } {
   const source = readRepoFile(join(dir, "src", "env.ts"));
   const keys = (text: string) => [...text.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!);
   const names = new Set(keys(source));
-  if (source.includes("commonEnv(")) {
-    const shared = readRepoFile("shared-runtime/src/env.ts");
-    const common = /export function commonEnv[\s\S]*?\n}\n/.exec(shared)?.[0] ?? "";
-    for (const key of keys(common)) names.add(key);
+  const shared = readRepoFile("shared-runtime/src/env.ts");
+  const common = /export function commonEnv[\s\S]*?\n}\n/.exec(shared)?.[0] ?? "";
+  if (source.includes("commonEnv(")) for (const key of keys(common)) names.add(key);
+  if (
+    source.includes("...tracingEnvSchemas") ||
+    (source.includes("commonEnv(") && common.includes("...tracingEnvSchemas"))
+  ) {
+    const tracing = /export const tracingEnvSchemas = \{[\s\S]*?\n\};\n/.exec(shared)?.[0] ?? "";
+    for (const key of keys(tracing)) names.add(key);
   }
   // The gateway reads SUBGRAPH_<NAME>_URL for each subgraph it composes.
   const dynamic = source.includes("`SUBGRAPH_${") ? [/^SUBGRAPH_[A-Z]+_URL$/] : [];
