@@ -19,6 +19,7 @@ import {
   type ExpirationService,
 } from "@ticketing/expiration";
 import { paymentsService, loadEnv as loadPaymentsEnv } from "@ticketing/payments";
+import { passesService, loadEnv as loadPassesEnv } from "@ticketing/passes";
 import { uniqueName } from "@ticketing/testkit";
 
 /** A built SPA in miniature: the gateway serves whatever web/dist holds. */
@@ -104,6 +105,30 @@ async function startPayments(jwksUrl: string, env: Record<string, string>) {
   return { url: `${base}/graphql`, webhookUrl: `${base}/webhooks/stripe`, stop: () => service.close() };
 }
 
+/** The passes subgraph; `env` sets PASS_CODE_STEP_SECONDS and the like. */
+async function startPasses(jwksUrl: string, env: Record<string, string>) {
+  const service = await passesService.start(
+    loadPassesEnv({
+      MONGO_URL: infra().mongoUrl,
+      NATS_URL: natsUrlFor("passes"),
+      AUTH_JWKS_URL: jwksUrl,
+      LOG_LEVEL: "silent",
+      ...env,
+    }),
+    {
+      database: uniqueName("passes"),
+      consumers: {
+        orders: uniqueName("passes-orders"),
+        tickets: uniqueName("passes-tickets"),
+        users: uniqueName("passes-users"),
+      },
+      logger: createLogger("passes", "silent"),
+    },
+  );
+  const { port } = await service.listen(0, "127.0.0.1");
+  return { url: `http://127.0.0.1:${port}/graphql`, stop: () => service.close() };
+}
+
 /** The expiration worker, with a queue of its own; `restart` stops it and starts it again. */
 export interface RunningExpiration {
   stop(): Promise<void>;
@@ -142,6 +167,7 @@ export async function startSystem(
     tickets = false,
     orders,
     payments,
+    passes,
     expiration = false,
     route = (_name, url) => Promise.resolve(url),
   }: {
@@ -150,9 +176,11 @@ export async function startSystem(
     orders?: Record<string, string>;
     /** The payments subgraph's settings; absent: no payments subgraph. */
     payments?: Record<string, string>;
+    /** The passes subgraph's settings; absent: no passes subgraph. */
+    passes?: Record<string, string>;
     expiration?: boolean;
     /** The URL the gateway is given for a subgraph (a proxy in front of it, say). */
-    route?: (name: "tickets" | "orders" | "payments", url: string) => Promise<string>;
+    route?: (name: "tickets" | "orders" | "payments" | "passes", url: string) => Promise<string>;
   } = {},
 ): Promise<System> {
   const nc = await connect({ servers: infra().natsUrl });
@@ -162,6 +190,7 @@ export async function startSystem(
   const ticketsSubgraph = tickets ? await startTickets(jwksUrl) : undefined;
   const ordersSubgraph = orders ? await startOrders(jwksUrl, orders) : undefined;
   const paymentsSubgraph = payments ? await startPayments(jwksUrl, payments) : undefined;
+  const passesSubgraph = passes ? await startPasses(jwksUrl, passes) : undefined;
   const worker = expiration ? expirationWorker() : undefined;
   await worker?.start();
   const logger = createLogger("gateway", "silent");
@@ -180,6 +209,7 @@ export async function startSystem(
           PAYMENTS_WEBHOOK_URL: paymentsSubgraph.webhookUrl,
         }
       : {}),
+    ...(passesSubgraph ? { SUBGRAPH_PASSES_URL: await route("passes", passesSubgraph.url) } : {}),
     ...gatewayExtra,
   });
   const identity = await createIdentity(nc, env.jwksUrl, logger);
@@ -210,6 +240,7 @@ export async function startSystem(
       await apiKeys.stop();
       await identity.stop();
       await worker?.stop();
+      await passesSubgraph?.stop();
       await paymentsSubgraph?.stop();
       await ordersSubgraph?.stop();
       await ticketsSubgraph?.stop();

@@ -52,6 +52,7 @@ auth: { mongo: true, redis: true, nats: true, subgraph: true, stripe: false }
 tickets: { mongo: true, redis: false, nats: true, subgraph: true, stripe: false }
 orders: { mongo: true, redis: false, nats: true, subgraph: true, stripe: false }
 payments: { mongo: true, redis: false, nats: true, subgraph: true, stripe: true }
+passes: { mongo: true, redis: false, nats: true, subgraph: true, stripe: false }
 expiration: { mongo: false, redis: true, nats: true, subgraph: false, stripe: false }
 {{- end -}}
 
@@ -113,11 +114,11 @@ after it and has readWrite on its own database only; the backup user has the bac
 {{- if $dev -}}
 {{- $secretName = include "ticketing.devSecretName" . -}}
 {{- else if not $secretName -}}
-{{- fail "secrets.mongodbUsers.name is required for the in-chart MongoDB: create a Secret with a password for each of the keys auth, tickets, orders, payments and backup (docs/operations.md, Secrets) and set its name" -}}
+{{- fail "secrets.mongodbUsers.name is required for the in-chart MongoDB: create a Secret with a password for each of the keys auth, tickets, orders, payments, passes and backup (docs/operations.md, Secrets) and set its name" -}}
 {{- end -}}
 {{- $list := list -}}
 {{- $byUser := dict -}}
-{{- range $user := list "auth" "tickets" "orders" "payments" "backup" -}}
+{{- range $user := list "auth" "tickets" "orders" "payments" "passes" "backup" -}}
 {{- $db := ternary "admin" (printf "ticketing-%s" $user) (eq $user "backup") -}}
 {{- $role := ternary (dict "role" "backup" "db" "admin") (dict "role" "readWrite" "db" $db) (eq $user "backup") -}}
 {{- $key := ternary (printf "mongodb-%s-password" $user) (required (printf "secrets.mongodbUsers.passwordKeys.%s is required: the key of %s's password in secrets.mongodbUsers.name" $user $user) (get $s.passwordKeys $user)) $dev -}}
@@ -224,7 +225,7 @@ for an external NATS without users. The in-chart NATS always has them.
 {{- if $origin -}}
 {{- $_ := set $data "PUBLIC_ORIGIN" $origin -}}
 {{- end -}}
-{{- range $name := list "auth" "tickets" "orders" "payments" -}}
+{{- range $name := list "auth" "tickets" "orders" "payments" "passes" -}}
 {{- $c := get $root.Values.components $name -}}
 {{- if $c.enabled -}}
 {{- $_ := set $data (printf "SUBGRAPH_%s_URL" (upper $name)) (printf "http://%s:%d/graphql" (include "ticketing.host" (dict "root" $root "component" $name)) (int $c.port)) -}}

@@ -15,7 +15,7 @@ export const moneySchema = z.object({
 export type Money = z.infer<typeof moneySchema>;
 
 export const ticketStatusSchema = z.enum(["AVAILABLE", "RESERVED", "SOLD", "WITHDRAWN"]);
-export const roleSchema = z.enum(["USER", "OPS"]);
+export const roleSchema = z.enum(["USER", "OPS", "STAFF"]);
 
 /** A ticket's full state after a change (ticket.created, ticket.updated). */
 const ticketState = z.object({
@@ -29,6 +29,20 @@ const ticketState = z.object({
   /** The order holding the ticket while RESERVED or SOLD, else null. */
   orderId: id.nullable(),
   version: z.number().int().min(1),
+});
+
+/** A pass's public state after a change (every `pass.*` event carries it). */
+const passState = z.object({
+  id,
+  eventId: id,
+  /** The ticket bought. */
+  ticketId: id,
+  holderId: id,
+  /** Starts at 1; each re-issue to a new holder raises it, and every earlier code dies. */
+  issue: z.number().int().min(1),
+  status: z.enum(["VALID", "CHECKED_IN", "VOID"]),
+  /** The verified resale listing the pass is offered in, else null. */
+  listingTicketId: id.nullable(),
 });
 
 export const catalogue = {
@@ -66,6 +80,23 @@ export const catalogue = {
   "ticketing.order.completed": z.object({ id, ticketId: id, paymentId: id }),
   /** A payment succeeded for an order that had already ended: the money goes back. */
   "ticketing.order.refund_required": z.object({ id, ticketId: id, paymentId: id }),
+  /** A pass for a completed order's ticket, to its buyer. */
+  "ticketing.pass.issued": passState.extend({
+    orderId: id,
+    title: z.string(),
+    section: z.string().nullable(),
+  }),
+  /** The holder offered the pass to another account; it is theirs once they accept. */
+  "ticketing.pass.transfer_offered": passState.extend({ toId: id, toEmail: z.string() }),
+  "ticketing.pass.transfer_cancelled": passState,
+  /** The pass is re-issued to a new holder (a transfer accepted, a resale completed). */
+  "ticketing.pass.reissued": passState.extend({
+    previousHolderId: id,
+    reason: z.enum(["TRANSFER", "RESALE"]),
+    orderId: id.nullable(),
+  }),
+  /** Admitted at the door; `occurredAt` is when. */
+  "ticketing.pass.checked_in": passState.extend({ checkedInBy: id }),
   "ticketing.expiration.due": z.object({ orderId: id }),
   /** A PaymentIntent was created for an order (once per order; the client secret stays in payments). */
   "ticketing.payment.started": z.object({

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import { z } from "zod";
 
-export const ROLES = ["USER", "OPS"] as const;
+export const ROLES = ["USER", "OPS", "STAFF"] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Identity {

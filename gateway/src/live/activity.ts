@@ -151,6 +151,11 @@ export async function startActivity(nc: NatsConnection, options: ActivityOptions
       case "ticketing.session.revoked":
       case "ticketing.apikey.created":
       case "ticketing.apikey.revoked":
+      case "ticketing.pass.issued":
+      case "ticketing.pass.transfer_offered":
+      case "ticketing.pass.transfer_cancelled":
+      case "ticketing.pass.reissued":
+      case "ticketing.pass.checked_in":
         return;
     }
   }

@@ -9,6 +9,11 @@ const PERSONAL = [
   "sellerId",
   "userId",
   "sessionId",
+  "holderId",
+  "toId",
+  "toEmail",
+  "previousHolderId",
+  "checkedInBy",
   "createdBy",
   "revokedBy",
   "secretHash",
@@ -26,6 +31,16 @@ const ticket = {
   status: "RESERVED" as const,
   orderId: "o1",
   version: 2,
+};
+
+const pass = {
+  id: "p1",
+  eventId: "e1",
+  ticketId: "t1",
+  holderId: "holder-secret",
+  issue: 1,
+  status: "VALID" as const,
+  listingTicketId: null,
 };
 
 /** One event of every subject, each carrying whatever personal data its payload can. */
@@ -122,6 +137,27 @@ const samples: Envelope[] = [
     },
   },
   { ...header, subject: "ticketing.apikey.revoked", data: { id: "k1", revokedBy: "user-secret" } },
+  {
+    ...header,
+    subject: "ticketing.pass.issued",
+    data: { ...pass, orderId: "o1", title: "Row A", section: null },
+  },
+  {
+    ...header,
+    subject: "ticketing.pass.transfer_offered",
+    data: { ...pass, toId: "user-secret", toEmail: "someone@example.com" },
+  },
+  { ...header, subject: "ticketing.pass.transfer_cancelled", data: pass },
+  {
+    ...header,
+    subject: "ticketing.pass.reissued",
+    data: { ...pass, issue: 2, previousHolderId: "user-secret", reason: "TRANSFER", orderId: null },
+  },
+  {
+    ...header,
+    subject: "ticketing.pass.checked_in",
+    data: { ...pass, status: "CHECKED_IN", checkedInBy: "staff-secret" },
+  },
 ];
 
 const known: OpsLookup = {

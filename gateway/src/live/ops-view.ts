@@ -5,7 +5,8 @@
 import type { Envelope, Money, Subject } from "@ticketing/shared-events";
 
 /** The part of the system an event is about, for filtering the feed. */
-export type OpsKind = "event" | "ticket" | "order" | "payment" | "expiration" | "user" | "session" | "apikey";
+export type OpsKind =
+  "event" | "ticket" | "order" | "payment" | "pass" | "expiration" | "user" | "session" | "apikey";
 
 export interface OpsView {
   kind: OpsKind;
@@ -40,6 +41,11 @@ const SAFE_FIELDS: { [S in Subject]: readonly string[] } = {
   "ticketing.order.completed": ["id", "ticketId", "paymentId"],
   "ticketing.order.refund_required": ["id", "ticketId", "paymentId"],
   "ticketing.expiration.due": ["orderId"],
+  "ticketing.pass.issued": ["id", "eventId", "ticketId", "issue", "status", "orderId", "title", "section"],
+  "ticketing.pass.transfer_offered": ["id", "eventId", "ticketId", "issue", "status"],
+  "ticketing.pass.transfer_cancelled": ["id", "eventId", "ticketId", "issue", "status"],
+  "ticketing.pass.reissued": ["id", "eventId", "ticketId", "issue", "status", "reason", "orderId"],
+  "ticketing.pass.checked_in": ["id", "eventId", "ticketId", "issue", "status"],
   "ticketing.payment.started": ["id", "orderId", "amount"],
   "ticketing.payment.failed": ["id", "orderId", "reason"],
   "ticketing.payment.succeeded": ["id", "orderId", "amount"],
@@ -134,6 +140,31 @@ export function describe(event: Envelope, lookup: OpsLookup): OpsView {
     case "ticketing.order.refund_required":
       description = `Order ${event.data.id} was paid after it ended; payment ${event.data.paymentId} to be refunded (${ofTicket(event.data.ticketId)})`;
       orderId = event.data.id;
+      break;
+    case "ticketing.pass.issued":
+      description = `Pass ${event.data.id} issued for ${ofOrder(event.data.orderId)}`;
+      eventId = event.data.eventId;
+      ticketId = event.data.ticketId;
+      break;
+    case "ticketing.pass.transfer_offered":
+      eventId = event.data.eventId;
+      ticketId = event.data.ticketId;
+      description = `Pass ${event.data.id} of event ${event.data.eventId} offered to another account`;
+      break;
+    case "ticketing.pass.transfer_cancelled":
+      eventId = event.data.eventId;
+      ticketId = event.data.ticketId;
+      description = `Transfer of pass ${event.data.id} of event ${event.data.eventId} cancelled`;
+      break;
+    case "ticketing.pass.reissued":
+      eventId = event.data.eventId;
+      ticketId = event.data.ticketId;
+      description = `Pass ${event.data.id} of event ${event.data.eventId} ${event.data.reason === "TRANSFER" ? "transferred" : "resold"}: issue ${event.data.issue}, earlier codes void`;
+      break;
+    case "ticketing.pass.checked_in":
+      eventId = event.data.eventId;
+      ticketId = event.data.ticketId;
+      description = `Pass ${event.data.id} checked in at event ${event.data.eventId}`;
       break;
     case "ticketing.expiration.due":
       description = `Hold of ${ofOrder(event.data.orderId)} is due to expire`;

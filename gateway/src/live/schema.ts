@@ -9,7 +9,7 @@ export const SUBSCRIPTION_SDL = /* GraphQL */ `
     cursor: String!
     "ticketing.<aggregate>.<what>, e.g. ticketing.order.created."
     subject: String!
-    "The part of the system it is about: event, ticket, order, payment, expiration, user, session or apikey."
+    "The part of the system it is about: event, ticket, order, payment, pass, expiration, user, session or apikey."
     kind: String!
     occurredAt: DateTime!
     "What happened, in words: which order, ticket and event, and the amount."

@@ -53,6 +53,8 @@ export interface AccountsOptions {
   tokens: TokenService;
   limiter: SignInLimiter;
   opsEmails: readonly string[];
+  /** Door staff: they may check passes in. */
+  staffEmails?: readonly string[];
   sessionDays: number;
   /** Sessions revoked as other replicas learnt from `session.revoked`, ahead of our own read. */
   isRevoked?: (sessionId: string) => boolean;
@@ -67,6 +69,7 @@ export function createAccounts({
   tokens,
   limiter,
   opsEmails,
+  staffEmails = [],
   sessionDays,
   isRevoked = () => false,
   readUser,
@@ -78,7 +81,12 @@ export function createAccounts({
   const dummyHash = hashPassword(randomBytes(16).toString("base64url"));
   dummyHash.catch(() => undefined);
 
-  const rolesFor = (email: string): Role[] => (ops.has(email) ? ["USER", "OPS"] : ["USER"]);
+  const staff = new Set(staffEmails.map(normaliseEmail));
+  const rolesFor = (email: string): Role[] => [
+    "USER",
+    ...(ops.has(email) ? (["OPS"] as const) : []),
+    ...(staff.has(email) ? (["STAFF"] as const) : []),
+  ];
 
   /** Appends `user.registered` unless the user exists; safe to race with itself. */
   async function register(userId: string, email: string, displayName: string, requestId?: string) {

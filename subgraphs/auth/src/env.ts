@@ -53,6 +53,15 @@ const schema = z
           .map((email) => email.trim().toLowerCase())
           .filter(Boolean),
       ),
+    STAFF_EMAILS: z
+      .string()
+      .default("")
+      .transform((list) =>
+        list
+          .split(",")
+          .map((email) => email.trim().toLowerCase())
+          .filter(Boolean),
+      ),
     // Fractional days are allowed so that tests can watch a session end.
     SESSION_DAYS: z.coerce.number().positive().max(365).default(30),
     TOKEN_TTL_SECONDS: z.coerce

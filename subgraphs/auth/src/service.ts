@@ -98,6 +98,7 @@ export const authService = defineService({
         logger,
       ),
       opsEmails: env.OPS_EMAILS,
+      staffEmails: env.STAFF_EMAILS,
       sessionDays: env.SESSION_DAYS,
       isRevoked: (sessionId) => revocations.isRevoked(sessionId),
       readUser: (id) => userReads.user(id),

@@ -73,6 +73,7 @@ export const COMPONENTS = {
   tickets: { dir: "subgraphs/tickets", pkg: "@ticketing/tickets", port: 4002 },
   orders: { dir: "subgraphs/orders", pkg: "@ticketing/orders", port: 4003 },
   payments: { dir: "subgraphs/payments", pkg: "@ticketing/payments", port: 4004 },
+  passes: { dir: "subgraphs/passes", pkg: "@ticketing/passes", port: 4006 },
   expiration: { dir: "subgraphs/expiration", pkg: "@ticketing/expiration", port: 4005 },
 } as const;
 

@@ -190,7 +190,7 @@ describe("the components", () => {
   it("the gateway and the subgraphs scale horizontally; the worker does not", () => {
     const hpas = manifests().filter((m) => m.kind === "HorizontalPodAutoscaler");
     expect(hpas.map((m) => m.metadata.name).sort()).toEqual(
-      ["auth", "gateway", "orders", "payments", "tickets"].map((c) => `ticketing-${c}`),
+      ["auth", "gateway", "orders", "passes", "payments", "tickets"].map((c) => `ticketing-${c}`),
     );
     // An autoscaled Deployment leaves its replica count to the autoscaler.
     expect(workload(manifests(), "Deployment", "ticketing-gateway").spec.replicas).toBeUndefined();
@@ -206,17 +206,18 @@ describe("the components", () => {
       SUBGRAPH_TICKETS_URL: "http://ticketing-tickets:4002/graphql",
       SUBGRAPH_ORDERS_URL: "http://ticketing-orders:4003/graphql",
       SUBGRAPH_PAYMENTS_URL: "http://ticketing-payments:4004/graphql",
+      SUBGRAPH_PASSES_URL: "http://ticketing-passes:4006/graphql",
       PAYMENTS_WEBHOOK_URL: "http://ticketing-payments:4004/webhooks/stripe",
     });
     // NATS as each component's own user, its password from the Secret.
-    for (const component of ["gateway", "auth", "tickets", "orders", "payments", "expiration"]) {
+    for (const component of ["gateway", "auth", "tickets", "orders", "payments", "passes", "expiration"]) {
       const env = workload(all, "Deployment", `ticketing-${component}`).spec.template.spec.containers[0]?.env;
       expect(configData(all, `ticketing-${component}`).NATS_URL).toBeUndefined();
       expect(env?.find((e) => e.name === "NATS_URL")?.value).toBe(
         `nats://${component}:$(NATS_PASSWORD)@ticketing-nats:4222`,
       );
     }
-    for (const subgraph of ["auth", "tickets", "orders", "payments"]) {
+    for (const subgraph of ["auth", "tickets", "orders", "payments", "passes"]) {
       expect(configData(all, `ticketing-${subgraph}`).AUTH_JWKS_URL).toBe(
         "http://ticketing-auth:4011/.well-known/jwks.json",
       );
@@ -247,10 +248,10 @@ describe("the components", () => {
     expect(new Set(refs)).toEqual(
       new Set([
         // Each service as its own MongoDB user; root only for MongoDB and the users Job.
-        ...["auth", "tickets", "orders", "payments"].map(
+        ...["auth", "tickets", "orders", "payments", "passes"].map(
           (s) => `MONGO_PASSWORD=ticketing-mongodb-users/${s}`,
         ),
-        ...["auth", "tickets", "orders", "payments", "backup"].map(
+        ...["auth", "tickets", "orders", "payments", "passes", "backup"].map(
           (s) => `PASSWORD_${s.toUpperCase()}=ticketing-mongodb-users/${s}`,
         ),
         "MONGO_INITDB_ROOT_USERNAME=ticketing-mongodb/username",
@@ -265,10 +266,12 @@ describe("the components", () => {
         "STRIPE_SECRET_KEY=ticketing-stripe/secret-key",
         "STRIPE_WEBHOOK_SECRET=ticketing-stripe/webhook-secret",
         // NATS: each component (and the setup Job, as admin) its own user; the servers know them all.
-        ...["gateway", "auth", "tickets", "orders", "payments", "expiration", "admin"].flatMap((user) => [
-          `NATS_PASSWORD=ticketing-nats/${user}`,
-          `NATS_PASSWORD_${user.toUpperCase()}=ticketing-nats/${user}`,
-        ]),
+        ...["gateway", "auth", "tickets", "orders", "payments", "passes", "expiration", "admin"].flatMap(
+          (user) => [
+            `NATS_PASSWORD=ticketing-nats/${user}`,
+            `NATS_PASSWORD_${user.toUpperCase()}=ticketing-nats/${user}`,
+          ],
+        ),
       ]),
     );
     const payments = workload(all, "Deployment", "ticketing-payments").spec.template.spec.containers[0];

@@ -25,6 +25,7 @@ const external: RenderOptions = {
         tickets: [{ cidr: "10.30.2.0/24", ports: [27017] }],
         orders: [{ cidr: "10.30.3.0/24", ports: [27017] }],
         payments: [{ cidr: "10.30.4.0/24", ports: [27017] }],
+        passes: [{ cidr: "10.30.5.0/24", ports: [27017] }],
       },
       nats: [{ cidr: "10.31.0.0/24", ports: [4222] }],
       redis: [{ cidr: "10.32.0.0/24", ports: [6379] }],
@@ -73,6 +74,7 @@ function world(manifests: Manifest[]): Record<string, Endpoint> {
     "tickets-db": { name: "tickets-db", ip: "10.30.2.10" },
     "orders-db": { name: "orders-db", ip: "10.30.3.10" },
     "payments-db": { name: "payments-db", ip: "10.30.4.10" },
+    "passes-db": { name: "passes-db", ip: "10.30.5.10" },
     "external-nats": { name: "external-nats", ip: "10.31.0.10" },
     "external-redis": { name: "external-redis", ip: "10.32.0.10" },
   };
@@ -81,7 +83,7 @@ function world(manifests: Manifest[]): Record<string, Endpoint> {
 /** `from -> to:port[/udp]`, and whether it must get through. */
 type Path = [string, boolean];
 
-const SERVICES = ["gateway", "auth", "tickets", "orders", "payments", "expiration"];
+const SERVICES = ["gateway", "auth", "tickets", "orders", "payments", "passes", "expiration"];
 
 /** The paths that must and must not exist with the in-chart MongoDB, NATS and Redis. */
 function inChartPaths(stripe: "live" | "sandbox"): Path[] {
@@ -90,24 +92,29 @@ function inChartPaths(stripe: "live" | "sandbox"): Path[] {
     ["gateway -> tickets:4002", true],
     ["gateway -> orders:4003", true],
     ["gateway -> payments:4004", true],
+    ["gateway -> passes:4006", true],
     // auth's JWKS on its own port; auth's API (sign-in, the client address it trusts) is the
     // gateway's alone.
     ["tickets -> auth:4011", true],
     ["orders -> auth:4011", true],
     ["payments -> auth:4011", true],
+    ["passes -> auth:4011", true],
     ["gateway -> auth:4011", false],
     ["tickets -> auth:4001", false],
     ["orders -> auth:4001", false],
     ["payments -> auth:4001", false],
+    ["passes -> auth:4001", false],
     ["expiration -> auth:4011", false],
     // Subgraphs do not call each other otherwise, and nothing but the gateway reaches them.
     ["tickets -> orders:4003", false],
     ["orders -> payments:4004", false],
     ["expiration -> orders:4003", false],
     ["intruder -> payments:4004", false],
+    ["intruder -> passes:4006", false],
+    ["orders -> passes:4006", false],
     ["intruder -> auth:4001", false],
     // Databases: only the services that have one, and MongoDB's own Jobs.
-    ...(["auth", "tickets", "orders", "payments", "mongodb-users", "mongodb-backup"] as const).map(
+    ...(["auth", "tickets", "orders", "payments", "passes", "mongodb-users", "mongodb-backup"] as const).map(
       (client): Path => [`${client} -> mongodb:27017`, true],
     ),
     ["gateway -> mongodb:27017", false],
@@ -121,6 +128,7 @@ function inChartPaths(stripe: "live" | "sandbox"): Path[] {
     ["tickets -> redis:6379", false],
     ["orders -> redis:6379", false],
     ["payments -> redis:6379", false],
+    ["passes -> redis:6379", false],
     ["intruder -> redis:6379", false],
     // NATS: every service and the setup Job; its cluster port among NATS servers only.
     ...[...SERVICES, "jetstream-setup"].map((client): Path => [`${client} -> nats:4222`, true]),
@@ -143,6 +151,7 @@ function inChartPaths(stripe: "live" | "sandbox"): Path[] {
     ["prometheus -> tickets:4002", true],
     ["prometheus -> orders:4003", true],
     ["prometheus -> payments:4004", true],
+    ["prometheus -> passes:4006", true],
     ["prometheus -> expiration:4005", true],
     ["prometheus -> gateway:4000", false],
     ["prometheus -> auth:4011", false],
@@ -163,7 +172,7 @@ function inChartPaths(stripe: "live" | "sandbox"): Path[] {
     ["payments -> stripe:80", false],
     ["payments -> private-host:443", false],
     ["payments -> cloud-metadata:443", false],
-    ...["gateway", "auth", "tickets", "orders", "expiration", "nats", "mongodb", "redis"].map(
+    ...["gateway", "auth", "tickets", "orders", "passes", "expiration", "nats", "mongodb", "redis"].map(
       (client): Path => [`${client} -> internet:443`, false],
     ),
     ["gateway -> cloud-metadata:80", false],
@@ -180,6 +189,9 @@ const externalPaths: Path[] = [
   ["tickets -> tickets-db:27017", true],
   ["orders -> orders-db:27017", true],
   ["payments -> payments-db:27017", true],
+  ["passes -> passes-db:27017", true],
+  ["passes -> orders-db:27017", false],
+  ["orders -> passes-db:27017", false],
   ["tickets -> orders-db:27017", false],
   ["orders -> payments-db:27017", false],
   ["payments -> auth-db:27017", false],
@@ -253,7 +265,7 @@ describe("NetworkPolicies", () => {
       expect(connects(policies, { from: endpoints[service]!, to: natsIn("elsewhere"), port: 4222 })).toBe(
         false,
       );
-      const owns = ["auth", "tickets", "orders", "payments"].includes(service);
+      const owns = ["auth", "tickets", "orders", "payments", "passes"].includes(service);
       expect(connects(policies, { from: endpoints[service]!, to: database, port: 27017 }), service).toBe(
         owns,
       );

@@ -15,7 +15,7 @@ const production = {
   valuesFiles: [join(repoRoot, "tooling", "deploy-check", "fixtures", "values-production.yaml")],
 };
 const development = { valuesFiles: [join(chartDir, "values-dev.yaml")] };
-const SERVICES = ["auth", "tickets", "orders", "payments"] as const;
+const SERVICES = ["auth", "tickets", "orders", "payments", "passes"] as const;
 
 function render(options: RenderOptions): Manifest[] {
   const result = helmTemplate(tools().helm, options);
@@ -192,7 +192,7 @@ describe("MongoDB users", () => {
 
   it("a render without the users' Secret says what to create", () => {
     expect(failure({ ...production, set: { "secrets.mongodbUsers.name": "" } })).toMatch(
-      /secrets\.mongodbUsers\.name is required for the in-chart MongoDB: create a Secret with a password for each of the keys auth, tickets, orders, payments and backup/,
+      /secrets\.mongodbUsers\.name is required for the in-chart MongoDB: create a Secret with a password for each of the keys auth, tickets, orders, payments, passes and backup/,
     );
   });
 });

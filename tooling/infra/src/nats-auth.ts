@@ -55,6 +55,16 @@ export const NATS_SERVICES = {
     durables: ["payments-orders"],
   },
   expiration: { publishes: ["ticketing.expiration.due"], durables: ["expiration-orders"] },
+  passes: {
+    publishes: [
+      "ticketing.pass.issued",
+      "ticketing.pass.transfer_offered",
+      "ticketing.pass.transfer_cancelled",
+      "ticketing.pass.reissued",
+      "ticketing.pass.checked_in",
+    ],
+    durables: ["passes-orders", "passes-tickets", "passes-users"],
+  },
 } as const satisfies Record<string, { publishes: readonly string[]; durables: readonly string[] }>;
 
 export type NatsService = keyof typeof NATS_SERVICES;

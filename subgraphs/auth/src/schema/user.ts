@@ -16,6 +16,7 @@ import type { AuthContext } from "./context.js";
 export enum Role {
   USER = "USER",
   OPS = "OPS",
+  STAFF = "STAFF",
 }
 
 registerEnumType(Role, { name: "Role" });

@@ -1,0 +1,3 @@
+import { config } from "@ticketing/eslint-config";
+
+export default config({ root: import.meta.dirname });

@@ -1,0 +1,5 @@
+import "reflect-metadata";
+import { runMain } from "@ticketing/shared-runtime";
+import { passesService } from "./service.js";
+
+await runMain(passesService);

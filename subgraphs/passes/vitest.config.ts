@@ -1,0 +1,3 @@
+import { defineProject } from "@ticketing/testkit/config";
+
+export default defineProject({ root: import.meta.dirname, integration: true });
