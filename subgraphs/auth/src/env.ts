@@ -62,6 +62,14 @@ const schema = z
           .map((email) => email.trim().toLowerCase())
           .filter(Boolean),
       ),
+    /** The SPA's origin, for the links auth hands out (password resets). */
+    PUBLIC_ORIGIN: z.url().default("http://localhost:4000"),
+    /** How long a password reset link works; fractional so that tests can watch one expire. */
+    PASSWORD_RESET_MINUTES: z.coerce
+      .number()
+      .positive()
+      .max(24 * 60)
+      .default(30),
     // Fractional days are allowed so that tests can watch a session end.
     SESSION_DAYS: z.coerce.number().positive().max(365).default(30),
     TOKEN_TTL_SECONDS: z.coerce

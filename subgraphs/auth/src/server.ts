@@ -11,6 +11,7 @@ import {
 import express, { type Express, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import type { Accounts } from "./accounts.js";
+import type { PasswordResets } from "./password-resets.js";
 import type { ApiKeys } from "./api-keys.js";
 import type { AuthContext, SessionHandoff } from "./schema/context.js";
 import { buildAuthSchema } from "./schema/index.js";
@@ -27,6 +28,7 @@ export const API_KEY_VERIFY_PATH = "/api-keys/verify";
 export interface ServerDependencies {
   accounts: Accounts;
   apiKeys: ApiKeys;
+  passwordResets: PasswordResets;
   tokens: TokenService;
   verifier: TokenVerifier;
   logger: Logger;
@@ -38,6 +40,7 @@ export interface ServerDependencies {
 export type AuthServer = SubgraphServer<{
   accounts: Accounts;
   apiKeys: ApiKeys;
+  passwordResets: PasswordResets;
   user: AuthContext["user"];
   handoff: SessionHandoff;
   clientAddress: string;
@@ -110,7 +113,7 @@ function routes(accounts: Accounts, apiKeys: ApiKeys, tokens: TokenService) {
 
 /** The auth subgraph over HTTP: `/graphql`, the JWKS, session renewal and the probes. */
 export async function createServer(deps: ServerDependencies): Promise<AuthServer> {
-  const { accounts, apiKeys, tokens, verifier, logger, readiness, introspection } = deps;
+  const { accounts, apiKeys, passwordResets, tokens, verifier, logger, readiness, introspection } = deps;
   const { schema } = await buildAuthSchema();
   const server = createSubgraphServer({
     name: "auth",
@@ -121,6 +124,7 @@ export async function createServer(deps: ServerDependencies): Promise<AuthServer
     context: ({ req, res }) => ({
       accounts,
       apiKeys,
+      passwordResets,
       user: memoize((id: string) => accounts.user(id)),
       handoff: handoffFor(res),
       clientAddress: clientAddress(req),

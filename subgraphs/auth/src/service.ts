@@ -16,9 +16,11 @@ import { apiKeyReads } from "./data/api-keys.js";
 import { credentialRepository } from "./data/credentials.js";
 import { createLogs } from "./data/logs.js";
 import { openModels } from "./data/models.js";
+import { passwordResetStore } from "./data/password-resets.js";
 import { signingKeyRepository } from "./data/signing-keys.js";
 import { startUsersReadModel } from "./data/users-read-model.js";
 import { loadEnv, type AuthEnv } from "./env.js";
+import { createPasswordResets } from "./password-resets.js";
 import { createSignInLimiter } from "./rate-limit.js";
 import { createServer, serveJwks } from "./server.js";
 import { configuredKeyRing, createTokenService, localTokenVerifier, storedKeyRing } from "./tokens.js";
@@ -108,9 +110,19 @@ export const authService = defineService({
         DEMO_SELLERS.map((seller) => ({ ...seller, email: `${seller.id}@demo.ticketing.invalid` })),
       );
     }
+    const passwordResets = createPasswordResets({
+      store: await passwordResetStore(mongo, models),
+      credentials: credentialRepository(models),
+      sessions: logs.sessions,
+      logger,
+      ttlMs: env.PASSWORD_RESET_MINUTES * 60_000,
+      publicOrigin: env.PUBLIC_ORIGIN,
+      development: env.NODE_ENV !== "production",
+    });
     const server = await createServer({
       accounts,
       apiKeys: createApiKeys(logs.apiKeys, apiKeyReads(models)),
+      passwordResets,
       tokens,
       verifier: localTokenVerifier(tokens, (sessionId) => accounts.isSessionEnded(sessionId)),
       logger,

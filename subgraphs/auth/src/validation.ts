@@ -33,13 +33,7 @@ export function validateSignUp(input: SignUpFields): SignUpFields {
   const email = normaliseEmail(input.email);
   if (!isValidEmail(email)) throw badUserInput("Enter a valid email address", "email");
 
-  const passwordLength = length(input.password);
-  if (passwordLength < PASSWORD_MIN_LENGTH || passwordLength > PASSWORD_MAX_LENGTH) {
-    throw badUserInput(
-      `The password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`,
-      "password",
-    );
-  }
+  validatePassword(input.password);
 
   // A name that shows nothing is blank; one that reorders itself could pass for another's.
   const displayName = showsNothing(input.displayName) ? "" : input.displayName.trim();
@@ -56,4 +50,16 @@ export function validateSignUp(input: SignUpFields): SignUpFields {
     );
   }
   return { email, password: input.password, displayName };
+}
+
+/** A password as sign-up and a reset take it: 8 to 128 characters. */
+export function validatePassword(password: string, field = "password"): string {
+  const passwordLength = length(password);
+  if (passwordLength < PASSWORD_MIN_LENGTH || passwordLength > PASSWORD_MAX_LENGTH) {
+    throw badUserInput(
+      `The password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`,
+      field,
+    );
+  }
+  return password;
 }
