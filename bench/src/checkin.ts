@@ -1,0 +1,144 @@
+// A stadium gate rush: `clients` scanners check passes in through the gateway as fast as they are
+// answered, each request a different pass's live code, so every scan is an admission (an insert).
+// Passes are seeded through the stream (ticket.created, order.created, order.completed, as
+// tickets and orders publish them) and issued by the passes service itself; their holder reads
+// the codes with myPasses. Reports scans per second and latency against the goal (>= 200/s,
+// p99 < 100 ms), and checks afterwards that each pass was admitted exactly once.
+//   npm run bench:checkin -w @ticketing/bench -- [passes = 3000] [clients = 32] [seconds = 8]
+import { randomUUID } from "node:crypto";
+import { cpus, loadavg } from "node:os";
+import { connect } from "@nats-io/transport-node";
+import { createPublisher, ensureStreams } from "@ticketing/shared-events";
+import { runLoad } from "./load.js";
+import { mintSessions } from "./sessions.js";
+import { startServices } from "./services.js";
+import { withPrivateStack } from "./stack.js";
+import { ms, summarize } from "./stats.js";
+
+const passCount = Number(process.argv[2] ?? 3_000);
+const clients = Number(process.argv[3] ?? 32);
+const seconds = Number(process.argv[4] ?? 8);
+
+const CHECK_IN = `mutation CheckIn($eventId: ID!, $code: String!) {
+  checkIn(eventId: $eventId, code: $code) { admitted refusal }
+}`;
+const MY_PASSES = `query { myPasses { id status code } }`;
+
+interface PassNode {
+  id: string;
+  status: string;
+  code: string | null;
+}
+
+await withPrivateStack(async (infra) => {
+  const services = await startServices(infra, ["auth", "passes"]);
+  const graph = `${services.origin}/graphql`;
+  const holderId = randomUUID();
+  const [holder] = await mintSessions(infra.mongoUrl, [holderId]);
+  const [scanner] = await mintSessions(infra.mongoUrl, 1, ["USER", "STAFF"]);
+  if (!holder || !scanner) throw new Error("no sessions");
+  const myPasses = async () => {
+    const response = await fetch(graph, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie: holder },
+      body: JSON.stringify({ query: MY_PASSES }),
+    });
+    const body = (await response.json()) as { data?: { myPasses: PassNode[] }; errors?: unknown };
+    if (!body.data) throw new Error(JSON.stringify(body.errors));
+    return body.data.myPasses;
+  };
+
+  // What tickets and orders would have published for `passCount` purchases by one holder.
+  const nc = await connect({ servers: infra.natsUrl });
+  await ensureStreams(nc);
+  const publisher = createPublisher(nc);
+  const eventId = randomUUID();
+  const seeded = performance.now();
+  for (let start = 0; start < passCount; start += 100) {
+    await Promise.all(
+      Array.from({ length: Math.min(100, passCount - start) }, async (_, i) => {
+        const ticketId = randomUUID();
+        const orderId = randomUUID();
+        const now = new Date().toISOString();
+        await publisher.publish(
+          "ticketing.ticket.created",
+          {
+            id: ticketId,
+            eventId,
+            sellerId: randomUUID(),
+            title: `Block ${start + i}`,
+            section: null,
+            price: { amount: 5_000, currency: "EUR" },
+            status: "AVAILABLE",
+            orderId: null,
+            version: 1,
+          },
+          { aggregateId: ticketId, version: 1 },
+        );
+        await publisher.publish(
+          "ticketing.order.created",
+          {
+            id: orderId,
+            ticketId,
+            buyerId: holderId,
+            sellerId: randomUUID(),
+            total: { amount: 5_000, currency: "EUR" },
+            createdAt: now,
+            expiresAt: now,
+          },
+          { aggregateId: orderId, version: 1 },
+        );
+        await publisher.publish(
+          "ticketing.order.completed",
+          { id: orderId, ticketId, paymentId: randomUUID() },
+          { aggregateId: orderId, version: 2 },
+        );
+      }),
+    );
+  }
+  const deadline = Date.now() + 300_000;
+  let passes = await myPasses();
+  for (; passes.length < passCount; passes = await myPasses()) {
+    if (Date.now() > deadline) throw new Error(`only ${passes.length} of ${passCount} passes were issued`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  console.log(`${passCount} passes issued in ${((performance.now() - seeded) / 1_000).toFixed(1)} s`);
+
+  // Codes live for 30 to 60 s (30 s steps, one either side): read just before the rush.
+  const codes = passes.map((pass) => pass.code!);
+  console.log(
+    `load average before the run: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} on ${cpus().length} cores`,
+  );
+  const result = await runLoad({
+    url: graph,
+    headers: { cookie: scanner },
+    bodies: codes.map((code) => ({ query: CHECK_IN, variables: { eventId, code } })),
+    clients,
+    seconds,
+  });
+  const s = summarize(result.samples);
+  const rate = s.n / result.elapsed;
+  console.log(
+    `${clients} scanners, ${result.elapsed.toFixed(1)} s: ${s.n} scans answered (${rate.toFixed(0)}/s), ` +
+      `${result.failures} failed, ${result.unfinished} unfinished; p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}`,
+  );
+  if (result.firstFailure) console.log(`first failure: ${result.firstFailure}`);
+
+  // Scans still in flight when the run ended were dropped uncounted, but may have been admitted.
+  const after = await myPasses();
+  const checkedIn = after.filter((pass) => pass.status === "CHECKED_IN").length;
+  const scanned = Math.min(s.n, passCount);
+  const atMost = Math.min(s.n + result.unfinished, passCount);
+  console.log(
+    `${checkedIn} passes checked in, for ${scanned} answered scans (+${result.unfinished} dropped in flight)` +
+      (s.n > passCount ? `; ${s.n - passCount} scans were repeats, refused as already checked in` : ""),
+  );
+  console.log(
+    `goal: >= 200 scans/s ${rate >= 200 ? "met" : "MISSED"}; p99 < 100 ms ${s.p99 < 100 ? "met" : "MISSED"}`,
+  );
+  await nc.close();
+  await services.stop();
+  if (checkedIn < scanned || checkedIn > atMost) process.exitCode = 1;
+});
