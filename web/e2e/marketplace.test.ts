@@ -1,11 +1,14 @@
 // Browser tests of the whole system: fans in Chromium against the services as `npm start` runs them.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { infra, startSystem, type System } from "@ticketing/testkit";
-import { fan, launch, shoot, signUp, type Fan } from "./browser.js";
+import { fan, launch, screenshots, shoot, signUp, type Fan } from "./browser.js";
 import { focusRingContrast, operationsSent, textContrast } from "./a11y.js";
 
 const HOLD_SECONDS = 30;
+const logDir = join(screenshots, "..", "logs");
 const OPS_EMAIL = "ops@e2e.example";
 const OPS_HISTORY_EMAIL = "ops-history@e2e.example";
 let system: System;
@@ -18,6 +21,8 @@ beforeAll(async () => {
   [system, chromium] = await Promise.all([
     startSystem({
       infra: infra(),
+      // The services' output, where the auth service writes password reset links (no mail server).
+      logDir,
       env: { ORDER_HOLD_SECONDS: String(HOLD_SECONDS), OPS_EMAILS: `${OPS_EMAIL},${OPS_HISTORY_EMAIL}` },
     }),
     launch(),
@@ -540,4 +545,67 @@ it("my orders tell two tickets of the same title apart: event, date, venue and o
   expect(new Set(numbers).size).toBe(2);
   await shoot(buyer, "my-orders-twins");
   expectNoConsoleErrors(buyer);
+});
+
+it("sign-up tells a taken email from a malformed one; a forgotten password is reset by a link that works once", async () => {
+  const email = `rita-${Date.now()}-${run++}@e2e.example`;
+  const rita = await fan(browser, system.origin);
+  const visitor = await fan(browser, system.origin);
+  fans.push(rita, visitor);
+  await signUp(rita, "Rita", email);
+
+  const { page } = visitor;
+  const trySignUp = async (address: string) => {
+    await page.goto("/signup");
+    await page.getByLabel("Your name").fill("Rita again");
+    await page.getByLabel("Email").fill(address);
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Sign up" }).click();
+    return (await page.getByRole("alert").textContent()) ?? "";
+  };
+  expect(await trySignUp(email.toUpperCase())).toMatch(/An account with that email already exists/);
+  expect(await trySignUp("rita@localhost")).toBe(
+    "Please enter a valid email address, like name@example.com.",
+  );
+
+  await page.goto("/signin");
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Send the link" }).click();
+  await page.getByText("If an account has this email").waitFor();
+  await page.getByText("Development: No mail server is configured here").waitFor();
+  await shoot(visitor, "password-reset-asked");
+
+  // No mail server: the auth service writes the link to its log.
+  const lastLink = async () => {
+    const log = await readFile(join(logDir, "auth.log"), "utf8").catch(() => "");
+    const line = log.split("\n").findLast((entry) => entry.includes('"resetLink"'));
+    return line ? (JSON.parse(line) as { resetLink: string }).resetLink : undefined;
+  };
+  await expect.poll(lastLink).toBeDefined();
+  const link = (await lastLink())!;
+  expect(link.startsWith(`${system.origin}/reset-password?token=`)).toBe(true);
+  const choose = async () => {
+    await page.goto(link);
+    await page.getByLabel("New password").fill("a whole new secret");
+    await page.getByRole("button", { name: "Save the new password" }).click();
+  };
+  await choose();
+  await page.getByText("Your password is changed.").waitFor();
+  // Rita's session elsewhere ended with the reset.
+  await expect
+    .poll(async () => {
+      const response = await rita.page.request.post("/graphql", { data: { query: "{ me { id } }" } });
+      return ((await response.json()) as { data?: { me: unknown } }).data?.me ?? null;
+    })
+    .toBeNull();
+
+  await choose();
+  await page.getByText("This reset link is invalid, already used or expired.").waitFor();
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("a whole new secret");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+  expectNoConsoleErrors(visitor);
 });

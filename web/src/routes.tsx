@@ -8,6 +8,12 @@ import { HomePage } from "./pages/Home.js";
 // events, with no round trip for a chunk before the events' query is sent (bench/src/lcp.ts).
 const SignInPage = lazy(() => import("./pages/Auth.js").then((m) => ({ default: m.SignInPage })));
 const SignUpPage = lazy(() => import("./pages/Auth.js").then((m) => ({ default: m.SignUpPage })));
+const ForgotPasswordPage = lazy(() =>
+  import("./pages/PasswordReset.js").then((m) => ({ default: m.ForgotPasswordPage })),
+);
+const ResetPasswordPage = lazy(() =>
+  import("./pages/PasswordReset.js").then((m) => ({ default: m.ResetPasswordPage })),
+);
 const EventPage = lazy(() => import("./pages/Event.js").then((m) => ({ default: m.EventPage })));
 const TicketPage = lazy(() => import("./pages/Ticket.js").then((m) => ({ default: m.TicketPage })));
 const SellPage = lazy(() => import("./pages/Sell.js").then((m) => ({ default: m.SellPage })));
@@ -25,6 +31,8 @@ export function AppRoutes() {
         <Route index element={<HomePage />} />
         <Route path="signin" element={<SignInPage />} />
         <Route path="signup" element={<SignUpPage />} />
+        <Route path="forgot-password" element={<ForgotPasswordPage />} />
+        <Route path="reset-password" element={<ResetPasswordPage />} />
         <Route path="events/:id" element={<EventPage />} />
         <Route path="tickets/:id" element={<TicketPage />} />
         <Route path="sell" element={<SellPage />} />

@@ -27,6 +27,16 @@ it("never shows the graph's own wording, and names the field of a bad input", ()
   expect(describeError(refused("BAD_USER_INPUT", "input.title"), "listTicket")).toMatch(/1 to 120/);
 });
 
+it("tells a taken email from a malformed one at sign-up", () => {
+  const refusedWith = (message: string) =>
+    new CombinedGraphQLErrors({
+      data: null,
+      errors: [{ message, extensions: { code: "BAD_USER_INPUT", field: "email" } }],
+    });
+  expect(describeError(refusedWith("This email is already registered"), "signUp")).toMatch(/already exists/);
+  expect(describeError(refusedWith("The email is not a valid address"), "signUp")).toMatch(/valid email/);
+});
+
 it("understands refusals that come as HTTP statuses", () => {
   const limited = new ServerError("Too many", {
     response: new Response("{}", { status: 429 }),

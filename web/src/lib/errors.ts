@@ -5,6 +5,7 @@ export type Action =
   | "load"
   | "signIn"
   | "signUp"
+  | "resetPassword"
   | "listTicket"
   | "updateTicket"
   | "withdrawTicket"
@@ -74,7 +75,7 @@ export function errorField(error: unknown): string | undefined {
 }
 
 export function describeError(error: unknown, action: Action): string {
-  const { code, field } = refusal(error);
+  const { code, field, message } = refusal(error);
   switch (code ?? "") {
     case "UNAUTHENTICATED":
       return action === "signIn"
@@ -95,8 +96,14 @@ export function describeError(error: unknown, action: Action): string {
       const key = field?.split(".").pop();
       if (action === "createOrder") return "That's your own ticket: you can't buy it.";
       if (action === "pay") return "This order can't be paid for any more: your hold may have expired.";
-      if (action === "signUp" && key === "email")
-        return "Please use a valid email address that has no account yet.";
+      if (action === "signUp" && key === "email") {
+        // auth answers both on `email`; only its words tell a taken address from a malformed one.
+        return /already registered/i.test(message ?? "")
+          ? "An account with that email already exists. Sign in, or reset your password if you forgot it."
+          : "Please enter a valid email address, like name@example.com.";
+      }
+      if (action === "resetPassword" && key === "token")
+        return "This reset link is invalid, already used or expired.";
       return (key && FIELDS[key]) ?? "Please check what you entered.";
     }
     case "RATE_LIMITED":
@@ -132,6 +139,7 @@ function conflict(action: Action): string {
       return "This ticket is reserved, sold or changed since you opened the page, so it can't be changed now.";
     case "load":
     case "signIn":
+    case "resetPassword":
     case "listTicket":
     case "opsFeed":
       return "Someone changed this at the same moment. Please reload and try again.";

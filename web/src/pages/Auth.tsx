@@ -99,6 +99,9 @@ export function SignInPage() {
         </button>
       </form>
       <p>
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
+      <p>
         New here? <Link to={`/signup?${params.toString()}`}>Create an account</Link>
       </p>
     </section>
