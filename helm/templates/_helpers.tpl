@@ -216,6 +216,13 @@ for an external NATS without users. The in-chart NATS always has them.
 {{- if and (eq .component "auth") .values.jwksPort -}}
 {{- $_ := set $data "JWKS_PORT" (toString .values.jwksPort) -}}
 {{- end -}}
+{{- if eq .component "auth" -}}
+{{- /* The SPA's origin, for the password reset links auth writes. */ -}}
+{{- $authOrigin := include "ticketing.publicOrigin" $root -}}
+{{- if $authOrigin -}}
+{{- $_ := set $data "PUBLIC_ORIGIN" $authOrigin -}}
+{{- end -}}
+{{- end -}}
 {{- if and (eq .component "gateway") .values.metricsPort -}}
 {{- $_ := set $data "METRICS_PORT" (toString .values.metricsPort) -}}
 {{- end -}}
