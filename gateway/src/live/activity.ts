@@ -29,6 +29,9 @@ export const DURABLE_CONSUMERS = [
   "orders-payments",
   "payments-orders",
   "expiration-orders",
+  "passes-orders",
+  "passes-tickets",
+  "passes-users",
 ] as const;
 
 export interface OpsMinute {
