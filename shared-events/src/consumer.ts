@@ -64,7 +64,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     return { pending: info.num_pending, ackPending: info.num_ack_pending };
   });
 
-  async function deadLetter(msg: JsMsg, reason: string) {
+  async function deadLetter(msg: JsMsg, reason: string, about: Record<string, unknown> = {}) {
     const h = headers();
     h.set("Ticketing-Error", reason.slice(0, 1_000));
     h.set("Ticketing-Consumer", durable);
@@ -76,7 +76,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     });
     msg.term(reason.slice(0, 200));
     eventsInstrumentation().deadLettered(durable, msg.subject);
-    logger.error({ subject: msg.subject, seq: msg.seq, reason }, "event dead-lettered");
+    logger.error({ subject: msg.subject, seq: msg.seq, ...about, reason }, "event dead-lettered");
   }
 
   async function handle(msg: JsMsg) {
@@ -116,16 +116,21 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     } catch (error) {
       const attempt = msg.info.deliveryCount;
       const delay = backoff[Math.min(attempt - 1, backoff.length - 1)] ?? 1_000;
+      // Which event, and the request that caused it, so a line can be found from either side.
+      const about = {
+        subject: msg.subject,
+        seq: msg.seq,
+        eventId: envelope.id,
+        ...(envelope.meta?.requestId !== undefined && { requestId: envelope.meta.requestId }),
+        attempt,
+      };
       if (error instanceof RetryLater) {
-        logger.debug(
-          { subject: msg.subject, seq: msg.seq, attempt, reason: error.message },
-          "event deferred",
-        );
+        logger.debug({ ...about, reason: error.message }, "event deferred");
       } else {
-        logger.warn({ err: error, subject: msg.subject, seq: msg.seq, attempt }, "event handler failed");
+        logger.warn({ err: error, ...about }, "event handler failed");
       }
       if (attempt >= maxDeliver) {
-        await deadLetter(msg, error instanceof Error ? error.message : String(error));
+        await deadLetter(msg, error instanceof Error ? error.message : String(error), about);
         return "dead_letter";
       }
       msg.nak(delay);

@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { infra } from "@ticketing/testkit";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AppliedEvents,
@@ -97,6 +98,11 @@ describe("durable consumers", () => {
     const attempts: string[] = [];
     const handled: string[] = [];
     const durable = `dlq-${failing.slice(0, 8)}`;
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: "debug" },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
     // What the consumer tells the process's metrics about the failing event and the fine one.
     const told: string[] = [];
     const backlogs = new Map<string, () => Promise<ConsumerBacklogReading>>();
@@ -123,7 +129,7 @@ describe("durable consumers", () => {
         nc: h.nc,
         durable,
         filterSubject: "ticketing.expiration.due",
-        logger: silent,
+        logger,
         maxDeliver: 3,
         backoffMs: [50],
         handlers: {
@@ -138,7 +144,11 @@ describe("durable consumers", () => {
         },
       }),
     );
-    await h.publisher.publish("ticketing.expiration.due", { orderId: failing }, { aggregateId: failing });
+    const failed = await h.publisher.publish(
+      "ticketing.expiration.due",
+      { orderId: failing },
+      { aggregateId: failing, meta: { requestId: "req-dlq-1" } },
+    );
     await h.publisher.publish("ticketing.expiration.due", { orderId: fine }, { aggregateId: fine });
 
     await eventually(
@@ -160,6 +170,16 @@ describe("durable consumers", () => {
     expect(dead?.header.get("Ticketing-Error")).toContain("downstream is broken");
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(attempts).toHaveLength(3);
+    // Each failure's line names the event and the request that caused it.
+    const about = { consumer: durable, eventId: failed.id, requestId: "req-dlq-1" };
+    expect(lines.filter((line) => line.msg === "event handler failed")).toEqual([
+      expect.objectContaining({ ...about, attempt: 1 }),
+      expect.objectContaining({ ...about, attempt: 2 }),
+      expect.objectContaining({ ...about, attempt: 3 }),
+    ]);
+    expect(lines.filter((line) => line.msg === "event dead-lettered")).toEqual([
+      expect.objectContaining({ ...about, reason: "downstream is broken" }),
+    ]);
 
     instrumentEvents(undefined);
     // Three deliveries of the failing event, two of them redeliveries, the last dead-lettered; the
