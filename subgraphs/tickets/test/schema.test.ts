@@ -15,7 +15,7 @@ it("offers the catalog and selling part of the contract", async () => {
     'type Ticket\n  @key(fields: "id")',
     'type User\n  @key(fields: "id", resolvable: false)',
     "events(\n    after: String\n    filter: EventFilter\n",
-    "first: Int\n  ): EventConnection!",
+    "first: Int\n    orderBy: EventOrder\n  ): EventConnection!",
     "event(id: ID!): Event\n",
     "ticket(id: ID!): Ticket\n",
     "myListings: [Ticket!]!",
