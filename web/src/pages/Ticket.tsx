@@ -1,7 +1,12 @@
 import { useState } from "react";
 import { useMutation, useQuery, useSubscription } from "@apollo/client/react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
-import { CreateOrderDocument, TicketChangesDocument, TicketPageDocument } from "../gql/graphql.js";
+import {
+  CreateOrderDocument,
+  MyOrdersDocument,
+  TicketChangesDocument,
+  TicketPageDocument,
+} from "../gql/graphql.js";
 import { DateText, MoneyText } from "../components/MoneyText.js";
 import { ErrorMessage, Loading } from "../components/Feedback.js";
 import { LiveBadge, POLL_MS, useLiveState } from "../live/useLive.js";
@@ -46,6 +51,14 @@ export function TicketPage() {
     skip: !eventId || live === "unavailable",
     onError: () => undefined,
   });
+  // A hold may be the viewer's own: then the way on is their order, not a wait.
+  const held = data?.ticket?.status === "RESERVED" && !!viewer;
+  const myOrders = useQuery(MyOrdersDocument, { variables: { first: 50 }, skip: !held });
+  const myHold = held
+    ? myOrders.data?.myOrders.edges.find(
+        ({ node }) => node.ticket.id === id && node.status === "AWAITING_PAYMENT",
+      )?.node
+    : undefined;
   const [createOrder, { loading: buying }] = useMutation(CreateOrderDocument);
   const [buyError, setBuyError] = useState<unknown>();
 
@@ -108,7 +121,13 @@ export function TicketPage() {
         </dd>
       </dl>
       <div aria-live="polite">
-        {notice && <p className="notice">{notice}</p>}
+        {myHold ? (
+          <p className="notice">
+            You are holding this ticket. <Link to={`/orders/${myHold.id}`}>Pay for it on your order</Link>
+          </p>
+        ) : (
+          notice && <p className="notice">{notice}</p>
+        )}
         {onSale && (
           <LiveBadge state={live} polling="This page checks the ticket's status every few seconds." />
         )}

@@ -6,7 +6,13 @@ import type { MockLink } from "@apollo/client/testing";
 import { afterEach, beforeEach, expect, it } from "vitest";
 
 type MockedResponse = MockLink.MockedResponse;
-import { EventDocument, MeDocument, CreateOrderDocument, TicketPageDocument } from "../gql/graphql.js";
+import {
+  EventDocument,
+  MeDocument,
+  CreateOrderDocument,
+  MyOrdersDocument,
+  TicketPageDocument,
+} from "../gql/graphql.js";
 import { liveState } from "../live/connection.js";
 import { EventPage } from "./Event.js";
 import { TicketPage } from "./Ticket.js";
@@ -159,6 +165,50 @@ it("shows a sold ticket as sold, where it is, and offers no way to buy it", asyn
   expect(screen.getByText("Hall, Lyon")).toBeTruthy();
   expect(screen.queryByRole("link", { name: "Sign in to buy" })).toBeNull();
   expect(screen.queryByRole("button", { name: "Buy" })).toBeNull();
+});
+
+it("sends the fan who holds a ticket to their order, and keeps Buy off for everyone", async () => {
+  const me = { __typename: "User" as const, id: "b1", email: "b@x.io", displayName: "Bea", roles: ["USER"] };
+  page("/tickets/t1", <TicketPage />, "/tickets/:id", [
+    { request: { query: MeDocument }, result: { data: { __typename: "Query", me } } },
+    {
+      request: { query: TicketPageDocument, variables: { id: "t1" } },
+      result: {
+        data: { __typename: "Query", ticket: { ...ticket("t1", "Front row", "RESERVED").node, event } },
+      },
+    },
+    {
+      request: { query: MyOrdersDocument, variables: { first: 50 } },
+      result: {
+        data: {
+          __typename: "Query",
+          myOrders: {
+            __typename: "OrderConnection",
+            edges: [
+              {
+                __typename: "OrderEdge",
+                cursor: "o1",
+                node: {
+                  __typename: "Order",
+                  id: "o1",
+                  status: "AWAITING_PAYMENT",
+                  createdAt: "2030-01-01T10:00:00.000Z",
+                  expiresAt: "2030-01-01T10:15:00.000Z",
+                  total: money(4500),
+                  ticket: { __typename: "Ticket", id: "t1", title: "Front row" },
+                },
+              },
+            ],
+            pageInfo: { __typename: "PageInfo", hasNextPage: false, endCursor: null },
+          },
+        },
+      },
+    },
+  ]);
+  const link = await screen.findByRole("link", { name: "Pay for it on your order" });
+  expect(link.getAttribute("href")).toBe("/orders/o1");
+  expect(screen.getByText("On hold")).toBeTruthy();
+  expect(screen.getByRole<HTMLButtonElement>("button", { name: "Buy" }).disabled).toBe(true);
 });
 
 it("counts a hold down in minutes and seconds, never below zero", () => {
