@@ -35,6 +35,8 @@ export function EventPicker<T extends PickableEvent>(props: {
   events: T[];
   selected: T | undefined;
   onSelect: (event: T | undefined) => void;
+  /** What the fan has typed, for the page to search the whole catalog with. */
+  onType?: (text: string) => void;
   invalid: boolean;
   describedBy?: string;
 }) {
@@ -97,6 +99,7 @@ export function EventPicker<T extends PickableEvent>(props: {
         value={text}
         onChange={(event) => {
           setText(event.target.value);
+          props.onType?.(event.target.value);
           setActive(0);
           setOpen(true);
           if (selected) onSelect(undefined);

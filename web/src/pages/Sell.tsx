@@ -41,7 +41,11 @@ function SellForm() {
     <section className="page narrow">
       <h1>Sell a ticket</h1>
       <ErrorMessage error={events.error} />
-      <Form options={options} initial={options.find((option) => option.id === params.get("event"))} />
+      <Form
+        options={options}
+        initial={options.find((option) => option.id === params.get("event"))}
+        startsAfter={startOfToday}
+      />
     </section>
   );
 }
@@ -52,7 +56,33 @@ interface Listed {
   event: SellableEvent;
 }
 
-function Form({ options, initial }: { options: SellableEvent[]; initial: SellableEvent | undefined }) {
+/** The longest word typed: what the catalog is searched for (the picker then matches every word). */
+export function searchWord(typed: string): string | undefined {
+  const longest = typed.split(/\s+/).reduce((best, word) => (word.length > best.length ? word : best), "");
+  return longest.length >= 2 ? longest : undefined;
+}
+
+function Form({
+  options,
+  initial,
+  startsAfter,
+}: {
+  options: SellableEvent[];
+  initial: SellableEvent | undefined;
+  startsAfter: string;
+}) {
+  // The soonest events come with the page; typing searches the whole catalog as well.
+  const [typed, setTyped] = useState("");
+  const word = searchWord(typed);
+  const found = useQuery(SellableEventsDocument, {
+    variables: { first: 50, filter: { startsAfter, search: word } },
+    skip: !word,
+  });
+  const searched = (found.data ?? found.previousData)?.events.edges.map(({ node }) => node) ?? [];
+  const known = new Set(options.map((option) => option.id));
+  const pickable = [...options, ...searched.filter((option) => !known.has(option.id))].sort((a, b) =>
+    a.startsAt < b.startsAt ? -1 : a.startsAt > b.startsAt ? 1 : 0,
+  );
   const [listTicket, { loading }] = useMutation(ListTicketDocument, { refetchQueries: [MyListingsDocument] });
   const [event, setEvent] = useState<SellableEvent | undefined>(initial);
   // The event's currency until the seller picks one.
@@ -133,7 +163,8 @@ function Form({ options, initial }: { options: SellableEvent[]; initial: Sellabl
           <label htmlFor={ids.event}>Event</label>
           <EventPicker
             id={ids.event}
-            events={options}
+            events={pickable}
+            onType={setTyped}
             selected={event}
             onSelect={(picked) => {
               setEvent(picked);

@@ -17,6 +17,8 @@ import { liveState } from "../live/connection.js";
 import { EventPage } from "./Event.js";
 import { TicketPage } from "./Ticket.js";
 import { remaining } from "./Order.js";
+import { searchWord } from "./Sell.js";
+import { matchEvents } from "../components/EventPicker.js";
 
 beforeEach(() => liveState.set("unavailable"));
 afterEach(cleanup);
@@ -216,4 +218,22 @@ it("counts a hold down in minutes and seconds, never below zero", () => {
   expect(remaining("2030-01-01T10:15:00.000Z", now)).toBe("15:00");
   expect(remaining("2030-01-01T10:00:09.200Z", now)).toBe("0:10");
   expect(remaining("2030-01-01T09:59:00.000Z", now)).toBe("0:00");
+});
+
+it("searches the catalog for the longest word typed, and the picker matches every word, accents aside", () => {
+  expect(searchWord("swan  London")).toBe("London");
+  expect(searchWord(" a ")).toBeUndefined();
+  const events = [
+    { id: "1", name: "Les Étoiles", venue: "Le Zénith", city: "Paris", startsAt: "2030-01-01T20:00:00Z" },
+    {
+      id: "2",
+      name: "Swan Lake",
+      venue: "Royal Opera House",
+      city: "London",
+      startsAt: "2030-01-02T20:00:00Z",
+    },
+  ];
+  expect(matchEvents(events, "etoiles zenith").map((event) => event.id)).toEqual(["1"]);
+  expect(matchEvents(events, "LONDON swan").map((event) => event.id)).toEqual(["2"]);
+  expect(matchEvents(events, "")).toHaveLength(2);
 });
