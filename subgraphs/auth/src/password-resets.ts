@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { CredentialRepository } from "./data/credentials.js";
 import type { SessionLog } from "./data/logs.js";
 import type { PasswordResetStore } from "./data/password-resets.js";
+import type { SignInLimiter } from "./rate-limit.js";
 import { hashPassword } from "./passwords.js";
 import { isValidEmail, normaliseEmail, validatePassword } from "./validation.js";
 
@@ -21,7 +22,8 @@ export interface ResetRequested {
 }
 
 export interface PasswordResets {
-  request(email: string, requestId?: string): Promise<ResetRequested>;
+  /** RATE_LIMITED past a few requests an hour per email or client address. */
+  request(email: string, from: { clientAddress: string; requestId?: string }): Promise<ResetRequested>;
   /** Sets the new password and ends every session of the account; BAD_USER_INPUT on a bad token. */
   reset(token: string, password: string, requestId?: string): Promise<void>;
 }
@@ -30,6 +32,7 @@ export interface PasswordResetsOptions {
   store: PasswordResetStore;
   credentials: CredentialRepository;
   sessions: SessionLog;
+  limiter: SignInLimiter;
   logger: Logger;
   /** How long a link works. */
   ttlMs: number;
@@ -45,6 +48,7 @@ export function createPasswordResets({
   store,
   credentials,
   sessions,
+  limiter,
   logger,
   ttlMs,
   publicOrigin,
@@ -59,8 +63,9 @@ export function createPasswordResets({
   };
 
   return {
-    async request(email, requestId) {
+    async request(email, { clientAddress, requestId }) {
       const normalised = normaliseEmail(email);
+      await limiter.attempt({ email: normalised, address: clientAddress });
       const credential = isValidEmail(normalised) ? await credentials.byEmail(normalised) : null;
       if (!credential) {
         logger.info({ requestId }, "password reset asked for an email without an account");

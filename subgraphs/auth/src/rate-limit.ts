@@ -27,18 +27,42 @@ end
 return {count, ttl}
 `;
 
-/** Emails are hashed: the key space stays bounded, and Redis holds no addresses of users. */
-const emailKey = (email: string) =>
-  `auth:signin:email:${createHash("sha256").update(email).digest("base64url")}`;
-const addressKey = (address: string) => `auth:signin:address:${address}`;
-
-export function rateLimitedError(retryAfter: number): GraphQLError {
-  return rateLimited(`Too many sign-in attempts; try again in ${retryAfter} s`, retryAfter);
+/** What a limiter counts: its keys in Redis, its label in the refusal metric, its words. */
+export interface LimitedAction {
+  keyPrefix: string;
+  metric: string;
+  what: string;
 }
 
-export function createSignInLimiter(redis: Redis, limits: SignInLimits, logger: Logger): SignInLimiter {
+export const SIGN_IN: LimitedAction = {
+  keyPrefix: "auth:signin",
+  metric: "sign_in",
+  what: "sign-in attempts",
+};
+export const PASSWORD_RESET_REQUESTS: LimitedAction = {
+  keyPrefix: "auth:reset",
+  metric: "password_reset",
+  what: "password reset requests",
+};
+/** Asking for reset links: a few an hour per email, more per address (a household, an office). */
+export const PASSWORD_RESET_LIMITS: SignInLimits = { perEmail: 5, perAddress: 30, windowSeconds: 3_600 };
+
+export function rateLimitedError(retryAfter: number, action: LimitedAction = SIGN_IN): GraphQLError {
+  return rateLimited(`Too many ${action.what}; try again in ${retryAfter} s`, retryAfter);
+}
+
+export function createSignInLimiter(
+  redis: Redis,
+  limits: SignInLimits,
+  logger: Logger,
+  action: LimitedAction = SIGN_IN,
+): SignInLimiter {
   const windowMs = limits.windowSeconds * 1000;
-  const refusals = refusalCounter("sign_in");
+  const refusals = refusalCounter(action.metric);
+  /** Emails are hashed: the key space stays bounded, and Redis holds no addresses of users. */
+  const emailKey = (email: string) =>
+    `${action.keyPrefix}:email:${createHash("sha256").update(email).digest("base64url")}`;
+  const addressKey = (address: string) => `${action.keyPrefix}:address:${address}`;
 
   async function count(key: string): Promise<{ count: number; ttlMs: number }> {
     const [count, ttlMs] = (await redis.eval(COUNT, 1, key, windowMs)) as [number, number];
@@ -55,14 +79,14 @@ export function createSignInLimiter(redis: Redis, limits: SignInLimits, logger: 
         ]);
       } catch (err) {
         // Without Redis sign-in stays possible; scrypt's cost still slows guessing.
-        logger.error({ err }, "sign-in rate limit unavailable; attempt allowed");
+        logger.error({ err }, `${action.what}: rate limit unavailable; attempt allowed`);
         return;
       }
       const over = counts.filter((c) => c.count > c.limit);
       if (over.length === 0) return;
       const retryAfter = Math.max(1, ...over.map((c) => Math.ceil(c.ttlMs / 1000)));
       refusals.inc();
-      throw rateLimitedError(retryAfter);
+      throw rateLimitedError(retryAfter, action);
     },
   };
 }

@@ -21,7 +21,7 @@ import { signingKeyRepository } from "./data/signing-keys.js";
 import { startUsersReadModel } from "./data/users-read-model.js";
 import { loadEnv, type AuthEnv } from "./env.js";
 import { createPasswordResets } from "./password-resets.js";
-import { createSignInLimiter } from "./rate-limit.js";
+import { createSignInLimiter, PASSWORD_RESET_LIMITS, PASSWORD_RESET_REQUESTS } from "./rate-limit.js";
 import { createServer, serveJwks } from "./server.js";
 import { configuredKeyRing, createTokenService, localTokenVerifier, storedKeyRing } from "./tokens.js";
 
@@ -114,6 +114,7 @@ export const authService = defineService({
       store: await passwordResetStore(mongo, models),
       credentials: credentialRepository(models),
       sessions: logs.sessions,
+      limiter: createSignInLimiter(redis, PASSWORD_RESET_LIMITS, logger, PASSWORD_RESET_REQUESTS),
       logger,
       ttlMs: env.PASSWORD_RESET_MINUTES * 60_000,
       publicOrigin: env.PUBLIC_ORIGIN,

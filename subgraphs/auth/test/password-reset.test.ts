@@ -71,6 +71,16 @@ describe("password reset", () => {
     expect((await signIn("a brand new secret")).data).toMatchObject({ signIn: { id: user.id } });
   });
 
+  it("refuses a sixth request for one email within the hour, as RATE_LIMITED", async () => {
+    const email = newEmail("asker");
+    for (let n = 0; n < 5; n++) {
+      expect((await auth.graphql(REQUEST, { variables: { email } })).errors).toBeUndefined();
+    }
+    const sixth = await auth.graphql(REQUEST, { variables: { email } });
+    expect(sixth.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED" });
+    expect(sixth.errors?.[0]?.message).toMatch(/Too many password reset requests/);
+  });
+
   it("refuses a wrong token and an expired one", async () => {
     const wrong = await auth.graphql(RESET, { variables: { token: "not-a-token", password: PASSWORD } });
     expect(wrong.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "token" });

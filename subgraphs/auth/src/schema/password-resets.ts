@@ -22,9 +22,9 @@ export class PasswordResetResolver {
   })
   requestPasswordReset(
     @Arg("email", () => String) email: string,
-    @Ctx() { passwordResets, requestId }: AuthContext,
+    @Ctx() { passwordResets, clientAddress, requestId }: AuthContext,
   ): Promise<ResetRequested> {
-    return passwordResets.request(email, requestId);
+    return passwordResets.request(email, { clientAddress, requestId });
   }
 
   @Mutation(() => Boolean, {
