@@ -110,6 +110,7 @@ beforeAll(async () => {
     {
       database: uniqueName("tickets"),
       ordersConsumer: uniqueName("tickets-orders"),
+      passesConsumer: uniqueName("tickets-passes"),
       logger: createLogger("tickets", "silent"),
     },
   );

@@ -270,6 +270,119 @@ describe("passes", () => {
   });
 });
 
+const SET_POLICY = `mutation($eventId: ID!, $input: ResalePolicyInput!) {
+  setResalePolicy(eventId: $eventId, input: $input) { id resalePriceCap { amount currency } unverifiedListingsAllowed }
+}`;
+const LIST_PASS = `mutation($input: ListPassInput!) {
+  listPass(input: $input) { id title verified status price { amount currency } event { id } pass { id } seller { id } }
+}`;
+const TICKET = `query($id: ID!) { ticket(id: $id) { id verified pass { id } } }`;
+
+describe("verified resale", () => {
+  it("lists a pass under the event's price cap, and the sale re-issues it to the buyer", async () => {
+    const policy = dataOf(
+      await ops.graphql<{ setResalePolicy: unknown }>(SET_POLICY, {
+        eventId,
+        input: { resalePriceCap: { amount: 5_000, currency: "EUR" } },
+      }),
+    ).setResalePolicy;
+    expect(policy).toEqual({
+      id: eventId,
+      resalePriceCap: { amount: 5_000, currency: "EUR" },
+      unverifiedListingsAllowed: true,
+    });
+    expect(codeOf(await seller.graphql(SET_POLICY, { eventId, input: {} }))).toBe("FORBIDDEN");
+
+    const [holder, buyer] = await Promise.all([
+      signedUp(system, email("holder"), "Hal Holder"),
+      signedUp(system, email("buyer"), "Bo Buyer"),
+    ]);
+    const pass = await passOf(holder, await buy(holder, "Row R, seat 1"));
+    const oldCode = await freshCode(holder, pass.id);
+
+    // Tickets learns of the pass from passes' events: retried while it has not.
+    const listPass = (browser: Browser, amount: number) =>
+      browser.graphql<{ listPass: { id: string } & Record<string, unknown> }>(LIST_PASS, {
+        input: { passId: pass.id, price: { amount, currency: "EUR" } },
+      });
+    const above = await eventually(
+      () => listPass(holder, 6_000),
+      (answer) => codeOf(answer) !== "NOT_FOUND",
+    );
+    expect(codeOf(above)).toBe("BAD_USER_INPUT");
+    expect(above.errors?.[0]?.message).toContain("EUR 50.00");
+    expect(above.errors?.[0]?.extensions?.field).toBe("price");
+    expect(codeOf(await listPass(buyer, 4_000))).toBe("FORBIDDEN");
+
+    const listing = dataOf(await listPass(holder, 4_500)).listPass;
+    expect(listing).toMatchObject({
+      title: "Row R, seat 1",
+      verified: true,
+      status: "AVAILABLE",
+      price: { amount: 4_500, currency: "EUR" },
+      event: { id: eventId },
+      pass: { id: pass.id },
+      seller: { id: pass.holder.id },
+    });
+    expect(codeOf(await listPass(holder, 4_500))).toBe("CONFLICT");
+    // A free-text listing of the same event is not verified; one above the cap is refused too.
+    const plain = dataOf(
+      await seller.graphql<{ listTicket: { id: string } }>(LIST_TICKET, {
+        input: { eventId, title: "Anything", price: { amount: 4_000, currency: "EUR" } },
+      }),
+    ).listTicket;
+    expect(dataOf(await seller.graphql<{ ticket: unknown }>(TICKET, { id: plain.id })).ticket).toEqual({
+      id: plain.id,
+      verified: false,
+      pass: null,
+    });
+    const dear = await seller.graphql(LIST_TICKET, {
+      input: { eventId, title: "Dear", price: { amount: 9_000, currency: "EUR" } },
+    });
+    expect(codeOf(dear)).toBe("BAD_USER_INPUT");
+
+    // Listed: the pass does not get in, cannot be transferred, and shows no code.
+    const listed = await eventually(
+      () => checkIn(staff, oldCode),
+      (result) => result.refusal === "LISTED",
+    );
+    expect(listed).toMatchObject({ admitted: false, refusal: "LISTED" });
+    expect((await myPasses(holder)).find((p) => p.id === pass.id)?.code).toBeNull();
+
+    // Sold: re-issued to the buyer; the seller's codes die, and the seller sees it resold.
+    const orderId = await eventually(
+      () => buyer.graphql<{ createOrder: { id: string } }>(CREATE_ORDER, { ticketId: listing.id }),
+      (answer) => codeOf(answer) !== "NOT_FOUND",
+    ).then((answer) => dataOf(answer).createOrder.id);
+    dataOf(await buyer.graphql(START_PAYMENT, { orderId }));
+    dataOf(await buyer.graphql(CONFIRM_SANDBOX, { orderId }));
+    const bought = await eventually(
+      async () => (await myPasses(buyer)).find((p) => p.id === pass.id),
+      (found) => found?.status === "VALID",
+      15_000,
+    );
+    expect(bought).toMatchObject({ issue: 2, status: "VALID" });
+    expect(bought!.history.map((holding) => holding.endedBy)).toEqual(["RESOLD", null]);
+    expect((await myPasses(holder)).find((p) => p.id === pass.id)).toMatchObject({
+      status: "RESOLD",
+      code: null,
+    });
+    expect(await checkIn(staff, oldCode)).toMatchObject({ admitted: false, refusal: "RESOLD" });
+    expect(await checkIn(staff, await freshCode(buyer, pass.id))).toMatchObject({ admitted: true });
+  });
+
+  it("refuses free-text listings where the event allows only verified resale", async () => {
+    dataOf(
+      await ops.graphql(SET_POLICY, { eventId: otherEventId, input: { unverifiedListingsAllowed: false } }),
+    );
+    const refused = await seller.graphql(LIST_TICKET, {
+      input: { eventId: otherEventId, title: "Free text", price: { amount: 1_000, currency: "EUR" } },
+    });
+    expect(codeOf(refused)).toBe("BAD_USER_INPUT");
+    expect(refused.errors?.[0]?.extensions?.field).toBe("eventId");
+  });
+});
+
 async function giverEmail(browser: Browser): Promise<string> {
   return dataOf(await browser.graphql<{ me: { email: string } }>(`query { me { email } }`)).me.email;
 }

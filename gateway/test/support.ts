@@ -53,6 +53,7 @@ export async function startTickets(jwksUrl: string) {
   const service = await ticketsService.start(env, {
     database: uniqueName("tickets"),
     ordersConsumer: uniqueName("tickets-orders"),
+    passesConsumer: uniqueName("tickets-passes"),
     logger: createLogger("tickets", "silent"),
   });
   const { port } = await service.listen(0, "127.0.0.1");

@@ -54,6 +54,12 @@ export const catalogue = {
     startsAt: isoDate,
     category: z.string().nullable(),
   }),
+  /** An event's resale rules: the highest price a pass may be resold for, and free-text listings. */
+  "ticketing.event.resale_policy_set": z.object({
+    id,
+    resalePriceCap: moneySchema.nullable(),
+    unverifiedListingsAllowed: z.boolean(),
+  }),
   "ticketing.ticket.created": ticketState,
   "ticketing.ticket.updated": ticketState,
   /** Tickets could not reserve the ticket for an order (it was withdrawn or sold meanwhile). */
@@ -95,6 +101,12 @@ export const catalogue = {
     reason: z.enum(["TRANSFER", "RESALE"]),
     orderId: id.nullable(),
   }),
+  /** The pass is offered in a verified resale listing (`listingTicketId`): no check-in, no transfer. */
+  "ticketing.pass.listed": passState,
+  /** Its listing was withdrawn: the pass is the holder's to use again. */
+  "ticketing.pass.unlisted": passState,
+  /** A verified listing whose pass had moved on (checked in, transferred) when passes heard of it. */
+  "ticketing.pass.listing_rejected": z.object({ passId: id, ticketId: id }),
   /** Admitted at the door; `occurredAt` is when. */
   "ticketing.pass.checked_in": passState.extend({ checkedInBy: id }),
   "ticketing.expiration.due": z.object({ orderId: id }),

@@ -11,3 +11,4 @@ export * from "./idempotency.js";
 export * from "./instrumentation.js";
 export * from "./tracing.js";
 export { isDuplicateKey } from "./mongo.js";
+export * from "./resale.js";

@@ -24,6 +24,7 @@ const MINUTE_MS = 60_000;
 /** The product's durable consumers (each service's NATS user declares the same names). */
 export const DURABLE_CONSUMERS = [
   "tickets-orders",
+  "tickets-passes",
   "orders-tickets",
   "orders-expiration",
   "orders-payments",
@@ -159,6 +160,10 @@ export async function startActivity(nc: NatsConnection, options: ActivityOptions
       case "ticketing.pass.transfer_cancelled":
       case "ticketing.pass.reissued":
       case "ticketing.pass.checked_in":
+      case "ticketing.pass.listed":
+      case "ticketing.pass.unlisted":
+      case "ticketing.pass.listing_rejected":
+      case "ticketing.event.resale_policy_set":
         return;
     }
   }

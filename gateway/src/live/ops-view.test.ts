@@ -148,6 +148,14 @@ const samples: Envelope[] = [
     data: { ...pass, toId: "user-secret", toEmail: "someone@example.com" },
   },
   { ...header, subject: "ticketing.pass.transfer_cancelled", data: pass },
+  { ...header, subject: "ticketing.pass.listed", data: { ...pass, listingTicketId: "resale-p1-1" } },
+  { ...header, subject: "ticketing.pass.unlisted", data: pass },
+  { ...header, subject: "ticketing.pass.listing_rejected", data: { passId: "p1", ticketId: "resale-p1-1" } },
+  {
+    ...header,
+    subject: "ticketing.event.resale_policy_set",
+    data: { id: "e1", resalePriceCap: money, unverifiedListingsAllowed: false },
+  },
   {
     ...header,
     subject: "ticketing.pass.reissued",

@@ -32,6 +32,7 @@ export interface OpsLookup {
  */
 const SAFE_FIELDS: { [S in Subject]: readonly string[] } = {
   "ticketing.event.created": ["id", "name", "venue", "city", "startsAt", "category"],
+  "ticketing.event.resale_policy_set": ["id", "resalePriceCap", "unverifiedListingsAllowed"],
   "ticketing.ticket.created": ["id", "eventId", "title", "section", "price", "status", "orderId", "version"],
   "ticketing.ticket.updated": ["id", "eventId", "title", "section", "price", "status", "orderId", "version"],
   "ticketing.ticket.reservation_rejected": ["ticketId", "orderId", "reason"],
@@ -46,6 +47,9 @@ const SAFE_FIELDS: { [S in Subject]: readonly string[] } = {
   "ticketing.pass.transfer_cancelled": ["id", "eventId", "ticketId", "issue", "status"],
   "ticketing.pass.reissued": ["id", "eventId", "ticketId", "issue", "status", "reason", "orderId"],
   "ticketing.pass.checked_in": ["id", "eventId", "ticketId", "issue", "status"],
+  "ticketing.pass.listed": ["id", "eventId", "ticketId", "issue", "status", "listingTicketId"],
+  "ticketing.pass.unlisted": ["id", "eventId", "ticketId", "issue", "status"],
+  "ticketing.pass.listing_rejected": ["passId", "ticketId"],
   "ticketing.payment.started": ["id", "orderId", "amount"],
   "ticketing.payment.failed": ["id", "orderId", "reason"],
   "ticketing.payment.succeeded": ["id", "orderId", "amount"],
@@ -160,6 +164,24 @@ export function describe(event: Envelope, lookup: OpsLookup): OpsView {
       eventId = event.data.eventId;
       ticketId = event.data.ticketId;
       description = `Pass ${event.data.id} of event ${event.data.eventId} ${event.data.reason === "TRANSFER" ? "transferred" : "resold"}: issue ${event.data.issue}, earlier codes void`;
+      break;
+    case "ticketing.event.resale_policy_set":
+      eventId = event.data.id;
+      description = `Event ${event.data.id}: resale ${event.data.resalePriceCap ? `capped at ${formatMoney(event.data.resalePriceCap)}` : "uncapped"}, ${event.data.unverifiedListingsAllowed ? "free-text listings allowed" : "verified listings only"}`;
+      break;
+    case "ticketing.pass.listed":
+      eventId = event.data.eventId;
+      description = `Pass ${event.data.id} of event ${event.data.eventId} listed for resale as ticket ${event.data.listingTicketId ?? ""}`;
+      ticketId = event.data.listingTicketId;
+      break;
+    case "ticketing.pass.unlisted":
+      eventId = event.data.eventId;
+      ticketId = event.data.ticketId;
+      description = `Pass ${event.data.id} of event ${event.data.eventId} no longer listed for resale`;
+      break;
+    case "ticketing.pass.listing_rejected":
+      ticketId = event.data.ticketId;
+      description = `Resale listing ${event.data.ticketId} of pass ${event.data.passId} rejected: the pass had moved on`;
       break;
     case "ticketing.pass.checked_in":
       eventId = event.data.eventId;

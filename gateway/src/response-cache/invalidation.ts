@@ -31,6 +31,8 @@ export function tagsOf(event: Envelope<FollowedSubject>): string[] {
       return [entityTag("Ticket", event.data.ticketId)];
     case "ticketing.event.created":
       return [entityTag("Event", event.data.id), rootFieldTag("events")];
+    case "ticketing.event.resale_policy_set":
+      return [entityTag("Event", event.data.id)];
     case "ticketing.user.registered":
       return [entityTag("User", event.data.id)];
   }

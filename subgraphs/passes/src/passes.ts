@@ -2,7 +2,14 @@
 // so check-ins racing on one code admit once, and a transfer racing a check-in is one or the other
 // (docs/adr/0007-passes.md).
 import { createHash } from "node:crypto";
-import { RetryLater, type AggregateLog, type Decision, type Payload } from "@ticketing/shared-events";
+import {
+  parseResaleListingId,
+  RetryLater,
+  type AggregateLog,
+  type Decision,
+  type Payload,
+  type Publisher,
+} from "@ticketing/shared-events";
 import { badUserInput, conflict, forbidden, notFound, type Identity } from "@ticketing/shared-runtime";
 import type { Codes, PublicPassKey } from "./codes.js";
 import type { PassStore } from "./data/store.js";
@@ -34,8 +41,13 @@ export interface CheckInOutcome {
 export type ViewStatus = PassStatus | "TRANSFERRED" | "RESOLD";
 
 export interface Passes {
-  /** Issues the pass of a completed order to its buyer; RetryLater while the order or ticket is not known. */
+  /**
+   * A completed order: a new pass to its buyer, or, for a verified resale listing, the pass
+   * re-issued to its buyer. RetryLater while the order, the ticket or the listing is not known.
+   */
   issue(completed: Payload<"ticketing.order.completed">, causationId: string): Promise<void>;
+  /** A verified listing's ticket changed: the pass is listed (or the listing rejected) or unlisted. */
+  listingChanged(ticket: Payload<"ticketing.ticket.updated">, causationId: string): Promise<void>;
   checkIn(scanner: Identity, eventId: string, code: string, requestId?: string): Promise<CheckInOutcome>;
   offerTransfer(holder: Identity, passId: string, email: string, requestId?: string): Promise<PassState>;
   acceptTransfer(recipient: Identity, passId: string, requestId?: string): Promise<PassState>;
@@ -97,10 +109,12 @@ export function createPasses({
   log,
   store,
   codes,
+  publisher,
 }: {
   log: PassLog;
   store: PassStore;
   codes: Codes;
+  publisher: Publisher;
 }): Passes {
   const canSee = (viewer: Identity, pass: PassState) =>
     pass.holderIds.includes(viewer.userId) ||
@@ -135,6 +149,39 @@ export function createPasses({
     async issue(completed, causationId) {
       const order = await store.order(completed.id);
       if (!order) throw new RetryLater(`order ${completed.id} is not known yet`);
+      const resale = parseResaleListingId(completed.ticketId);
+      if (resale) {
+        let waiting = false;
+        await log.execute(
+          resale.passId,
+          (pass) => {
+            waiting = false;
+            if (!pass || pass.issue !== resale.issue) return null;
+            // The listing reaches passes by tickets' consumer, the sale by orders': wait for it.
+            if (pass.listingTicketId !== completed.ticketId) {
+              waiting = pass.status === "VALID" && pass.listingTicketId === null;
+              return null;
+            }
+            return {
+              subject: "ticketing.pass.reissued",
+              data: {
+                ...publicState({
+                  ...pass,
+                  holderId: order.buyerId,
+                  issue: pass.issue + 1,
+                  listingTicketId: null,
+                }),
+                previousHolderId: pass.holderId,
+                reason: "RESALE",
+                orderId: completed.id,
+              },
+            };
+          },
+          { causationId, maxAttempts: 100 },
+        );
+        if (waiting) throw new RetryLater(`the listing ${completed.ticketId} has not reached its pass yet`);
+        return;
+      }
       const ticket = await store.ticket(completed.ticketId);
       if (!ticket) throw new RetryLater(`ticket ${completed.ticketId} is not known yet`);
       const id = passIdOf(completed.id);
@@ -162,6 +209,47 @@ export function createPasses({
       );
     },
 
+    async listingChanged(ticket, causationId) {
+      const resale = parseResaleListingId(ticket.id);
+      if (!resale) return;
+      if (ticket.status === "AVAILABLE") {
+        let rejected = false;
+        await log.execute(
+          resale.passId,
+          (pass) => {
+            rejected = false;
+            if (pass?.listingTicketId === ticket.id) return null;
+            if (!pass || pass.issue !== resale.issue || refusalOf(pass, pass.issue) !== null) {
+              rejected = true;
+              return null;
+            }
+            return {
+              subject: "ticketing.pass.listed",
+              data: publicState({ ...pass, listingTicketId: ticket.id }),
+            };
+          },
+          { causationId, maxAttempts: 100 },
+        );
+        if (rejected) {
+          await publisher.publish(
+            "ticketing.pass.listing_rejected",
+            { passId: resale.passId, ticketId: ticket.id },
+            // A fixed id per listing version: a redelivery's rejection is dropped by the stream.
+            { aggregateId: resale.passId, id: `listing-rejected:${ticket.id}:${ticket.version}` },
+          );
+        }
+      } else if (ticket.status === "WITHDRAWN") {
+        await log.execute(
+          resale.passId,
+          (pass) =>
+            pass?.listingTicketId === ticket.id
+              ? { subject: "ticketing.pass.unlisted", data: publicState({ ...pass, listingTicketId: null }) }
+              : null,
+          { causationId, maxAttempts: 100 },
+        );
+      }
+    },
+
     async checkIn(scanner, eventId, code, requestId) {
       if (typeof eventId !== "string" || eventId.length === 0 || eventId.length > 200) {
         throw badUserInput("eventId is not an event id", "eventId");
@@ -170,11 +258,12 @@ export function createPasses({
       if (!read.ok) return refused(read.refusal);
       const { claims } = read;
       if (claims.eventId !== eventId) return refused("OTHER_EVENT");
-      if (!codes.fresh(claims)) return refused("STALE");
+      // A stale code of a pass that was transferred, resold or used is told as such: it says more.
+      const fresh = codes.fresh(claims);
       const result = await log.execute(
         claims.passId,
         (pass) =>
-          pass && refusalOf(pass, claims.issue) === null
+          pass && refusalOf(pass, claims.issue) === null && fresh
             ? {
                 subject: "ticketing.pass.checked_in",
                 data: { ...publicState({ ...pass, status: "CHECKED_IN" }), checkedInBy: scanner.userId },
@@ -191,7 +280,8 @@ export function createPasses({
           checkedInAt: result.state.checkedInAt,
         };
       }
-      return refused(refusalOf(result.state, claims.issue) ?? "ALREADY_CHECKED_IN", result.state);
+      const refusal = refusalOf(result.state, claims.issue) ?? (fresh ? "ALREADY_CHECKED_IN" : "STALE");
+      return refused(refusal, refusal === "STALE" || refusal === "UNKNOWN_PASS" ? null : result.state);
     },
 
     async offerTransfer(holder, passId, email, requestId) {

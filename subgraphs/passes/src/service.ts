@@ -51,7 +51,7 @@ export const passesService = defineService({
       stepSeconds: env.PASS_CODE_STEP_SECONDS,
       windowSteps: env.PASS_CODE_WINDOW_STEPS,
     });
-    const passes = createPasses({ log, store, codes });
+    const passes = createPasses({ log, store, codes, publisher });
     consumers(await startPassConsumers(nats, { passes, store, logger }, options.consumers));
 
     const server = await createServer({

@@ -1,10 +1,18 @@
 import { randomUUID } from "node:crypto";
-import { badUserInput, decodeCursor, pageSize, toPage, type Page } from "@ticketing/shared-runtime";
+import { badUserInput, decodeCursor, notFound, pageSize, toPage, type Page } from "@ticketing/shared-runtime";
 import type { CatalogReads, EventSummary } from "./data/reads.js";
 import type { EventLog } from "./data/logs.js";
 import type { EventState } from "./domain/catalog.js";
 import { fold, priceOrderKey } from "./domain/search.js";
-import { CURRENCIES, instant, SEARCH_MAX, text, validateEvent, type EventFields } from "./validation.js";
+import {
+  CURRENCIES,
+  instant,
+  money,
+  SEARCH_MAX,
+  text,
+  validateEvent,
+  type EventFields,
+} from "./validation.js";
 
 export interface EventFilterInput {
   search?: string | null;
@@ -37,6 +45,15 @@ export interface Catalog {
     orderBy?: EventOrderInput | null;
   }): Promise<Page<EventState>>;
   summaries(eventIds: readonly string[]): Promise<Map<string, EventSummary>>;
+  /** OPS: the event's resale price cap (null clears it) and whether free-text listings are allowed. */
+  setResalePolicy(
+    eventId: string,
+    input: {
+      resalePriceCap?: { amount: number; currency: string } | null;
+      unverifiedListingsAllowed?: boolean | null;
+    },
+    requestId?: string,
+  ): Promise<EventState>;
 }
 
 export function createCatalog({ events, reads }: { events: EventLog; reads: CatalogReads }): Catalog {
@@ -87,6 +104,36 @@ export function createCatalog({ events, reads }: { events: EventLog; reads: Cata
     },
 
     summaries: (eventIds) => reads.summaries(eventIds),
+
+    async setResalePolicy(eventId, input, requestId) {
+      const cap =
+        input.resalePriceCap === undefined
+          ? undefined
+          : input.resalePriceCap === null
+            ? null
+            : money(input.resalePriceCap, "resalePriceCap");
+      const result = await events.execute(
+        eventId,
+        (event) => {
+          if (!event) throw notFound("No event has this id");
+          const resalePriceCap = cap === undefined ? (event.resalePriceCap ?? null) : cap;
+          const unverifiedListingsAllowed =
+            input.unverifiedListingsAllowed ?? event.unverifiedListingsAllowed ?? true;
+          const same =
+            JSON.stringify(resalePriceCap) === JSON.stringify(event.resalePriceCap ?? null) &&
+            unverifiedListingsAllowed === (event.unverifiedListingsAllowed ?? true);
+          return same
+            ? null
+            : {
+                subject: "ticketing.event.resale_policy_set",
+                data: { id: eventId, resalePriceCap, unverifiedListingsAllowed },
+              };
+        },
+        { requestId },
+      );
+      if (!result.state) throw notFound("No event has this id");
+      return result.state;
+    },
   };
 }
 

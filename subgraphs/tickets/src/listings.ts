@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { ConcurrencyError, type Money } from "@ticketing/shared-events";
 import {
+  ConcurrencyError,
+  parseResaleListingId,
+  resaleListingId,
+  type Money,
+} from "@ticketing/shared-events";
+import {
+  badUserInput,
   conflict,
   forbidden,
   notFound,
@@ -13,8 +19,10 @@ import {
 import { GraphQLError } from "graphql";
 import type { CatalogReads } from "./data/reads.js";
 import type { EventLog, TicketLog } from "./data/logs.js";
+import type { PassReplicas } from "./data/passes.js";
+import type { EventState } from "./domain/catalog.js";
 import { ticketUpdate, type TicketState } from "./domain/tickets.js";
-import { validateChanges, validateListing, type ListingFields } from "./validation.js";
+import { money, validateChanges, validateListing, type ListingFields } from "./validation.js";
 
 export interface ListTicketFields {
   eventId: string;
@@ -32,6 +40,12 @@ export interface UpdateTicketFields {
 
 export interface Listings {
   list(seller: Identity, input: ListTicketFields, requestId?: string): Promise<TicketState>;
+  /** A verified listing of a pass the seller holds: event, title and section from the pass. */
+  listPass(
+    seller: Identity,
+    input: { passId: string; price: Money },
+    requestId?: string,
+  ): Promise<TicketState>;
   update(seller: Identity, id: string, input: UpdateTicketFields, requestId?: string): Promise<TicketState>;
   withdraw(seller: Identity, id: string, requestId?: string): Promise<TicketState>;
   /** Lists a ticket under `id` unless it exists; for the demo catalog, whose ids are fixed. */
@@ -44,14 +58,34 @@ export interface Listings {
 /** Many sellers' edits and the reservations race on one ticket; each attempt that loses reloads. */
 const MAX_ATTEMPTS = 200;
 
+/** "EUR 42.00": the amount in major units with the currency's code. */
+function formatMoney({ amount, currency }: Money): string {
+  const digits =
+    new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return `${currency} ${digits === 0 ? String(amount) : (amount / 10 ** digits).toFixed(digits)}`;
+}
+
+/** BAD_USER_INPUT naming the cap when `price` is above the event's resale price cap. */
+export function checkResaleCap(event: Pick<EventState, "resalePriceCap"> | null, price: Money): void {
+  const cap = event?.resalePriceCap;
+  if (!cap) return;
+  if (price.currency !== cap.currency || price.amount > cap.amount) {
+    throw new GraphQLError(`The price is above this event's resale price cap of ${formatMoney(cap)}`, {
+      extensions: { code: "BAD_USER_INPUT", field: "price", cap },
+    });
+  }
+}
+
 export function createListings({
   tickets,
   events,
   reads,
+  passes,
 }: {
   tickets: TicketLog;
   events: EventLog;
   reads: CatalogReads;
+  passes: PassReplicas;
 }): Listings {
   async function create(id: string, sellerId: string, fields: ListingFields, requestId?: string) {
     const result = await tickets.execute(
@@ -107,22 +141,83 @@ export function createListings({
   return {
     async list(seller, input, requestId) {
       const fields = validateListing(input);
-      if (!(await events.load(fields.eventId))) {
+      const event = await events.load(fields.eventId);
+      if (!event) {
         throw new GraphQLError("No event has this id", {
           extensions: { code: "NOT_FOUND", field: "eventId" },
         });
       }
+      if (event.unverifiedListingsAllowed === false) {
+        throw badUserInput("This event allows only verified resale of passes (listPass)", "eventId");
+      }
+      checkResaleCap(event, fields.price);
       return create(randomUUID(), seller.userId, fields, requestId);
     },
 
-    update(seller, id, input, requestId) {
+    async listPass(seller, input, requestId) {
+      if (typeof input.passId !== "string" || input.passId.length === 0 || input.passId.length > 200) {
+        throw badUserInput("passId is not a pass id", "passId");
+      }
+      const price = money(input.price, "price");
+      const pass = await passes.pass(input.passId);
+      if (!pass) throw notFound("No pass has this id");
+      if (pass.holderId !== seller.userId) throw forbidden("Only the pass's holder can resell it");
+      if (pass.status !== "VALID")
+        throw conflict(`This pass is ${pass.status.toLowerCase().replace("_", " ")}`);
+      const id = resaleListingId(pass._id, pass.issue);
+      if (pass.listingTicketId !== null && pass.listingTicketId !== id)
+        throw conflict("This pass is listed already");
+      checkResaleCap(await events.load(pass.eventId), price);
+      const fields: ListingFields = {
+        eventId: pass.eventId,
+        title: pass.title,
+        section: pass.section,
+        price,
+      };
+      // The listing's id is the pass's issue: its first append is the one listing of that issue.
+      const result = await tickets.execute(
+        id,
+        (current) => {
+          if (!current) {
+            return {
+              subject: "ticketing.ticket.created",
+              data: {
+                id,
+                sellerId: seller.userId,
+                ...fields,
+                status: "AVAILABLE",
+                orderId: null,
+                version: 1,
+              },
+            };
+          }
+          if (current.status !== "WITHDRAWN") throw conflict("This pass is listed already");
+          return ticketUpdate(current, { status: "AVAILABLE", price });
+        },
+        { requestId, maxAttempts: MAX_ATTEMPTS },
+      );
+      if (!result.state) throw new Error(`ticket ${id} is missing after its listing`);
+      return result.state;
+    },
+
+    async update(seller, id, input, requestId) {
       const changes = validateChanges(input);
+      if (changes.price) {
+        const current = await reads.ticket(id);
+        if (current) checkResaleCap(await events.load(current.eventId), changes.price);
+      }
       return change(
         seller,
         id,
         input.expectedVersion,
         (ticket) => {
           if (ticket.status === "WITHDRAWN") throw conflict("The ticket is withdrawn and cannot be changed");
+          if (
+            parseResaleListingId(ticket.id) &&
+            (changes.title !== undefined || changes.section !== undefined)
+          ) {
+            throw badUserInput("A verified listing shows its pass's title and section", "title");
+          }
           const same =
             (changes.title === undefined || changes.title === ticket.title) &&
             (changes.section === undefined || changes.section === ticket.section) &&

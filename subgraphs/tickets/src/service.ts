@@ -13,10 +13,13 @@ import { seedDemoCatalog } from "./demo.js";
 import { loadEnv, type TicketsEnv } from "./env.js";
 import { ORDERS_CONSUMER, startOrderConsumer } from "./events/orders.js";
 import { createListings } from "./listings.js";
+import { passReplicas } from "./data/passes.js";
+import { PASSES_CONSUMER, startPassConsumer } from "./events/passes.js";
 import { createServer } from "./server.js";
 
 export { loadEnv, type TicketsEnv } from "./env.js";
 export { ORDERS_CONSUMER } from "./events/orders.js";
+export { PASSES_CONSUMER } from "./events/passes.js";
 export { DEMO_SELLERS } from "@ticketing/shared-runtime";
 
 export const DATABASE = "ticketing-tickets";
@@ -24,6 +27,8 @@ export const DATABASE = "ticketing-tickets";
 export interface TicketsServiceOptions extends ServiceOptions {
   /** The durable consumer of order events; tests give each service its own. */
   ordersConsumer?: string;
+  /** The durable consumer of pass events; tests give each service its own. */
+  passesConsumer?: string;
 }
 
 /**
@@ -52,7 +57,8 @@ export const ticketsService = defineService({
     const { reads } = readModel;
 
     const catalog = createCatalog({ events: logs.events, reads });
-    const listings = createListings({ tickets: logs.tickets, events: logs.events, reads });
+    const passes = passReplicas(models);
+    const listings = createListings({ tickets: logs.tickets, events: logs.events, reads, passes });
     if (env.DEMO_CATALOG !== "off") await seedDemoCatalog({ catalog, listings, reads, logger });
 
     const consumer = await startOrderConsumer(
@@ -60,7 +66,12 @@ export const ticketsService = defineService({
       { tickets: logs.tickets, reads, publisher, logger },
       options.ordersConsumer ?? ORDERS_CONSUMER.durable,
     );
-    consumers([consumer]);
+    const passConsumer = await startPassConsumer(
+      nats,
+      { passes, tickets: logs.tickets, logger },
+      options.passesConsumer ?? PASSES_CONSUMER.durable,
+    );
+    consumers([consumer, passConsumer]);
     const server = await createServer({
       catalog,
       listings,

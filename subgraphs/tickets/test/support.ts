@@ -42,6 +42,7 @@ export async function startTickets(
   const service = await ticketsService.start(testEnv(auth.jwksUrl, overrides), {
     database,
     ordersConsumer: uniqueName("tickets_orders"),
+    passesConsumer: uniqueName("tickets_passes"),
   });
   const { port } = await service.listen(0, "127.0.0.1");
   const origin = `http://127.0.0.1:${port}`;

@@ -29,11 +29,12 @@ export const NATS_SERVICES = {
   tickets: {
     publishes: [
       "ticketing.event.created",
+      "ticketing.event.resale_policy_set",
       "ticketing.ticket.created",
       "ticketing.ticket.updated",
       "ticketing.ticket.reservation_rejected",
     ],
-    durables: ["tickets-orders"],
+    durables: ["tickets-orders", "tickets-passes"],
   },
   orders: {
     publishes: [
@@ -62,6 +63,9 @@ export const NATS_SERVICES = {
       "ticketing.pass.transfer_cancelled",
       "ticketing.pass.reissued",
       "ticketing.pass.checked_in",
+      "ticketing.pass.listed",
+      "ticketing.pass.unlisted",
+      "ticketing.pass.listing_rejected",
     ],
     durables: ["passes-orders", "passes-tickets", "passes-users"],
   },

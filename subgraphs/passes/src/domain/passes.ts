@@ -46,7 +46,9 @@ export type PassSubject =
   | "ticketing.pass.transfer_offered"
   | "ticketing.pass.transfer_cancelled"
   | "ticketing.pass.reissued"
-  | "ticketing.pass.checked_in";
+  | "ticketing.pass.checked_in"
+  | "ticketing.pass.listed"
+  | "ticketing.pass.unlisted";
 
 /** What every `pass.*` event carries: the pass's public state after the change. */
 export function publicState(pass: Omit<PassState, "version">): Payload<"ticketing.pass.transfer_cancelled"> {
@@ -117,6 +119,9 @@ export function evolvePass(
           : [...state.holderIds, data.holderId],
       };
     }
+    case "ticketing.pass.listed":
+    case "ticketing.pass.unlisted":
+      return { ...state, listingTicketId: event.data.listingTicketId, pendingTransfer: null };
     case "ticketing.pass.checked_in":
       return {
         ...state,

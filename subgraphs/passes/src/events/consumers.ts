@@ -46,8 +46,14 @@ export async function startPassConsumers(
       backoffMs: SOON,
       maxDeliver: 30,
       handlers: {
-        "ticketing.ticket.created": (event) => store.applyTicket(event.data),
-        "ticketing.ticket.updated": (event) => store.applyTicket(event.data),
+        "ticketing.ticket.created": async (event) => {
+          await store.applyTicket(event.data);
+          await passes.listingChanged(event.data, event.id);
+        },
+        "ticketing.ticket.updated": async (event) => {
+          await store.applyTicket(event.data);
+          await passes.listingChanged(event.data, event.id);
+        },
       },
     }),
     startConsumer({

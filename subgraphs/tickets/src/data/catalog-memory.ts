@@ -148,7 +148,7 @@ export function catalogMemory(sources: CatalogSources): CatalogMemory {
 
   const events = new AggregateView<EventState, EventSubject>({
     name: "events",
-    subjects: ["ticketing.event.created"],
+    subjects: ["ticketing.event.created", "ticketing.event.resale_policy_set"],
     evolve: evolveEvent,
     ...sources.events,
     changed(next, previous) {

@@ -12,6 +12,20 @@ export type TicketDocument = ProjectionDocument<TicketState>;
 export type EventFilter = QueryFilter<EventDocument>;
 export type TicketFilter = QueryFilter<TicketDocument>;
 
+/** What a verified listing needs of a pass, copied from passes' `pass.*` events (newest version). */
+export interface PassReplica {
+  _id: string;
+  eventId: string;
+  holderId: string;
+  issue: number;
+  status: "VALID" | "CHECKED_IN" | "VOID";
+  listingTicketId: string | null;
+  title: string;
+  section: string | null;
+  /** The pass's version in passes' log. */
+  version: number;
+}
+
 /** How an order ended, as far as tickets has heard (see events/orders.ts). */
 export interface OrderOutcome {
   _id: string;
@@ -34,6 +48,8 @@ const events = new Schema<EventDocument>(
     category: String,
     cityKey: String,
     categoryKey: String,
+    resalePriceCap: { amount: Number, currency: String },
+    unverifiedListingsAllowed: Boolean,
     version: Number,
     _causes: [String],
   } satisfies Record<keyof EventDocument, unknown>,
@@ -78,6 +94,21 @@ const orderOutcomes = new Schema<OrderOutcome>(
   { ...SCHEMA_OPTIONS, collection: "order_outcomes" },
 );
 
+const passReplica = new Schema<PassReplica>(
+  {
+    _id: String,
+    eventId: String,
+    holderId: String,
+    issue: Number,
+    status: String,
+    listingTicketId: String,
+    title: String,
+    section: String,
+    version: Number,
+  } satisfies Record<keyof PassReplica, unknown>,
+  { ...SCHEMA_OPTIONS, collection: "pass_replica" },
+);
+
 /**
  * Compiles the models on the service's connection and creates their indexes before anything uses
  * them: mongoose sends one `createIndex` per index, one after another (FerretDB drops the
@@ -90,6 +121,7 @@ export async function openModels(connection: Connection) {
     ticketEvents: connection.model("TicketEvent", ticketEvents),
     tickets: connection.model("Ticket", tickets),
     orderOutcomes: connection.model("OrderOutcome", orderOutcomes),
+    passReplica: connection.model("PassReplica", passReplica),
   });
 }
 

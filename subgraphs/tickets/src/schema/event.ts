@@ -1,4 +1,4 @@
-import { type Page, PageInfo, Money, DateTimeScalar } from "@ticketing/shared-runtime";
+import { type Page, PageInfo, Money, MoneyInput, DateTimeScalar } from "@ticketing/shared-runtime";
 import {
   Arg,
   Authorized,
@@ -131,6 +131,22 @@ export class CreateEventInput {
   category?: string | null;
 }
 
+@InputType()
+export class ResalePolicyInput {
+  @Field(() => MoneyInput, {
+    nullable: true,
+    description:
+      "The highest resale price (a listing above it is BAD_USER_INPUT); null clears it, absent keeps it.",
+  })
+  resalePriceCap?: MoneyInput | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "Whether free-text listings are allowed; absent keeps it.",
+  })
+  unverifiedListingsAllowed?: boolean | null;
+}
+
 @Resolver(() => Event)
 export class EventResolver {
   @Query(() => EventConnection, {
@@ -159,6 +175,32 @@ export class EventResolver {
     @Ctx() { catalog, requestId }: TicketsContext,
   ): Promise<EventState> {
     return catalog.createEvent(input, requestId);
+  }
+
+  @Authorized("OPS")
+  @Mutation(() => Event, { description: "Sets the event's resale rules. OPS only." })
+  setResalePolicy(
+    @Arg("eventId", () => ID) eventId: string,
+    @Arg("input", () => ResalePolicyInput) input: ResalePolicyInput,
+    @Ctx() { catalog, requestId }: TicketsContext,
+  ): Promise<EventState> {
+    return catalog.setResalePolicy(eventId, input, requestId);
+  }
+
+  @FieldResolver(() => Money, {
+    nullable: true,
+    description: "The highest price a listing of it may ask; null: no cap.",
+  })
+  resalePriceCap(@Root() event: EventState): Money | null {
+    return event.resalePriceCap ?? null;
+  }
+
+  @FieldResolver(() => Boolean, {
+    description:
+      "Whether free-text (unverified) listings are allowed; otherwise only passes resold with listPass.",
+  })
+  unverifiedListingsAllowed(@Root() event: EventState): boolean {
+    return event.unverifiedListingsAllowed ?? true;
   }
 
   @FieldResolver(() => Int, { description: "How many of its tickets are AVAILABLE." })

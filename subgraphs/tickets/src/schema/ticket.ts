@@ -19,6 +19,7 @@ import {
 import type { EventState } from "../domain/catalog.js";
 import type { TicketState } from "../domain/tickets.js";
 import type { TicketsContext } from "./context.js";
+import { parseResaleListingId } from "@ticketing/shared-events";
 import { Event } from "./event.js";
 import { User } from "./user.js";
 
@@ -51,6 +52,23 @@ export class Ticket {
 
   @Field(() => Int, { description: "Starts at 1; every change raises it by one." })
   version!: number;
+}
+
+/** A pass as passes resolves it; a verified listing knows the id of the pass it resells. */
+@Directive('@key(fields: "id", resolvable: false)')
+@ObjectType()
+export class Pass {
+  @Field(() => ID)
+  id!: string;
+}
+
+@InputType()
+export class ListPassInput {
+  @Field(() => ID)
+  passId!: string;
+
+  @Field(() => MoneyInput, { description: "At most the event's resale price cap." })
+  price!: MoneyInput;
 }
 
 @ObjectType()
@@ -162,6 +180,31 @@ export class TicketResolver {
   @FieldResolver(() => User)
   seller(@Root() ticket: TicketState): User {
     return { id: ticket.sellerId };
+  }
+
+  @FieldResolver(() => Boolean, {
+    description: "A pass resold through listPass (event, title and section from the pass), not free text.",
+  })
+  verified(@Root() ticket: TicketState): boolean {
+    return parseResaleListingId(ticket.id) !== null;
+  }
+
+  @FieldResolver(() => Pass, { nullable: true, description: "The pass a verified listing resells." })
+  pass(@Root() ticket: TicketState): Pass | null {
+    const resale = parseResaleListingId(ticket.id);
+    return resale ? { id: resale.passId } : null;
+  }
+
+  @Authorized()
+  @Mutation(() => Ticket, {
+    description:
+      "Lists a pass the viewer holds for resale: a verified listing; BAD_USER_INPUT above the event's resale price cap.",
+  })
+  listPass(
+    @Arg("input", () => ListPassInput) input: ListPassInput,
+    @Ctx() { listings, viewer, requestId }: TicketsContext,
+  ): Promise<TicketState> {
+    return listings.listPass(signedIn(viewer), input, requestId);
   }
 }
 
