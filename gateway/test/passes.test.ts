@@ -362,6 +362,10 @@ describe("verified resale", () => {
       15_000,
     );
     expect(bought).toMatchObject({ issue: 2, status: "VALID" });
+    const resaleOrder = dataOf(
+      await buyer.graphql<{ order: { passes: { id: string }[] } }>(ORDER_PASSES, { id: orderId }),
+    ).order;
+    expect(resaleOrder.passes.map((p) => p.id)).toEqual([pass.id]);
     expect(bought!.history.map((holding) => holding.endedBy)).toEqual(["RESOLD", null]);
     expect((await myPasses(holder)).find((p) => p.id === pass.id)).toMatchObject({
       status: "RESOLD",

@@ -347,7 +347,14 @@ export function createPasses({
     incoming: (viewer) => store.offeredTo(viewer.userId),
 
     async ofOrder(viewer, orderId) {
-      const pass = await log.read(passIdOf(orderId));
+      // A purchase issued the pass of its id; a resale purchase got the listed pass re-issued.
+      let pass = await log.read(passIdOf(orderId));
+      if (!pass) {
+        const ticketId = (await store.order(orderId))?.ticketId;
+        const resale = ticketId ? parseResaleListingId(ticketId) : null;
+        pass = resale ? await log.read(resale.passId) : null;
+        if (pass && !pass.holdings.some((holding) => holding.issue > (resale?.issue ?? 0))) pass = null;
+      }
       return pass && canSee(viewer, pass) ? [pass] : [];
     },
 
