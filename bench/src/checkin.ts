@@ -127,8 +127,13 @@ await withPrivateStack(async (infra) => {
   if (result.firstFailure) console.log(`first failure: ${result.firstFailure}`);
 
   // Scans still in flight when the run ended were dropped uncounted, but may have been admitted.
-  const after = await myPasses();
-  const checkedIn = after.filter((pass) => pass.status === "CHECKED_IN").length;
+  // myPasses reads the projections, written in batches behind the log: read until two agree.
+  const countCheckedIn = async () => (await myPasses()).filter((pass) => pass.status === "CHECKED_IN").length;
+  let checkedIn = await countCheckedIn();
+  for (let previous = -1; checkedIn !== previous;) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    [previous, checkedIn] = [checkedIn, await countCheckedIn()];
+  }
   const scanned = Math.min(s.n, passCount);
   const atMost = Math.min(s.n + result.unfinished, passCount);
   console.log(
