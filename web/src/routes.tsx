@@ -22,6 +22,8 @@ const MyListingsPage = lazy(() =>
 );
 const MyOrdersPage = lazy(() => import("./pages/MyOrders.js").then((m) => ({ default: m.MyOrdersPage })));
 const OrderPage = lazy(() => import("./pages/Order.js").then((m) => ({ default: m.OrderPage })));
+const MyPassesPage = lazy(() => import("./pages/Passes.js").then((m) => ({ default: m.MyPassesPage })));
+const ScanPage = lazy(() => import("./pages/Scan.js").then((m) => ({ default: m.ScanPage })));
 const OpsPage = lazy(() => import("./pages/Ops.js").then((m) => ({ default: m.OpsPage })));
 
 export function AppRoutes() {
@@ -39,6 +41,8 @@ export function AppRoutes() {
         <Route path="listings" element={<MyListingsPage />} />
         <Route path="orders" element={<MyOrdersPage />} />
         <Route path="orders/:id" element={<OrderPage />} />
+        <Route path="passes" element={<MyPassesPage />} />
+        <Route path="scan" element={<ScanPage />} />
         <Route path="ops" element={<OpsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -8,7 +8,7 @@ import { usePageHeading } from "./PageHeading.js";
 import { PageErrorBoundary } from "../pages/RouteError.js";
 
 export function Layout() {
-  const { viewer, isOps } = useViewer();
+  const { viewer, isOps, canScan } = useViewer();
   const client = useApolloClient();
   const navigate = useNavigate();
   const location = useLocation();
@@ -54,6 +54,8 @@ export function Layout() {
           <NavLink to="/sell">Sell</NavLink>
           {viewer && <NavLink to="/listings">My listings</NavLink>}
           {viewer && <NavLink to="/orders">My orders</NavLink>}
+          {viewer && <NavLink to="/passes">My tickets</NavLink>}
+          {canScan && <NavLink to="/scan">Scan</NavLink>}
           {isOps && <NavLink to="/ops">Ops</NavLink>}
         </nav>
         <div className="account">

@@ -12,7 +12,10 @@ export type Action =
   | "createOrder"
   | "cancelOrder"
   | "pay"
-  | "opsFeed";
+  | "opsFeed"
+  | "transferPass"
+  | "acceptTransfer"
+  | "checkIn";
 
 export interface Refusal {
   code: string | undefined;
@@ -86,6 +89,9 @@ export function describeError(error: unknown, action: Action): string {
       if (action === "updateTicket" || action === "withdrawTicket")
         return "Only the seller can change this ticket.";
       if (action === "cancelOrder" || action === "pay") return "This order belongs to another account.";
+      if (action === "checkIn") return "Only door staff and the operations team can check passes in.";
+      if (action === "transferPass" || action === "acceptTransfer")
+        return "This pass isn't yours to transfer.";
       return "You're not allowed to do that.";
     case "NOT_FOUND":
       if (action === "createOrder") return "This ticket is no longer listed.";
@@ -102,6 +108,8 @@ export function describeError(error: unknown, action: Action): string {
           ? "An account with that email already exists. Sign in, or reset your password if you forgot it."
           : "Please enter a valid email address, like name@example.com.";
       }
+      if (action === "transferPass" && key === "email")
+        return "There's no account with that email. Ask the recipient to sign up first, then send it again.";
       if (action === "resetPassword" && key === "token")
         return "This reset link is invalid, already used or expired.";
       return (key && FIELDS[key]) ?? "Please check what you entered.";
@@ -137,8 +145,13 @@ function conflict(action: Action): string {
     case "updateTicket":
     case "withdrawTicket":
       return "This ticket is reserved, sold or changed since you opened the page, so it can't be changed now.";
+    case "transferPass":
+      return "This pass can't be transferred now: it was checked in, listed for sale or changed since you opened the page.";
+    case "acceptTransfer":
+      return "This transfer is no longer on offer: it was withdrawn or already accepted.";
     case "load":
     case "signIn":
+    case "checkIn":
     case "resetPassword":
     case "listTicket":
     case "opsFeed":

@@ -19,6 +19,7 @@ import { RequireViewer } from "../components/RequireViewer.js";
 import { describeError } from "../lib/errors.js";
 
 const StripeCheckout = lazy(() => import("../components/StripeCheckout.js"));
+const OrderPasses = lazy(() => import("../components/OrderPasses.js"));
 
 export const ORDER_STATUS: Record<OrderStatus, string> = {
   AWAITING_PAYMENT: "Awaiting payment",
@@ -216,6 +217,11 @@ function OrderView() {
       )}
       {order.status === "CANCELLED" && <p>You cancelled this order; the ticket went back on sale.</p>}
       {order.status === "COMPLETE" && <p className="success">Paid. The ticket is yours. Enjoy the show!</p>}
+      {order.status === "COMPLETE" && (
+        <Suspense fallback={<Loading>Loading your pass…</Loading>}>
+          <OrderPasses orderId={order.id} />
+        </Suspense>
+      )}
       {order.status === "COMPLETE" && graphHas.payments && <Receipt orderId={order.id} />}
       {actionError && (
         <p className="error" role="alert">
