@@ -78,7 +78,7 @@ function PassCode({ pass }: { pass: PassFieldsFragment }) {
         <QrCode value={current.code} label={label} />
       </Suspense>
       <p className="hint">
-        The code changes every few seconds: a screenshot stops working. Show this screen at the door.
+        The code keeps changing, so a screenshot soon stops working: show this screen at the door.
       </p>
       <details className="no-print">
         <summary>Show the code as text</summary>
