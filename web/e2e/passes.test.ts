@@ -6,13 +6,18 @@ import { infra, startSystem, type System } from "@ticketing/testkit";
 import { fan, launch, shoot, signUp, type Fan } from "./browser.js";
 
 const STAFF_EMAIL = "door@passes.e2e.example";
+// Short steps, so the test sees a code rotate; a code stays accepted a step either side.
+const STEP_SECONDS = 10;
 let system: System;
 let chromium: { browser: Browser; close(): Promise<void> };
 let run = 0;
 
 beforeAll(async () => {
   [system, chromium] = await Promise.all([
-    startSystem({ infra: infra(), env: { STAFF_EMAILS: STAFF_EMAIL } }),
+    startSystem({
+      infra: infra(),
+      env: { STAFF_EMAILS: STAFF_EMAIL, PASS_CODE_STEP_SECONDS: String(STEP_SECONDS) },
+    }),
     launch(),
   ]);
 });
@@ -111,7 +116,7 @@ async function scan({ page }: Fan, code: string) {
   await field.press("Enter");
 }
 
-it("a bought pass shows its QR code, is transferred, and is admitted once at the door", async () => {
+it("a bought pass shows its rotating QR code, prints one a page, is transferred, and is admitted once at the door", async () => {
   const { ticketId, eventId } = await listed("Row 7, seat 3");
   const [buyer, friend, staff] = await Promise.all([
     newFan("Pia"),
@@ -137,6 +142,11 @@ it("a bought pass shows its QR code, is transferred, and is admitted once at the
   await card.getByRole("img", { name: /QR code of your pass/ }).waitFor();
   expect(await card.locator(".pass-status").textContent()).toBe("Valid");
   await shoot(buyer, "my-tickets");
+  // Printed: no navigation, one pass a page.
+  await buyer.page.emulateMedia({ media: "print" });
+  expect(await buyer.page.locator("header.top").isVisible()).toBe(false);
+  expect(await card.evaluate((element) => getComputedStyle(element).breakAfter)).toBe("page");
+  await buyer.page.emulateMedia({ media: "screen" });
 
   // Sent to the friend, who accepts: the buyer's code disappears, the friend's appears.
   await card.getByLabel(/Send this ticket to/).fill(friend.email);
@@ -147,8 +157,21 @@ it("a bought pass shows its QR code, is transferred, and is admitted once at the
   await friend.page.getByRole("button", { name: "Accept Row 7, seat 3" }).click();
   const friendCard = friend.page.locator("article.pass", { hasText: "Row 7, seat 3" });
   await friendCard.getByRole("img", { name: /QR code of your pass/ }).waitFor({ timeout: 10_000 });
+  const acceptedCode = await codeOf(friend);
+  expect(acceptedCode).not.toBe(firstCode);
+  // The code rotates on the open page, the QR code never leaving the screen meanwhile.
+  await friendCard.evaluate((element) => {
+    const state = window as unknown as { qrGone: boolean };
+    state.qrGone = false;
+    new MutationObserver(() => {
+      if (!element.querySelector("svg.qr-code")) state.qrGone = true;
+    }).observe(element, { childList: true, subtree: true });
+  });
+  await expect
+    .poll(() => codeOf(friend), { timeout: (STEP_SECONDS + 5) * 1000, interval: 500 })
+    .not.toBe(acceptedCode);
+  expect(await friend.page.evaluate(() => (window as unknown as { qrGone: boolean }).qrGone)).toBe(false);
   const friendCode = await codeOf(friend);
-  expect(friendCode).not.toBe(firstCode);
   await buyer.page.reload();
   const passedOn = buyer.page.locator("article.pass", { hasText: "Row 7, seat 3" });
   await passedOn.locator(".pass-status", { hasText: "Transferred" }).waitFor();
