@@ -3,6 +3,7 @@
 // one arrives: no flicker).
 import { lazy, Suspense, useEffect, type ReactNode } from "react";
 import { useQuery } from "@apollo/client/react";
+import { Link } from "react-router";
 import {
   PassCodeDocument,
   PassStepDocument,
@@ -70,7 +71,14 @@ function PassCode({ pass }: { pass: PassFieldsFragment }) {
   const current = data?.pass;
   if (loading && !data) return <Loading>Loading the code…</Loading>;
   if (!current) return <ErrorMessage error={error} />;
-  if (!current.code) return null;
+  if (!current.code) {
+    return current.status === "VALID" ? (
+      <p className="notice">
+        No code while this pass is listed for resale: withdraw the listing in{" "}
+        <Link to="/listings">My listings</Link> to use it again.
+      </p>
+    ) : null;
+  }
   const label = `QR code of your pass for ${pass.event.name}, ${pass.title}`;
   return (
     <div className="pass-qr">

@@ -15,6 +15,7 @@ export type Action =
   | "opsFeed"
   | "transferPass"
   | "acceptTransfer"
+  | "resellPass"
   | "checkIn";
 
 export interface Refusal {
@@ -110,6 +111,8 @@ export function describeError(error: unknown, action: Action): string {
       }
       if (action === "transferPass" && key === "email")
         return "There's no account with that email. Ask the recipient to sign up first, then send it again.";
+      // The resale price cap: the graph's words name it.
+      if (action === "resellPass" && key === "price" && message) return `${message}.`;
       if (action === "resetPassword" && key === "token")
         return "This reset link is invalid, already used or expired.";
       return (key && FIELDS[key]) ?? "Please check what you entered.";
@@ -149,6 +152,8 @@ function conflict(action: Action): string {
       return "This pass can't be transferred now: it was checked in, listed for sale or changed since you opened the page.";
     case "acceptTransfer":
       return "This transfer is no longer on offer: it was withdrawn or already accepted.";
+    case "resellPass":
+      return "This pass can't be listed now: it is on its way to someone, checked in or listed already.";
     case "load":
     case "signIn":
     case "checkIn":

@@ -7,6 +7,7 @@ import {
   AcceptPassTransferDocument,
   CancelPassTransferDocument,
   MyPassesDocument,
+  ListPassDocument,
   OfferPassTransferDocument,
   type MyPassesQuery,
   type PassFieldsFragment,
@@ -17,6 +18,7 @@ import { PassCard } from "../components/PassCard.js";
 import { RequireViewer } from "../components/RequireViewer.js";
 import { describeError } from "../lib/errors.js";
 import { fieldText } from "../lib/forms.js";
+import { CURRENCIES, formatMoney, PRICE_MAX, toMinorUnits } from "../lib/money.js";
 
 /** How often the page asks for new transfers and changes made elsewhere (a code asks on its own). */
 const REFRESH_MS = 15_000;
@@ -51,6 +53,7 @@ function MyPasses() {
         held.map((pass) => (
           <PassCard key={pass.id} pass={pass}>
             {pass.status === "VALID" && <Transfer pass={pass} />}
+            {pass.status === "VALID" && !pass.pendingTransfer && <Resell pass={pass} />}
           </PassCard>
         ))
       )}
@@ -173,6 +176,78 @@ function Transfer({ pass }: { pass: PassFieldsFragment }) {
         Transfer
       </button>
       {failed}
+    </form>
+  );
+}
+
+/** Resale through the marketplace: a verified listing of the pass, at most the event's cap. */
+function Resell({ pass }: { pass: PassFieldsFragment }) {
+  const [listPass, { loading, data }] = useMutation(ListPassDocument);
+  const [problem, setProblem] = useState<string>();
+  const cap = pass.event.resalePriceCap;
+  const [currency, setCurrency] = useState(cap?.currency ?? pass.event.currency ?? "EUR");
+  const ids = { price: `resell-price-${pass.id}`, currency: `resell-currency-${pass.id}` };
+  const problemId = `resell-problem-${pass.id}`;
+  const capId = `resell-cap-${pass.id}`;
+
+  const onList = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const text = fieldText(new FormData(event.currentTarget), "price");
+    const amount = toMinorUnits(text, currency);
+    if (amount === null || amount > PRICE_MAX) {
+      setProblem(`Please enter a price up to ${formatMoney({ amount: PRICE_MAX, currency })}, like 45.00.`);
+      return;
+    }
+    setProblem(undefined);
+    try {
+      await listPass({ variables: { input: { passId: pass.id, price: { amount, currency } } } });
+    } catch (error) {
+      setProblem(describeError(error, "resellPass"));
+    }
+  };
+
+  const listing = data?.listPass;
+  if (listing) {
+    return (
+      <p className="success no-print" role="status">
+        Listed for resale at {formatMoney(listing.price)}.{" "}
+        <Link to={`/tickets/${listing.id}`}>See your listing</Link>
+      </p>
+    );
+  }
+  return (
+    <form className="transfer no-print" onSubmit={(event) => void onList(event)} noValidate>
+      <label htmlFor={ids.price}>Resell this ticket for</label>
+      <input
+        id={ids.price}
+        name="price"
+        inputMode="decimal"
+        autoComplete="off"
+        required
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={[cap ? capId : "", problem ? problemId : ""].join(" ").trim() || undefined}
+      />
+      <label htmlFor={ids.currency} className="visually-hidden">
+        Currency
+      </label>
+      <select id={ids.currency} value={currency} onChange={(event) => setCurrency(event.target.value)}>
+        {CURRENCIES.map((code) => (
+          <option key={code}>{code}</option>
+        ))}
+      </select>
+      <button type="submit" disabled={loading}>
+        List for resale
+      </button>
+      {cap && (
+        <small id={capId} className="hint">
+          At most {formatMoney(cap)}: the event's resale price cap.
+        </small>
+      )}
+      {problem && (
+        <p className="error" role="alert" id={problemId}>
+          {problem}
+        </p>
+      )}
     </form>
   );
 }

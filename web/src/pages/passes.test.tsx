@@ -5,7 +5,16 @@ import { MemoryRouter } from "react-router";
 import type { ReactNode } from "react";
 import { encode } from "uqr";
 import { afterEach, expect, it } from "vitest";
-import { CheckInDocument, MeDocument, MyPassesDocument, ScannerEventsDocument } from "../gql/graphql.js";
+import { GraphQLError } from "graphql";
+import {
+  CheckInDocument,
+  ListPassDocument,
+  MeDocument,
+  MyPassesDocument,
+  PassCodeDocument,
+  PassStepDocument,
+  ScannerEventsDocument,
+} from "../gql/graphql.js";
 import { modulesPath, QrCode } from "../components/QrCode.js";
 import { untilNextStep } from "../components/PassCard.js";
 import { MyPassesPage } from "./Passes.js";
@@ -138,4 +147,82 @@ it("admits, then refuses with the reason in words, and counts both", async () =>
   expect(document.querySelector('[data-count="refused"]')!.textContent).toBe("1");
   // Happy DOM has no BarcodeDetector: codes are entered, and the page says so.
   expect(screen.getByText(/can't read QR codes with the camera/)).toBeTruthy();
+});
+
+it("shows a pass with its QR code, and a resale above the event's cap refused in the graph's words", async () => {
+  const pass = {
+    __typename: "Pass" as const,
+    id: "p1",
+    status: "VALID" as const,
+    title: "Row 7",
+    section: "C",
+    issue: 1,
+    checkedInAt: null,
+    pendingTransfer: null,
+    history: [],
+    event: {
+      __typename: "Event" as const,
+      id: "e1",
+      name: "Night Show",
+      startsAt: "2031-05-01T19:00:00.000Z",
+      venue: "Hall",
+      city: "Lyon",
+      currency: "EUR",
+      resalePriceCap: { __typename: "Money" as const, amount: 5_000, currency: "EUR" },
+    },
+  };
+  show(<MyPassesPage />, [
+    me(["USER"]),
+    {
+      request: { query: MyPassesDocument },
+      result: { data: { __typename: "Query", myPasses: [pass], incomingPassTransfers: [] } },
+    },
+    {
+      request: { query: PassStepDocument, variables: { eventId: "e1" } },
+      result: {
+        data: {
+          __typename: "Query",
+          eventPassKey: { __typename: "PassKey", eventId: "e1", keyId: "k1", stepSeconds: 30 },
+        },
+      },
+    },
+    {
+      request: { query: PassCodeDocument, variables: { id: "p1" } },
+      result: {
+        data: {
+          __typename: "Query",
+          pass: {
+            __typename: "Pass",
+            id: "p1",
+            status: "VALID",
+            code: "P1.eyJwIjoicDEifQ.c2ln",
+            codeExpiresAt: "2031-05-01T18:00:30.000Z",
+          },
+        },
+      },
+    },
+    {
+      request: {
+        query: ListPassDocument,
+        variables: { input: { passId: "p1", price: { amount: 9_000, currency: "EUR" } } },
+      },
+      result: {
+        errors: [
+          new GraphQLError("The price is above this event's resale price cap of EUR 50.00", {
+            extensions: { code: "BAD_USER_INPUT", field: "price" },
+          }),
+        ],
+      },
+    },
+  ]);
+  await screen.findByRole("img", { name: "QR code of your pass for Night Show, Row 7" });
+  expect(screen.getByText("P1.eyJwIjoicDEifQ.c2ln")).toBeTruthy();
+  expect(screen.getByText(/At most .*50\.00: the event's resale price cap\./)).toBeTruthy();
+  const price = screen.getByLabelText("Resell this ticket for");
+  fireEvent.change(price, { target: { value: "90" } });
+  fireEvent.submit(price.closest("form")!);
+  expect((await screen.findByRole("alert")).textContent).toBe(
+    "The price is above this event's resale price cap of EUR 50.00.",
+  );
+  expect(price.getAttribute("aria-invalid")).toBe("true");
 });
