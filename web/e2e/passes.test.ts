@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { infra, startSystem, type System } from "@ticketing/testkit";
 import { fan, launch, shoot, signUp, type Fan } from "./browser.js";
+import { textContrast } from "./a11y.js";
 
 const STAFF_EMAIL = "door@passes.e2e.example";
 // Short steps, so the test sees a code rotate; a code stays accepted a step either side.
@@ -191,12 +192,14 @@ it("a bought pass shows its rotating QR code, prints one a page, is transferred,
   const verdict = result.locator(".scan-verdict");
   await verdict.getByText("ADMITTED").waitFor();
   await shoot(staff, "scan-admitted");
+  expect(await textContrast(staff.page, ".scan-result.admitted")).toBeGreaterThanOrEqual(4.5);
   await scan(staff, friendCode!);
   await verdict.getByText("REFUSED").waitFor();
   await result.locator(".scan-reason", { hasText: "Already checked in" }).waitFor();
   await scan(staff, firstCode!);
   await result.locator(".scan-reason", { hasText: "Transferred: an old code" }).waitFor();
   await shoot(staff, "scan-refused");
+  expect(await textContrast(staff.page, ".scan-result.refused")).toBeGreaterThanOrEqual(4.5);
   expect(await staff.page.locator('[data-count="admitted"]').textContent()).toBe("1");
   expect(await staff.page.locator('[data-count="refused"]').textContent()).toBe("2");
   // The field is emptied and keeps the focus for the next code.
