@@ -54,7 +54,8 @@ function Scanner() {
   const events = useQuery(ScannerEventsDocument);
   const [eventId, setEventId] = useState("");
   const [checkIn, { loading: checking }] = useMutation(CheckInDocument);
-  const [result, setResult] = useState<Result>();
+  // Numbered, so that the same answer twice in a row is shown (and announced) anew.
+  const [result, setResult] = useState<{ seq: number; answer: Result }>();
   const [failure, setFailure] = useState<unknown>();
   const [counts, setCounts] = useState({ admitted: 0, refused: 0 });
   const input = useRef<HTMLInputElement>(null);
@@ -66,7 +67,7 @@ function Scanner() {
       try {
         const { data } = await checkIn({ variables: { eventId, code } });
         if (!data) return;
-        setResult(data.checkIn);
+        setResult((last) => ({ seq: (last?.seq ?? 0) + 1, answer: data.checkIn }));
         setCounts((now) =>
           data.checkIn.admitted
             ? { ...now, admitted: now.admitted + 1 }
@@ -130,7 +131,7 @@ function Scanner() {
         </>
       )}
       <div className="scan-result-area" role="status" aria-live="assertive" aria-atomic="true">
-        {result && <ScanResult result={result} />}
+        {result && <ScanResult key={result.seq} result={result.answer} />}
       </div>
       {failure !== undefined && (
         <p className="error" role="alert">

@@ -1,4 +1,4 @@
-import { cleanup, fireEvent, render, screen, within } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { MockedProvider } from "@apollo/client/testing/react";
 import type { MockLink } from "@apollo/client/testing";
 import { MemoryRouter } from "react-router";
@@ -120,13 +120,15 @@ it("admits, then refuses with the reason in words, and counts both", async () =>
       checkedInAt: "2031-05-01T18:00:00.000Z",
       pass,
     }),
-    checkIn({
-      admitted: false,
-      refusal: "ALREADY_CHECKED_IN",
-      message: "This pass was checked in already",
-      checkedInAt: "2031-05-01T18:00:00.000Z",
-      pass,
-    }),
+    ...[1, 2].map(() =>
+      checkIn({
+        admitted: false,
+        refusal: "ALREADY_CHECKED_IN",
+        message: "This pass was checked in already",
+        checkedInAt: "2031-05-01T18:00:00.000Z",
+        pass,
+      }),
+    ),
   ]);
   fireEvent.change(await screen.findByLabelText("Event at this door"), { target: { value: "e1" } });
   const field = screen.getByLabelText("Pass code");
@@ -145,6 +147,13 @@ it("admits, then refuses with the reason in words, and counts both", async () =>
   expect(status.querySelector(".scan-result.refused")).toBeTruthy();
   expect(document.querySelector('[data-count="admitted"]')!.textContent).toBe("1");
   expect(document.querySelector('[data-count="refused"]')!.textContent).toBe("1");
+
+  // The same answer again is a new one on the screen, for the live region to announce.
+  const shown = status.querySelector(".scan-result");
+  fireEvent.change(field, { target: { value: "P1.a.b" } });
+  fireEvent.submit(field.closest("form")!);
+  await waitFor(() => expect(document.querySelector('[data-count="refused"]')!.textContent).toBe("2"));
+  expect(status.querySelector(".scan-result")).not.toBe(shown);
   // Happy DOM has no BarcodeDetector: codes are entered, and the page says so.
   expect(screen.getByText(/can't read QR codes with the camera/)).toBeTruthy();
 });
