@@ -34,7 +34,7 @@ export default function OrderPasses({ orderId }: { orderId: string }) {
             <PassCard key={pass.id} pass={pass} level={3} />
           ))}
           <p>
-            <Link to="/passes">All your tickets</Link>, to print or transfer them.
+            <Link to="/passes">All your tickets</Link>, to print, transfer or resell them.
           </p>
         </>
       )}
