@@ -56,7 +56,7 @@ beforeAll(async () => {
   system = await startSystem(
     { OPS_EMAILS: opsEmail },
     {},
-    { tickets: true, orders: { ORDER_HOLD_SECONDS: "900" }, payments: {} },
+    { tickets: true, orders: { ORDER_HOLD_SECONDS: "900" }, payments: {}, passes: {} },
   );
   const ops = new Browser(system.url);
   await ops.graphql(SIGN_UP, {

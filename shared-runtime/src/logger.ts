@@ -72,7 +72,7 @@ export function requestScoping(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    const plain = logger.child({ requestId });
+    let plain = logger.child({ requestId });
     let traced: Logger | undefined;
     const scope: RequestScope = {
       requestId,
@@ -81,6 +81,11 @@ export function requestScoping(logger: Logger): RequestHandler {
         const trace = tracesRecorded() ? undefined : requestTraceContext(req);
         const ids = trace && activeTraceIds(trace);
         return ids ? (traced = plain.child(ids)) : plain;
+      },
+      // A later stage may narrow the logger (the gateway names the partner); the ids follow it.
+      set logger(narrowed: Logger) {
+        if (traced) traced = narrowed;
+        else plain = narrowed;
       },
     };
     scopes.set(req, scope);

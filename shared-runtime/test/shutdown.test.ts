@@ -102,7 +102,8 @@ describe("runShutdownSteps", () => {
     // shutdown stayed within the budget instead of a fixed timeout per step.
     expect(given.hangs).toBeLessThanOrEqual(400);
     expect(given.hangs).toBeGreaterThan(350);
-    expect(given.second).toBeGreaterThanOrEqual(80);
+    // Its reserve, less however late the hanging step's timer fired on a busy machine.
+    expect(given.second).toBeGreaterThanOrEqual(50);
     expect(took).toBeLessThan(600 + 100);
   });
 });

@@ -60,7 +60,7 @@ const SETTINGS = {
   SIGNIN_LIMIT_PER_ADDRESS: "1000",
 };
 /** Services that keep a database, and so cannot be ready without it. */
-const MONGO_USERS: ServiceName[] = ["auth", "tickets", "orders", "payments"];
+const MONGO_USERS: ServiceName[] = ["auth", "tickets", "orders", "payments", "passes"];
 const EVERY_SERVICE_READY = Object.fromEntries(SERVICES.map((name) => [name, true]));
 
 let dataDir: string;
@@ -372,6 +372,7 @@ const CRASH_POINTS: Record<ServiceName, { subject: string; step: Step; when: str
   },
   orders: { subject: "ticketing.payment.succeeded", step: "confirm", when: "while it completes the order" },
   tickets: { subject: "ticketing.order.completed", step: "confirm", when: "while it marks the ticket sold" },
+  passes: { subject: "ticketing.order.completed", step: "confirm", when: "while it issues the pass" },
 };
 
 describe("kill -9 of a service in the middle of a purchase, then a restart", () => {

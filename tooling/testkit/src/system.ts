@@ -12,15 +12,7 @@ import { startServiceProxy, type ServiceProxy } from "./service-proxy.js";
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 
 /** In start-up order: auth serves the keys every other service verifies tokens with. */
-export const SERVICES = [
-  "auth",
-  "tickets",
-  "orders",
-  "payments",
-  "passes",
-  "expiration",
-  "gateway",
-] as const;
+export const SERVICES = ["auth", "tickets", "orders", "payments", "passes", "expiration", "gateway"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export interface SystemOptions {
