@@ -570,6 +570,8 @@ it("sign-up tells a taken email from a malformed one; a forgotten password is re
 
   await page.goto("/signin");
   await page.getByRole("link", { name: "Forgot your password?" }).click();
+  // The sign-in page has an Email field too: fill the reset page's, once it is there.
+  await page.getByRole("heading", { name: "Reset your password" }).waitFor();
   await page.getByLabel("Email").fill(email);
   await page.getByRole("button", { name: "Send the link" }).click();
   await page.getByText("If an account has this email").waitFor();
