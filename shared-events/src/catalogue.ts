@@ -164,6 +164,15 @@ export const catalogue = {
 export type Catalogue = typeof catalogue;
 export type Subject = keyof Catalogue;
 export type Payload<S extends Subject> = z.infer<Catalogue[S]>;
+/** The `pass.*` events of a pass's log: each carries the pass's public state after it. */
+export type PassSubject =
+  | "ticketing.pass.issued"
+  | "ticketing.pass.transfer_offered"
+  | "ticketing.pass.transfer_cancelled"
+  | "ticketing.pass.reissued"
+  | "ticketing.pass.checked_in"
+  | "ticketing.pass.listed"
+  | "ticketing.pass.unlisted";
 export const subjects = Object.keys(catalogue) as Subject[];
 
 /**

@@ -6,6 +6,16 @@ import { z } from "zod";
 export const MAX_TOKEN_TTL_SECONDS = 900;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** A comma-separated list of emails, as auth stores them (trimmed, lower case). */
+const emailList = z
+  .string()
+  .default("")
+  .transform((list) =>
+    list
+      .split(",")
+      .map((email) => email.trim().toLowerCase())
+      .filter(Boolean),
+  );
 
 /**
  * An Ed25519 private key in PKCS#8 PEM (`openssl genpkey -algorithm ed25519`); a PEM written on
@@ -44,24 +54,8 @@ const schema = z
       .string()
       .regex(/^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL")
       .default("redis://127.0.0.1:6479"),
-    OPS_EMAILS: z
-      .string()
-      .default("")
-      .transform((list) =>
-        list
-          .split(",")
-          .map((email) => email.trim().toLowerCase())
-          .filter(Boolean),
-      ),
-    STAFF_EMAILS: z
-      .string()
-      .default("")
-      .transform((list) =>
-        list
-          .split(",")
-          .map((email) => email.trim().toLowerCase())
-          .filter(Boolean),
-      ),
+    OPS_EMAILS: emailList,
+    STAFF_EMAILS: emailList,
     /** The SPA's origin, for the links auth hands out (password resets). */
     PUBLIC_ORIGIN: z.url().default("http://localhost:4000"),
     /** How long a password reset link works; fractional so that tests can watch one expire. */

@@ -7,13 +7,14 @@ import {
   RetryLater,
   type AggregateLog,
   type Decision,
+  type PassSubject,
   type Payload,
   type Publisher,
 } from "@ticketing/shared-events";
 import { badUserInput, conflict, forbidden, notFound, type Identity } from "@ticketing/shared-runtime";
 import type { Codes, PublicPassKey } from "./codes.js";
 import type { PassStore } from "./data/store.js";
-import { endOf, publicState, type PassState, type PassStatus, type PassSubject } from "./domain/passes.js";
+import { endOf, publicState, type PassState, type PassStatus } from "./domain/passes.js";
 
 export type PassLog = AggregateLog<PassState, PassSubject>;
 

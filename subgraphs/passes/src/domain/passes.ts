@@ -1,4 +1,4 @@
-import type { Envelope, Payload } from "@ticketing/shared-events";
+import type { Envelope, PassSubject, Payload } from "@ticketing/shared-events";
 
 export type PassStatus = Payload<"ticketing.pass.issued">["status"];
 export type HoldingEnd = "TRANSFERRED" | "RESOLD";
@@ -40,15 +40,6 @@ export interface PassState {
 }
 
 export const PASS_LOG = { logCollection: "pass_events", projectionCollection: "passes" } as const;
-
-export type PassSubject =
-  | "ticketing.pass.issued"
-  | "ticketing.pass.transfer_offered"
-  | "ticketing.pass.transfer_cancelled"
-  | "ticketing.pass.reissued"
-  | "ticketing.pass.checked_in"
-  | "ticketing.pass.listed"
-  | "ticketing.pass.unlisted";
 
 /** What every `pass.*` event carries: the pass's public state after the change. */
 export function publicState(pass: Omit<PassState, "version">): Payload<"ticketing.pass.transfer_cancelled"> {

@@ -1,20 +1,17 @@
 // The passes tickets resells: a replica of passes' `pass.*` events, by _id through the driver
 // collection. A pass's versions are applied in order (a gap waits); every event carries the
 // pass's public state, and `pass.issued` its title and section, which later ones keep.
-import { isDuplicateKey, replicaStep, RetryLater, type Envelope } from "@ticketing/shared-events";
+import {
+  isDuplicateKey,
+  replicaStep,
+  RetryLater,
+  type Envelope,
+  type PassSubject,
+} from "@ticketing/shared-events";
 import { driverCollection } from "@ticketing/shared-runtime";
 import type { PassReplica, TicketsModels } from "./models.js";
 
 export type { PassReplica } from "./models.js";
-
-export type PassSubject =
-  | "ticketing.pass.issued"
-  | "ticketing.pass.transfer_offered"
-  | "ticketing.pass.transfer_cancelled"
-  | "ticketing.pass.reissued"
-  | "ticketing.pass.checked_in"
-  | "ticketing.pass.listed"
-  | "ticketing.pass.unlisted";
 
 export interface PassReplicas {
   pass(passId: string): Promise<PassReplica | null>;
