@@ -1,6 +1,7 @@
 // Export off: nothing is recorded or sent and no context manager runs, yet every line of a request
-// carries its trace id, the caller's when it sent a traceparent. Each test file runs in a process of its own, so the tracer
-// provider set up here is this file's alone.
+// carries its trace id, the caller's when it sent a traceparent. A process sets up its tracer provider
+// once, and every test file of this package that does so turns export off: the export-on case runs
+// in a child process (tracing-export.test.ts).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";

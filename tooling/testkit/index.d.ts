@@ -8,6 +8,8 @@ export interface ProjectOptions {
   environment?: "node" | "happy-dom";
   setupFiles?: string[];
   plugins?: ViteUserConfig["plugins"];
+  /** A fresh module graph for every test file; off by default (see index.js). */
+  isolate?: boolean;
 }
 
 export function defineProject(options: ProjectOptions): ViteUserConfig;

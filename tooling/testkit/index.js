@@ -11,8 +11,13 @@ import { defineConfig } from "vitest/config";
  *   environment?: "node" | "happy-dom",
  *   setupFiles?: string[],
  *   plugins?: import("vitest/config").ViteUserConfig["plugins"],
+ *   isolate?: boolean,
  * }} options
  *   integration: start the private FerretDB, NATS, Redis and stripe-mock for this package's tests.
+ *   isolate: a fresh module graph for every test file. Off by default: the test files of a package
+ *     run one after another in one worker (two cores), and importing Apollo, mongoose and the rest
+ *     again for every file cost more CPU than many of the tests themselves. A test file therefore
+ *     must not depend on module state another file left behind (count metrics as differences).
  */
 export function defineProject({
   root,
@@ -20,6 +25,7 @@ export function defineProject({
   environment = "node",
   setupFiles = [],
   plugins = [],
+  isolate = false,
 }) {
   const require = createRequire(`${root}/package.json`);
   /** @type {Record<string, string>} */
@@ -37,6 +43,7 @@ export function defineProject({
     test: {
       include: ["src/**/*.test.{ts,tsx}", "test/**/*.test.{ts,tsx}"],
       environment,
+      isolate,
       setupFiles,
       globalSetup: integration ? [fileURLToPath(new URL("./src/vitest-setup.ts", import.meta.url))] : [],
       testTimeout: 30_000,

@@ -14,6 +14,12 @@ export interface Scrape {
   samples: Sample[];
   /** The sum of the samples of `name` whose labels include `labels`; undefined when none has. */
   value(name: string, labels?: Record<string, string>): number | undefined;
+  /**
+   * What moved since `earlier`, a scrape of the same process: each sample less the one with the
+   * same name and labels there (0 when it had none), the samples that did not move left out. The
+   * test files of a package share a process, so a counter holds what the files before added too.
+   */
+  since(earlier: Scrape): Scrape;
 }
 
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/;
@@ -40,10 +46,16 @@ export function parseMetrics(text: string): Sample[] {
 export async function scrapeMetrics(url: string): Promise<Scrape> {
   const response = await fetch(url);
   const text = await response.text();
-  const samples = response.status === 200 ? parseMetrics(text) : [];
+  return scrapeOf(response.status, response.headers.get("content-type"), text);
+}
+
+const sampleKey = (sample: Sample) => `${sample.name}${JSON.stringify(Object.entries(sample.labels).sort())}`;
+
+function scrapeOf(status: number, contentType: string | null, text: string, given?: Sample[]): Scrape {
+  const samples = given ?? (status === 200 ? parseMetrics(text) : []);
   return {
-    status: response.status,
-    contentType: response.headers.get("content-type"),
+    status,
+    contentType,
     text,
     samples,
     value(name, labels = {}) {
@@ -53,6 +65,13 @@ export async function scrapeMetrics(url: string): Promise<Scrape> {
           Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
       );
       return matching.length === 0 ? undefined : matching.reduce((sum, sample) => sum + sample.value, 0);
+    },
+    since(earlier) {
+      const before = new Map(earlier.samples.map((sample) => [sampleKey(sample), sample.value]));
+      const moved = samples
+        .map((sample) => ({ ...sample, value: sample.value - (before.get(sampleKey(sample)) ?? 0) }))
+        .filter((sample) => sample.value !== 0);
+      return scrapeOf(status, contentType, text, moved);
     },
   };
 }
