@@ -1,3 +1,6 @@
 import { config } from "@ticketing/eslint-config";
 
-export default [{ ignores: ["src/gql/**"] }, ...config({ root: import.meta.dirname, browser: true })];
+export default [
+  { ignores: ["src/gql/**"] },
+  ...config({ root: import.meta.dirname, browser: true, ownProgram: true }),
+];

@@ -1,16 +1,22 @@
 // Type-aware ESLint flat config shared by every package.
+import { fileURLToPath } from "node:url";
 import js from "@eslint/js";
 import prettier from "eslint-config-prettier";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
+/** The repository's root: its tsconfig.json is one program for every Node package. */
+const repository = fileURLToPath(new URL("../..", import.meta.url));
+
 /**
- * @param {{ root: string, browser?: boolean, envModule?: string[] }} options
+ * @param {{ root: string, browser?: boolean, envModule?: string[], ownProgram?: boolean }} options
  *   root: the package folder (import.meta.dirname of its eslint.config.js);
  *   browser: browser globals instead of Node's;
- *   envModule: the files allowed to read process.env (config is parsed once, at the edge).
+ *   envModule: the files allowed to read process.env (config is parsed once, at the edge);
+ *   ownProgram: types from the package's own tsconfig.json (the SPA, the benchmarks) instead of
+ *     the repository's program of every Node package, which `npm run lint` builds once for all.
  */
-export function config({ root, browser = false, envModule = ["src/env.ts"] }) {
+export function config({ root, browser = false, envModule = ["src/env.ts"], ownProgram = false }) {
   return tseslint.config(
     { ignores: ["dist/**", "coverage/**", "test-results/**", "*.config.js", "*.config.ts"] },
     js.configs.recommended,
@@ -18,7 +24,9 @@ export function config({ root, browser = false, envModule = ["src/env.ts"] }) {
     {
       languageOptions: {
         globals: browser ? globals.browser : globals.node,
-        parserOptions: { projectService: true, tsconfigRootDir: root },
+        parserOptions: ownProgram
+          ? { projectService: true, tsconfigRootDir: root }
+          : { project: ["./tsconfig.json"], tsconfigRootDir: repository },
       },
       rules: {
         "@typescript-eslint/no-floating-promises": "error",

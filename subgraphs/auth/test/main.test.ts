@@ -38,6 +38,8 @@ function start(env: Record<string, string>) {
     });
     child!.once("exit", (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
   });
+  // A child that exits before it listens rejects this before a test that expects it looks.
+  listening.catch(() => undefined);
   return { child, lines, listening, stderr: () => stderr };
 }
 
