@@ -47,8 +47,11 @@ export async function startServices(
   };
   const children: ChildProcess[] = [];
   const pids: Record<string, number> = {};
+  // BENCH_CPU_PROF_DIR=<dir>: each service writes a V8 CPU profile into <dir>/<name> as it exits.
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const start = (name: string, workspace: string) => {
-    const child = spawn(process.execPath, ["--enable-source-maps", "dist/main.js"], {
+    const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}/${name}`] : [];
+    const child = spawn(process.execPath, [...profile, "--enable-source-maps", "dist/main.js"], {
       cwd: `${root}/${workspace}`,
       // Each service connects to NATS as its own user.
       env: {
