@@ -68,30 +68,63 @@ async function main() {
   for (const dir of packages) rmSync(join(dir, "test-results", "vitest.json"), { force: true });
   const started = Date.now();
 
-  // First what every test needs: the servers (built with Go on a machine's first run) and every
-  // package's build, side by side. The tasks below run without their builds (`--only`); a failed
-  // build is counted from this run's summary.
-  const checks = ["format:check", "lint", "typecheck", "test", "--continue", "--summarize"];
-  await Promise.all([
-    ensureBinaries(servers, {
-      cacheDir: env.cacheDir,
-      path: env.path,
-      log: (message) => console.log(`[test] ${message}`),
-    }),
-    turbo(["build", "--output-logs=errors-only", "--continue", "--summarize", ...extra]),
-  ]);
+  // First every package's build, while the servers are fetched or built (with Go, for minutes, on
+  // a machine's first run). The tasks below run without their builds (`--only`); a failed build is
+  // counted from this run's summary.
+  const summarize = ["--continue", "--summarize"];
+  // Settled at once, so that a failure waits (unhandled) for no one: it is thrown where awaited.
+  const fetched = ensureBinaries(servers, {
+    cacheDir: env.cacheDir,
+    path: env.path,
+    log: (message) => console.log(`[test] ${message}`),
+  }).then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
+  const binaries = async () => {
+    const failure = await fetched;
+    if (failure) throw failure.error;
+  };
+  await turbo(["build", "--output-logs=errors-only", ...summarize, ...extra]);
 
-  // Two cores: more tasks at once only make each test slower and timing-sensitive ones flaky, so
-  // three at a time. The system tier spends most of its minutes waiting out faults: with the whole
-  // suite it starts at once, in a run of its own, beside two at a time of the rest.
-  const statuses =
-    extra.length > 0
-      ? [await turbo([...checks, "--only", "--concurrency=3", ...extra])]
-      : await Promise.all([
-          turbo([...checks, "--only", `--filter=${LONGEST}`]),
-          turbo([...checks, "--only", `--filter=!${LONGEST}`, "--concurrency=2"]),
-        ]);
-  const turboStatus = statuses.find((status) => status !== 0) ?? 0;
+  let statuses: Promise<number>[];
+  if (extra.length > 0) {
+    await binaries();
+    statuses = [
+      turbo([
+        "format:check",
+        "lint",
+        "typecheck",
+        "test",
+        ...summarize,
+        "--only",
+        "--concurrency=3",
+        ...extra,
+      ]),
+    ];
+  } else {
+    // The repository's checks (format, lint, typecheck: the root's tasks) need the builds only:
+    // they start at once, one at a time, while the servers may still be in the making.
+    const checks = turbo([
+      "format:check",
+      "lint",
+      "typecheck",
+      ...summarize,
+      "--only",
+      "--filter=//",
+      "--concurrency=1",
+    ]);
+    await binaries();
+    // Two cores: more tests at once only make each slower and timing-sensitive ones flaky. The
+    // system tier spends most of its minutes waiting out faults: it starts at once, in a run of its
+    // own, beside two at a time of the rest.
+    statuses = [
+      checks,
+      turbo(["test", ...summarize, "--only", `--filter=${LONGEST}`]),
+      turbo(["test", ...summarize, "--only", `--filter=!${LONGEST}`, "--filter=!//", "--concurrency=2"]),
+    ];
+  }
+  const turboStatus = (await Promise.all(statuses)).find((status) => status !== 0) ?? 0;
 
   let passed = 0;
   let failed = 0;
