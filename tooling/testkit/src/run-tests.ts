@@ -81,47 +81,35 @@ async function main() {
     () => undefined,
     (error: unknown) => ({ error }),
   );
+  let serversThere = false;
+  void fetched.then(() => (serversThere = true));
   const binaries = async () => {
     const failure = await fetched;
     if (failure) throw failure.error;
   };
   await turbo(["build", "--output-logs=errors-only", ...summarize, ...extra]);
 
+  const checks = ["format:check", "lint", "typecheck"];
   let statuses: Promise<number>[];
   if (extra.length > 0) {
     await binaries();
-    statuses = [
-      turbo([
-        "format:check",
-        "lint",
-        "typecheck",
-        "test",
-        ...summarize,
-        "--only",
-        "--concurrency=3",
-        ...extra,
-      ]),
-    ];
+    statuses = [turbo([...checks, "test", ...summarize, "--only", "--concurrency=3", ...extra])];
   } else {
     // The repository's checks (format, lint, typecheck: the root's tasks) need the builds only:
-    // they start at once, one at a time, while the servers may still be in the making.
-    const checks = turbo([
-      "format:check",
-      "lint",
-      "typecheck",
-      ...summarize,
-      "--only",
-      "--filter=//",
-      "--concurrency=1",
-    ]);
+    // while the servers are still in the making, they start at once, one at a time. Otherwise
+    // they take their turn among the tests.
+    const early = !serversThere
+      ? [turbo([...checks, ...summarize, "--only", "--filter=//", "--concurrency=1"])]
+      : [];
     await binaries();
-    // Two cores: more tests at once only make each slower and timing-sensitive ones flaky. The
+    // Two cores: more tasks at once only make each slower and timing-sensitive tests flaky. The
     // system tier spends most of its minutes waiting out faults: it starts at once, in a run of its
     // own, beside two at a time of the rest.
+    const rest = early.length > 0 ? ["test", "--filter=!//"] : [...checks, "test"];
     statuses = [
-      checks,
+      ...early,
       turbo(["test", ...summarize, "--only", `--filter=${LONGEST}`]),
-      turbo(["test", ...summarize, "--only", `--filter=!${LONGEST}`, "--filter=!//", "--concurrency=2"]),
+      turbo([...rest, ...summarize, "--only", `--filter=!${LONGEST}`, "--concurrency=2"]),
     ];
   }
   const turboStatus = (await Promise.all(statuses)).find((status) => status !== 0) ?? 0;
