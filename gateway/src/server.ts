@@ -50,6 +50,8 @@ import { clientAddresses } from "./client-address.js";
 import { measuredFetch } from "./metrics.js";
 import { spaRouter } from "./spa.js";
 
+/** How long an idle kept-alive connection stays open: longer than a load balancer's idle timeout. */
+const KEEP_ALIVE_MS = 65_000;
 /** Connections the kernel queues for accepting (capped by its `somaxconn`). */
 const LISTEN_BACKLOG = 4_096;
 
@@ -190,6 +192,12 @@ export async function createGateway({
 }: GatewayOptions): Promise<Gateway> {
   const app = express();
   const httpServer = createHttpServer(app);
+  // An idle kept-alive connection is closed by its client, not by the gateway: a load balancer
+  // keeps one up to 60 s, and a client sending on a connection the server closes at that moment
+  // gets a reset instead of an answer (Node's 5 s default). Clients told `timeout=65` reuse a
+  // connection for at most 64 s.
+  httpServer.keepAliveTimeout = KEEP_ALIVE_MS;
+  httpServer.headersTimeout = KEEP_ALIVE_MS + 1_000;
   app.disable("x-powered-by");
   // Who the client is comes from `addresses` (TRUSTED_PROXIES), for HTTP and WebSocket alike;
   // express's own req.ip is left to the connection's address.
