@@ -22,6 +22,8 @@ export default defineConfig({
           ...e2eTest,
           name: "e2e",
           include: ["e2e/**/*.test.ts"],
+          // The harness's servers first, then one system over them for every browser test file.
+          globalSetup: [...[e2eTest.globalSetup ?? []].flat(), "./e2e/system.ts"],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           fileParallelism: false,

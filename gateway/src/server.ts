@@ -347,7 +347,8 @@ export async function createGateway({
           "stripe-signature": req.get("stripe-signature") ?? "",
           "x-request-id": requestScope(req).requestId,
         },
-        body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        // A copy on its own ArrayBuffer: a body type for Node's fetch and the DOM's alike.
+        body: Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : new Uint8Array(),
         signal: AbortSignal.timeout(10_000),
       });
       res.status(forwarded.status).type(forwarded.headers.get("content-type") ?? "application/json");

@@ -1,37 +1,27 @@
 // Browser tests of passes: a fan buys and gets a pass with its QR code, sends it to a friend, who
 // accepts it; door staff check the friend's code in on the scanner page, once.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { infra, startSystem, type System } from "@ticketing/testkit";
 import { fan, launch, shoot, signUp, type Fan } from "./browser.js";
 import { textContrast } from "./a11y.js";
+import { STAFF_EMAIL, STEP_SECONDS } from "./system.js";
 
-const STAFF_EMAIL = "door@passes.e2e.example";
-// Short steps, so the test sees a code rotate; a code stays accepted a step either side.
-const STEP_SECONDS = 10;
-let system: System;
+const origin = inject("origin");
 let chromium: { browser: Browser; close(): Promise<void> };
 let run = 0;
 
 beforeAll(async () => {
-  [system, chromium] = await Promise.all([
-    startSystem({
-      infra: infra(),
-      env: { STAFF_EMAILS: STAFF_EMAIL, PASS_CODE_STEP_SECONDS: String(STEP_SECONDS) },
-    }),
-    launch(),
-  ]);
+  chromium = await launch();
 });
 
 afterAll(async () => {
   await chromium?.close();
-  await system?.stop();
 });
 
 const emailOf = (name: string) => `${name.toLowerCase()}-${Date.now()}-${run++}@passes.e2e.example`;
 
 async function newFan(name: string, email = emailOf(name)): Promise<Fan & { email: string }> {
-  const someone = await fan(chromium.browser, system.origin);
+  const someone = await fan(chromium.browser, origin);
   await signUp(someone, name, email);
   return { ...someone, email };
 }
@@ -40,7 +30,7 @@ async function newFan(name: string, email = emailOf(name)): Promise<Fan & { emai
 async function listed(title: string): Promise<{ ticketId: string; eventId: string }> {
   let cookie = "";
   const graphql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
-    const response = await fetch(`${system.origin}/graphql`, {
+    const response = await fetch(`${origin}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) },
       body: JSON.stringify({ query, variables }),

@@ -15,15 +15,14 @@ import {
   type Span,
 } from "@opentelemetry/api";
 import type { ApolloServerPlugin } from "@apollo/server";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPTraceExporter as ProtobufTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
+  type ReadableSpan,
   type Sampler,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
@@ -84,6 +83,36 @@ export interface Tracing {
 let installed: Tracing | undefined;
 
 /**
+ * The OTLP exporter of `protocol`, imported when made: a process that exports nothing never loads
+ * the exporters (a tenth of a second of every start).
+ */
+class OtlpExporter implements SpanExporter {
+  private readonly exporter: Promise<SpanExporter>;
+
+  constructor(protocol: TraceProtocol, target: { url: string; headers: Record<string, string> }) {
+    this.exporter =
+      protocol === "http/json"
+        ? import("@opentelemetry/exporter-trace-otlp-http").then((m) => new m.OTLPTraceExporter(target))
+        : import("@opentelemetry/exporter-trace-otlp-proto").then((m) => new m.OTLPTraceExporter(target));
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.exporter.then(
+      (exporter) => exporter.export(spans, resultCallback),
+      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error as Error }),
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    await (await this.exporter).shutdown();
+  }
+
+  async forceFlush(): Promise<void> {
+    await (await this.exporter).forceFlush?.();
+  }
+}
+
+/**
  * Sets up the process's tracer provider once (later calls return the first): the W3C trace
  * context propagator, and with an endpoint the AsyncLocalStorage context manager and a batch
  * processor exporting OTLP over HTTP, sampling parent-based at the configured ratio. Without one
@@ -97,9 +126,10 @@ export function startTracing(serviceName: string, env: Partial<TracingEnv> = {})
   const spanProcessors = [];
   if (settings.tracesUrl !== undefined) {
     sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.ratio) });
-    const target = { url: settings.tracesUrl, headers: settings.headers };
-    const exporter: SpanExporter =
-      settings.protocol === "http/json" ? new JsonTraceExporter(target) : new ProtobufTraceExporter(target);
+    const exporter = new OtlpExporter(settings.protocol, {
+      url: settings.tracesUrl,
+      headers: settings.headers,
+    });
     spanProcessors.push(new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1_000 }));
   }
   const provider = new NodeTracerProvider({

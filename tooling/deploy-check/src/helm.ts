@@ -54,17 +54,28 @@ export function parseManifests(text: string): Manifest[] {
   return manifests;
 }
 
+/** Renders already made in this process, by helm's arguments: the chart does not change during a run. */
+const renders = new Map<string, Render>();
+
 export function helmTemplate(helm: string, options: RenderOptions = {}): Render {
-  const result = run(helm, [
+  const args = [
     "template",
     options.release ?? "ticketing",
     chartDir,
     "--namespace",
     options.namespace ?? "ticketing",
     ...helmArgs(options),
-  ]);
-  const ok = result.status === 0;
-  return { ok, stderr: result.stderr, manifests: ok ? parseManifests(result.stdout) : [] };
+  ];
+  const key = JSON.stringify([helm, args]);
+  let render = renders.get(key);
+  if (!render) {
+    const result = run(helm, args);
+    const ok = result.status === 0;
+    render = { ok, stderr: result.stderr, manifests: ok ? parseManifests(result.stdout) : [] };
+    renders.set(key, render);
+  }
+  // A copy: a test may change what it was given.
+  return structuredClone(render);
 }
 
 export function helmLint(helm: string, options: RenderOptions = {}): { ok: boolean; output: string } {

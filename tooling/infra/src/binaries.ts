@@ -25,7 +25,9 @@ interface GoTool {
     versionFile: string;
     /** Exact text replacements, each of which must apply. */
     patches: { file: string; from: string; to: string; why: string }[];
-    /** Names the patched build in the cache, so a changed patch set builds anew. */
+    /** Go build tags: parts of the tool left out of the build. */
+    tags?: string[];
+    /** Names the patched build in the cache, so a changed patch set or tag list builds anew. */
     buildTag: string;
   };
   /**
@@ -48,7 +50,10 @@ const TOOLS: Record<BinaryName, GoTool | DebianTool> = {
     pkg: "./cmd/ferretdb",
     source: {
       versionFile: "build/version/version.txt",
-      buildTag: "p1",
+      // The system runs FerretDB on its SQLite backend: the PostgreSQL one (pgx and the rest) is
+      // a fifth of the build's CPU on a machine's first run, for nothing.
+      tags: ["ferretdb_no_postgresql"],
+      buildTag: "p2",
       patches: [
         {
           file: "internal/backends/sqlite/metadata/metadata.go",
@@ -135,6 +140,13 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Nod
   });
 }
 
+/** Where a binary built with Go is kept in `cacheDir` (it may not be built yet). */
+export function cachedBinary(name: BinaryName, cacheDir: string): string {
+  const tool = TOOLS[name];
+  if (tool.kind !== "go") throw new Error(`${name} is a Debian package, not kept in the cache`);
+  return goToolPath(name, tool, cacheDir);
+}
+
 function goToolPath(name: BinaryName, tool: GoTool, cacheDir: string): string {
   const buildTag = tool.source?.buildTag ?? tool.ldflags?.buildTag;
   const tag = buildTag ? `-${buildTag}` : "";
@@ -171,7 +183,8 @@ async function buildGoTool(name: BinaryName, tool: GoTool, target: string, optio
         if (!text.includes(patch.from)) throw new Error(`cannot patch ${patch.file}: its source changed`);
         await writeFile(file, text.replace(patch.from, patch.to));
       }
-      await run(go, ["build", "-trimpath", ...ldflags, "-o", out, tool.pkg], { cwd: src });
+      const tags = tool.source.tags ? ["-tags", tool.source.tags.join(",")] : [];
+      await run(go, ["build", "-trimpath", ...tags, ...ldflags, "-o", out, tool.pkg], { cwd: src });
     } else {
       const pkgPath = tool.pkg === "." ? tool.module : `${tool.module}/${tool.pkg.replace(/^\.\//, "")}`;
       await run(go, ["install", "-trimpath", ...ldflags, `${pkgPath}@${tool.version}`], {

@@ -1,4 +1,4 @@
-export { ensureBinaries, findOnPath, type BinaryName } from "./binaries.js";
+export { cachedBinary, ensureBinaries, findOnPath, type BinaryName } from "./binaries.js";
 export { loadEnv, type InfraEnv } from "./env.js";
 export { freePort, portOr } from "./ports.js";
 export {

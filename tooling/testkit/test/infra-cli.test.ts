@@ -3,9 +3,9 @@
 import { spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { connect } from "node:net";
-import { loadEnv } from "@ticketing/infra";
+import { cachedBinary, loadEnv } from "@ticketing/infra";
 import { afterAll, expect, it } from "vitest";
 
 function listening(port: number): Promise<boolean> {
@@ -114,14 +114,13 @@ it("reports a server that cannot start, stops the others, and fails", async () =
   await writeFile(join(project, "package.json"), JSON.stringify({ name: "scratch", workspaces: [] }));
   // A cache whose FerretDB is broken; stripe-mock is the real one.
   const cache = join(project, "cache");
-  const real = join(loadEnv().cacheDir, "bin");
-  await mkdir(join(cache, "bin", "ferretdb-v1.24.2-p1"), { recursive: true });
-  await writeFile(
-    join(cache, "bin", "ferretdb-v1.24.2-p1", "ferretdb"),
-    "#!/bin/sh\necho 'disk on fire' >&2\nexit 3\n",
-  );
-  await chmod(join(cache, "bin", "ferretdb-v1.24.2-p1", "ferretdb"), 0o755);
-  await symlink(join(real, "stripe-mock-v0.197.0"), join(cache, "bin", "stripe-mock-v0.197.0"));
+  const ferretdb = cachedBinary("ferretdb", cache);
+  await mkdir(dirname(ferretdb), { recursive: true });
+  await writeFile(ferretdb, "#!/bin/sh\necho 'disk on fire' >&2\nexit 3\n");
+  await chmod(ferretdb, 0o755);
+  const stripeMock = cachedBinary("stripe-mock", cache);
+  await mkdir(dirname(dirname(stripeMock)), { recursive: true });
+  await symlink(dirname(cachedBinary("stripe-mock", loadEnv().cacheDir)), dirname(stripeMock));
   const env: NodeJS.ProcessEnv = { ...process.env, TICKETING_CACHE_DIR: cache };
   for (const name of ["MONGO_URL", "NATS_URL", "REDIS_URL", "STRIPE_SECRET_KEY", "STRIPE_MOCK_URL"])
     delete env[name];
