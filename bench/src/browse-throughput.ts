@@ -539,8 +539,10 @@ await withPrivateStack(async (infra) => {
 
         let stale: Map<Kind, Observed[]> | undefined;
         if (options.stale) {
-          // The events after the hot ones, round-robin: each change lands on a page it stays on.
-          const pool = seeded.eventIds.slice(hotIds.length);
+          // The events after the hot ones, round-robin: each change lands on a page it stays on
+          // (every event, on a catalog that has none but the hot ones).
+          const after = seeded.eventIds.slice(hotIds.length);
+          const pool = after.length > 0 ? after : seeded.eventIds;
           const changed = Array.from({ length: samples }, (_, k) => pool[k % pool.length]!);
           console.log(`Staleness: ${samples} changes of each kind per run; load average ${load()}`);
           stale = await staleness(ours.url, changed, sellers[0]!, infra.mongoUrl);

@@ -212,11 +212,13 @@ export function traceOperations(): RequestHandler {
 
 /**
  * Apollo plugin: names the request's span after its operation and sets its type, the client kind
- * and the outcome (`ok`, or the first error's code).
+ * and the outcome (`ok`, or the first error's code). In a process that records nothing (made after
+ * `startTracing`), a plugin without hooks: Apollo calls nothing of it per request.
  */
 export function operationTracingPlugin<TContext extends object>(
   clientKind?: (context: TContext) => string | undefined,
 ): ApolloServerPlugin<TContext> {
+  if (!tracesRecorded()) return {};
   return {
     requestDidStart() {
       const span = trace.getSpan(context.active());
