@@ -21,6 +21,7 @@
 import { cpus, loadavg } from "node:os";
 import { DEMO_SELLERS } from "@ticketing/shared-runtime";
 import { must, post } from "./graph.js";
+import { cpuSeconds } from "./processes.js";
 import { runLoad, type LoadResult } from "./load.js";
 import { startPeer, type RunningPeer } from "./peers.js";
 import { seedCatalog, type SeededCatalog } from "./seed.js";
@@ -93,6 +94,8 @@ interface Figures {
   unfinished: number;
   /** The server fell so far behind that runs were skipped. */
   swamped?: boolean;
+  /** CPU the gateway and its subgraphs used per answered request, in ms (ours only). */
+  cpuPerRequest?: number;
 }
 const NOT_MEASURED: Figures = { rate: 0, p50: Number.NaN, p99: Number.NaN, failures: 0, unfinished: 0 };
 
@@ -103,7 +106,7 @@ const load = () =>
     .map((value) => value.toFixed(2))
     .join(" ");
 
-function figures(result: LoadResult, duration: number): Figures {
+function figures(result: LoadResult, duration: number, cpuSecondsUsed?: number): Figures {
   const s = summarize(result.samples);
   if (result.firstFailure) console.log(`    first failure: ${result.firstFailure}`);
   return {
@@ -112,16 +115,19 @@ function figures(result: LoadResult, duration: number): Figures {
     p99: s.p99,
     failures: result.failures,
     unfinished: result.unfinished,
+    ...(cpuSecondsUsed !== undefined && s.n > 0 && { cpuPerRequest: (cpuSecondsUsed * 1_000) / s.n }),
   };
 }
 
 function medianOf(all: Figures[]): Figures {
+  const cpu = all.flatMap((f) => (f.cpuPerRequest === undefined ? [] : [f.cpuPerRequest]));
   return {
     rate: median(all.map((f) => f.rate)),
     p50: median(all.map((f) => f.p50)),
     p99: median(all.map((f) => f.p99)),
     failures: all.reduce((sum, f) => sum + f.failures, 0),
     unfinished: all.reduce((sum, f) => sum + f.unfinished, 0),
+    ...(cpu.length > 0 && { cpuPerRequest: median(cpu) }),
   };
 }
 
@@ -137,6 +143,7 @@ const line = (f: Figures) =>
     : f.rate === 0 && f.failures === 0
       ? `nothing answered within a run (${f.unfinished} requests in flight at the ends)`
       : `${rate(f.rate)} requests/s, p50 ${latency(f.p50)}, p99 ${latency(f.p99)}, ${f.failures} failed` +
+        (f.cpuPerRequest === undefined ? "" : `, ${f.cpuPerRequest.toFixed(3)} ms CPU per request`) +
         (f.swamped ? `; later runs skipped, no answer within ${SETTLE_WITHIN_MS / 1000} s` : "");
 
 /**
@@ -171,7 +178,7 @@ async function settle(url: string, eventId: string): Promise<boolean> {
  * warm-up of each.
  */
 async function measure(
-  targets: { name: string; url: string }[],
+  targets: { name: string; url: string; pids?: number[] }[],
   eventIds: string[],
   renameEachPass?: string,
 ): Promise<Map<string, Figures>> {
@@ -185,9 +192,12 @@ async function measure(
   for (let run = 1; run <= runs; run++) {
     for (const target of targets) {
       if (swamped.has(target.name)) continue;
+      const cpu = () => (target.pids ?? []).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+      const cpuBefore = cpu();
       const result = await runLoad({ url: target.url, bodies, clients, seconds, renameEachPass });
+      const cpuUsed = target.pids ? cpu() - cpuBefore : undefined;
       if (!(await settle(target.url, eventIds[0]!))) swamped.add(target.name);
-      const f = figures(result, seconds);
+      const f = figures(result, seconds, cpuUsed);
       results.get(target.name)!.push(f);
       console.log(`  run ${run}, ${target.name}: ${line(f)}`);
     }
@@ -499,7 +509,8 @@ await withPrivateStack(async (infra) => {
     try {
       // Auth keeps its key and the demo sellers' accounts across phases.
       if (sellers.length === 0) sellers = await mintSessions(infra.mongoUrl, sellerIds);
-      const ours = { name: "ours", url: `${services.origin}/graphql` };
+      // The CPU of our gateway and subgraphs is read around each run of ours.
+      const ours = { name: "ours", url: `${services.origin}/graphql`, pids: Object.values(services.pids) };
       const hotIds = seeded.eventIds.slice(0, hotEvents);
       const targets = await listHotPages(ours.url, hotIds, sellers);
 
