@@ -31,15 +31,12 @@ function workspaces(): string[] {
   });
 }
 
-/** The names of the packages among `dirs` that have tests. */
-function packageNames(dirs: string[]): string[] {
-  return dirs.flatMap((dir) => {
-    const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
-      name: string;
-      scripts?: Record<string, string>;
-    };
-    return manifest.scripts?.test ? [manifest.name] : [];
-  });
+/** A workspace package's name and scripts. */
+function manifestOf(dir: string): { name: string; scripts?: Record<string, string> } {
+  return JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+    name: string;
+    scripts?: Record<string, string>;
+  };
 }
 
 /** The summaries of the turbo runs that ended since `since`. */
@@ -132,8 +129,11 @@ async function main() {
     // Two cores: more tasks at once only make each slower and timing-sensitive tests flaky. The
     // system tier, the longest, starts at once in a lane of its own, beside two lanes that take
     // the rest one task at a time, the longest first.
-    const tested = packageNames(packages).filter((name) => name !== LONGEST);
-    const order = [...LONG_FIRST.filter((name) => tested.includes(name))];
+    const tested = packages
+      .map(manifestOf)
+      .filter((manifest) => manifest.scripts?.test && manifest.name !== LONGEST)
+      .map((manifest) => manifest.name);
+    const order = LONG_FIRST.filter((name) => tested.includes(name));
     const jobs = [
       ...order.map((name) => ["test", `--filter=${name}`]),
       ...(early.length > 0 ? [] : checks.map((check) => [check, "--filter=//"])),
@@ -155,7 +155,7 @@ async function main() {
   for (const dir of packages) {
     const file = join(dir, "test-results", "vitest.json");
     if (!existsSync(file)) continue;
-    const name = (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string }).name;
+    const { name } = manifestOf(dir);
     reported.add(name);
     const report = JSON.parse(readFileSync(file, "utf8")) as VitestReport;
     passed += report.numPassedTests;
