@@ -4,6 +4,15 @@
 // is written at once (after the current turn of the event loop, so that the items of one burst
 // of work share their batch).
 
+/**
+ * The most items of one batch. Each batch is one command, and the embedded FerretDB (1.24, SQLite)
+ * keeps every statement's query of an update command open until the command ends, each on one of
+ * its database's 100 SQLite connections: an update command of 100 statements or more waits for a
+ * connection that only its own end frees, and every command on that database waits behind it until
+ * the driver's socket timeout.
+ */
+export const MAX_BATCH = 50;
+
 export class Batcher<T> {
   private queue: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
   private running: Promise<void> | undefined;
@@ -14,7 +23,7 @@ export class Batcher<T> {
    */
   constructor(
     private readonly write: (items: T[]) => Promise<void>,
-    private readonly maxBatch = 500,
+    private readonly maxBatch = MAX_BATCH,
   ) {}
 
   /** Queues the item; settles once its batch is written (or failed). */

@@ -69,6 +69,40 @@ describe("the aggregate log", () => {
     },
   );
 
+  // FerretDB 1.24 stops answering on an update command of 100 statements or more (batcher.ts).
+  it(
+    "projects and marks 300 aggregates created at once, in batches the database can take",
+    { timeout: 60_000 },
+    async () => {
+      const log = ticketLog(h);
+      await log.start();
+      const ids = Array.from({ length: 300 }, newId);
+      await Promise.all(
+        ids.map((id) =>
+          log.execute(id, () => ({ subject: "ticketing.ticket.created", data: ticketPayload(id, 1) }), {
+            creates: true,
+          }),
+        ),
+      );
+      const projected = await eventually(
+        () => h.db.collection("tickets").countDocuments({ _id: { $in: ids as never[] }, version: 1 }),
+        (count) => count === ids.length,
+        20_000,
+      );
+      expect(projected).toBe(ids.length);
+      const marked = await eventually(
+        () =>
+          h.db
+            .collection("ticket_events")
+            .countDocuments({ aggregateId: { $in: ids }, projected: true, published: true }),
+        (count) => count === ids.length,
+        20_000,
+      );
+      expect(marked).toBe(ids.length);
+      await log.stop();
+    },
+  );
+
   it("publishes every appended event exactly once, in version order, with its id as message id", async () => {
     const log = ticketLog(h);
     await log.start();
