@@ -67,22 +67,27 @@ export function bucketOf(client: Client): string {
   return client.kind === "partner" ? `ratelimit:key:${client.keyId}` : `ratelimit:address:${client.address}`;
 }
 
+const TAKE_TOKEN = "ticketingTakeToken";
+
 export function createRateLimiter(redis: Redis, limits: RateLimits, logger: Logger): RateLimiter {
   let warnedAt = 0;
   const refused = {
     anonymous: refusalCounter("gateway_anonymous"),
     partner: refusalCounter("gateway_partner"),
   };
+  // Sent by its SHA (EVALSHA, the script itself only when Redis does not know it): EVAL would send
+  // and hash the whole script with every request.
+  if (!(TAKE_TOKEN in redis)) redis.defineCommand(TAKE_TOKEN, { numberOfKeys: 1, lua: TOKEN_BUCKET });
+  const takeToken = (
+    redis as unknown as Record<typeof TAKE_TOKEN, (...args: (string | number)[]) => Promise<unknown>>
+  )[TAKE_TOKEN].bind(redis);
   return {
     async take(client) {
       const limit = limitOf(client, limits);
       const perMs = limit / WINDOW_MS;
       let result: [number, string];
       try {
-        result = (await redis.eval(TOKEN_BUCKET, 1, bucketOf(client), limit, perMs, Date.now())) as [
-          number,
-          string,
-        ];
+        result = (await takeToken(bucketOf(client), limit, perMs, Date.now())) as [number, string];
       } catch (err) {
         // Without Redis the graph stays open: the operation limits still bound each request.
         if (Date.now() - warnedAt > 30_000) {

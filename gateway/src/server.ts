@@ -49,6 +49,7 @@ import { clientMistakesPlugin, codedClientError } from "./client-mistakes.js";
 import { clientAddresses } from "./client-address.js";
 import { measuredFetch } from "./metrics.js";
 import { spaRouter } from "./spa.js";
+import { subgraphFetch } from "./subgraph-fetch.js";
 
 /** How long an idle kept-alive connection stays open: longer than a load balancer's idle timeout. */
 const KEEP_ALIVE_MS = 65_000;
@@ -209,14 +210,15 @@ export async function createGateway({
   app.use(requestScoping(logger));
 
   disableApolloTelemetry();
+  const fetcher = subgraphFetch();
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile(env.supergraphPath, logger.child({ component: "supergraph" })),
     buildService: ({ name, url }) =>
       new SubgraphSource({
         url: env.subgraphUrls[name as keyof typeof env.subgraphUrls] ?? url,
-        // Node's fetch closes a kept-alive connection before the subgraph's keep-alive timeout
-        // does; the default client reuses it as the server closes it, and the request fails.
-        fetcher: tracedFetch(name, measuredFetch(name, fetch)) as unknown as NonNullable<
+        // Apollo's default client reuses a kept-alive connection as the subgraph closes it, and
+        // the request fails; subgraphFetch closes idle ones first (and costs less than fetch).
+        fetcher: tracedFetch(name, measuredFetch(name, fetcher)) as unknown as NonNullable<
           ConstructorParameters<typeof RemoteGraphQLDataSource>[0]
         >["fetcher"],
       }),
