@@ -1,10 +1,11 @@
-// A stadium gate rush: `clients` scanners check passes in through the gateway as fast as they are
-// answered, each request a different pass's live code, so every scan is an admission (an insert).
-// Passes are seeded through the stream (ticket.created, order.created, order.completed, as
-// tickets and orders publish them) and issued by the passes service itself; their holder reads
-// the codes with myPasses. Reports scans per second and latency against the goal (>= 200/s,
-// p99 < 100 ms), and checks afterwards that each pass was admitted exactly once.
-//   npm run bench:checkin -w @ticketing/bench -- [passes = 3000] [clients = 32] [seconds = 8]
+// A stadium gate rush: scanners check passes in through the gateway, each request a different
+// pass's live code, so every scan is an admission (an insert). Passes are seeded through the stream
+// (ticket.created, order.created, order.completed, as tickets and orders publish them) and issued
+// by the passes service itself; their holder reads the codes with myPasses. Two runs: scans
+// arriving at `rate` a second whatever the answers (fans reaching the gates: the goal, >= 200/s
+// with p99 < 100 ms, is read here), then `clients` closed-loop scanners as fast as they are
+// answered (the most the system admits). Checks afterwards that each pass was admitted once.
+//   npm run bench:checkin -w @ticketing/bench -- [passes = 5000] [clients = 32] [seconds = 8] [rate = 200]
 import { randomUUID } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { connect } from "@nats-io/transport-node";
@@ -15,9 +16,10 @@ import { startServices } from "./services.js";
 import { withPrivateStack } from "./stack.js";
 import { ms, summarize } from "./stats.js";
 
-const passCount = Number(process.argv[2] ?? 3_000);
+const passCount = Number(process.argv[2] ?? 5_000);
 const clients = Number(process.argv[3] ?? 32);
 const seconds = Number(process.argv[4] ?? 8);
+const rate = Number(process.argv[5] ?? 200);
 
 const CHECK_IN = `mutation CheckIn($eventId: ID!, $code: String!) {
   checkIn(eventId: $eventId, code: $code) { admitted refusal }
@@ -111,20 +113,38 @@ await withPrivateStack(async (infra) => {
       .map((l) => l.toFixed(2))
       .join(" ")} on ${cpus().length} cores`,
   );
-  const result = await runLoad({
-    url: graph,
-    headers: { cookie: scanner },
-    bodies: codes.map((code) => ({ query: CHECK_IN, variables: { eventId, code } })),
-    clients,
-    seconds,
-  });
-  const s = summarize(result.samples);
-  const rate = s.n / result.elapsed;
-  console.log(
-    `${clients} scanners, ${result.elapsed.toFixed(1)} s: ${s.n} scans answered (${rate.toFixed(0)}/s), ` +
-      `${result.failures} failed, ${result.unfinished} unfinished; p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}`,
-  );
-  if (result.firstFailure) console.log(`first failure: ${result.firstFailure}`);
+  // Each run scans passes the other did not; scans beyond the passes are repeats (refused).
+  const bodies = codes.map((code) => ({ query: CHECK_IN, variables: { eventId, code } }));
+  const half = Math.floor(bodies.length / 2);
+  const runs = [
+    { name: `${rate} scans/s arriving`, load: { rate, clients: 0, bodies: bodies.slice(0, half) } },
+    { name: `${clients} scanners as fast as answered`, load: { clients, bodies: bodies.slice(half) } },
+  ];
+  let answered = 0;
+  let dropped = 0;
+  let failed = 0;
+  let goal = "";
+  for (const [index, run] of runs.entries()) {
+    const result = await runLoad({ url: graph, headers: { cookie: scanner }, seconds, ...run.load });
+    const s = summarize(result.samples);
+    // An open loop's elapsed time includes waiting for its last answers: its rate is the one set.
+    const perSecond = index === 0 ? rate : s.n / result.elapsed;
+    answered += Math.min(s.n, run.load.bodies.length);
+    dropped += result.unfinished;
+    failed += result.failures;
+    console.log(
+      `${run.name}, ${result.elapsed.toFixed(1)} s: ${s.n} scans answered (${perSecond.toFixed(0)}/s), ` +
+        `${result.failures} failed, ${result.unfinished} unfinished; p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}` +
+        (s.n > run.load.bodies.length
+          ? `; ${s.n - run.load.bodies.length} repeats, refused as already checked in`
+          : ""),
+    );
+    if (result.firstFailure) console.log(`first failure: ${result.firstFailure}`);
+    if (index === 0) {
+      const sustained = result.failures === 0 && s.n >= rate * seconds * 0.99;
+      goal = `goal: >= 200 scans/s ${sustained && rate >= 200 ? "met" : "MISSED"}; p99 < 100 ms ${s.p99 < 100 ? "met" : "MISSED"}`;
+    }
+  }
 
   // Scans still in flight when the run ended were dropped uncounted, but may have been admitted.
   // myPasses reads the projections, written in batches behind the log: read until two agree.
@@ -134,16 +154,12 @@ await withPrivateStack(async (infra) => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     [previous, checkedIn] = [checkedIn, await countCheckedIn()];
   }
-  const scanned = Math.min(s.n, passCount);
-  const atMost = Math.min(s.n + result.unfinished, passCount);
   console.log(
-    `${checkedIn} passes checked in, for ${scanned} answered scans (+${result.unfinished} dropped in flight)` +
-      (s.n > passCount ? `; ${s.n - passCount} scans were repeats, refused as already checked in` : ""),
+    `${checkedIn} passes checked in, for ${answered} answered first scans ` +
+      `(+${dropped} dropped in flight, ${failed} failed: either may have been admitted)`,
   );
-  console.log(
-    `goal: >= 200 scans/s ${rate >= 200 ? "met" : "MISSED"}; p99 < 100 ms ${s.p99 < 100 ? "met" : "MISSED"}`,
-  );
+  console.log(goal);
   await nc.close();
   await services.stop();
-  if (checkedIn < scanned || checkedIn > atMost) process.exitCode = 1;
+  if (checkedIn < answered || checkedIn > answered + dropped + failed) process.exitCode = 1;
 });

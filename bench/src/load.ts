@@ -21,9 +21,9 @@ export interface LoadResult {
 const LOAD_WORKER = `
 const http = require("node:http");
 const { parentPort, workerData } = require("node:worker_threads");
-const { url, headers, bodies, clients, seconds, timeoutMs, renameEachPass } = workerData;
+const { url, headers, bodies, clients, seconds, timeoutMs, renameEachPass, rate } = workerData;
 const target = new URL(url);
-const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+const agent = new http.Agent({ keepAlive: true, maxSockets: rate ? Infinity : clients });
 const encoded = bodies.map((body) => Buffer.from(body));
 const DROPPED = Symbol("dropped");
 const inFlight = new Set();
@@ -100,12 +100,35 @@ function post(body) {
       request.destroy();
     }
   };
-  const stop = setTimeout(end, seconds * 1000);
+  // An open loop stops sending at the deadline but awaits its answers.
+  const stop = rate ? undefined : setTimeout(end, seconds * 1000);
   parentPort.once("message", () => {
     clearTimeout(stop);
     end();
   });
-  await Promise.all(Array.from({ length: clients }, async () => {
+  if (rate) {
+    // Open loop: a request every 1/rate s whatever the answers, as scans arrive at a gate; the
+    // latency runs from when it was due, so a server that falls behind is charged for the wait.
+    // At the deadline the requests in flight are still awaited (within timeoutMs) and counted.
+    const pending = [];
+    for (let i = 0; ; i++) {
+      const due = started + (i * 1000) / rate;
+      if (due >= deadline) break;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+      pending.push(
+        post(bodyFor(next++)).then((failure) => {
+          if (failure === DROPPED) unfinished++;
+          else if (failure === null) samples.push(performance.now() - due);
+          else {
+            failures++;
+            firstFailure ??= failure;
+          }
+        }),
+      );
+    }
+    await Promise.all(pending);
+  } else await Promise.all(Array.from({ length: clients }, async () => {
     while (performance.now() < deadline) {
       const body = bodyFor(next++);
       const start = performance.now();
@@ -143,12 +166,18 @@ export interface LoadOptions {
    * response can be served again from a cache keyed by the document.
    */
   renameEachPass?: string;
+  /**
+   * Requests per second sent on a schedule whatever the answers (an open loop) instead of
+   * `clients` closed-loop clients; each latency runs from when its request was due.
+   */
+  rate?: number;
   /** Ends the run early once it settles; `seconds` is then the longest the run may last. */
   until?: Promise<unknown>;
 }
 
 /**
- * `clients` concurrent closed-loop clients POSTing GraphQL requests for `seconds`. They run in a
+ * `clients` concurrent closed-loop clients (or `rate` requests a second) POSTing GraphQL requests
+ * for `seconds`. They run in a
  * worker thread, so the load generator does not share an event loop with the benchmark's own
  * work (a background writer, say).
  */
@@ -164,6 +193,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         seconds: options.seconds,
         timeoutMs: options.timeoutMs ?? 10_000,
         renameEachPass: options.renameEachPass,
+        rate: options.rate,
       },
     });
     worker.once("message", (result: LoadResult) => {
