@@ -152,6 +152,17 @@ export function checkCost(
 }
 
 /** Introspection of the schema, for clients allowed to see it. */
+/** Per document (Apollo keeps one per query text): whether it asks for introspection of `schema`. */
+const introspecting = new WeakMap<DocumentNode, { schema: GraphQLSchema; asks: boolean }>();
+
+function asksIntrospection(schema: GraphQLSchema, document: DocumentNode): boolean {
+  const known = introspecting.get(document);
+  if (known?.schema === schema) return known.asks;
+  const asks = validate(schema, document, [NoSchemaIntrospectionCustomRule]).length > 0;
+  introspecting.set(document, { schema, asks });
+  return asks;
+}
+
 export function checkIntrospection(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -159,7 +170,7 @@ export function checkIntrospection(
   production: boolean,
 ): GraphQLError | undefined {
   if (!production || client.kind === "partner") return undefined;
-  if (validate(schema, document, [NoSchemaIntrospectionCustomRule]).length === 0) return undefined;
+  if (!asksIntrospection(schema, document)) return undefined;
   return limitError("introspection", "Introspection is open to partners with an API key (x-api-key).");
 }
 
