@@ -204,6 +204,12 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
    */
   private readonly marks: Batcher<{ id: string; mark: "projected" | "published" }>;
   /**
+   * Entries whose projection is queued or being written, and those of them already published: their
+   * `published` mark waits to go with their `projected` one, one update instead of two.
+   */
+  private readonly projecting = new Set<string>();
+  private readonly publishedWhileProjecting = new Set<string>();
+  /**
    * The outbox as this process knows it: entries it logged or its relay found, not yet acknowledged
    * by the stream, by _id, with when each was logged and when this process learnt of it.
    */
@@ -520,8 +526,10 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
   }
 
   private queueProjection(queued: QueuedProjection<TState, S>) {
+    this.projecting.add(queued.entry._id);
     this.projectionWriter.add(queued).catch((error: unknown) => {
       this.behind = true;
+      void this.projected(queued.entry._id, false);
       this.options.logger.warn(
         { err: error, aggregateId: queued.aggregateId },
         "projection update deferred to the sweep",
@@ -567,11 +575,29 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
     });
     for (const aggregateId of rebuild) await this.project(aggregateId);
     await Promise.all(
-      queued
-        .filter(({ aggregateId }) => !rebuild.has(aggregateId))
-        .map(({ entry }) => this.marks.add({ id: entry._id, mark: "projected" })),
+      queued.map(({ aggregateId, entry }) => this.projected(entry._id, !rebuild.has(aggregateId))),
     );
     for (const { entry } of queued) await this.options.hooks?.afterProject?.(entry);
+  }
+
+  /**
+   * An entry's projection is written (or, `mark` false, left to a rebuild or the sweep): its
+   * `projected` mark, with its `published` one when the publish came first.
+   */
+  private projected(id: string, mark: boolean): Promise<unknown> {
+    this.projecting.delete(id);
+    const published = this.publishedWhileProjecting.delete(id);
+    const marks: Promise<void>[] = [];
+    if (mark) marks.push(this.marks.add({ id, mark: "projected" }));
+    if (published) {
+      marks.push(
+        this.marks.add({ id, mark: "published" }).catch(() => {
+          // The relay finds it unmarked and publishes it again: the stream drops the duplicate.
+          this.behind = true;
+        }),
+      );
+    }
+    return Promise.all(marks);
   }
 
   /** One batch of marks: each entry's marks in one update. */
@@ -608,10 +634,13 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
       this.unpublished.delete(entry._id);
       const held = this.held.get(aggregateId);
       if (held) held.published = Math.max(held.published, version);
-      this.marks.add({ id: entry._id, mark: "published" }).catch(() => {
-        // The relay finds it unmarked and publishes it again: the stream drops the duplicate.
-        this.behind = true;
-      });
+      if (this.projecting.has(entry._id)) this.publishedWhileProjecting.add(entry._id);
+      else {
+        this.marks.add({ id: entry._id, mark: "published" }).catch(() => {
+          // The relay finds it unmarked and publishes it again: the stream drops the duplicate.
+          this.behind = true;
+        });
+      }
       return true;
     })().catch((error: unknown) => {
       this.behind = true;
