@@ -3,6 +3,8 @@ import { Worker } from "node:worker_threads";
 export interface LoadResult {
   /** Latency of each successful request, in ms. */
   samples: number[];
+  /** With `rate`: when each of `samples` was due, in ms from the start of the run. */
+  dueAt: number[];
   failures: number;
   /** Requests still without an answer when the run ended, dropped uncounted. */
   unfinished: number;
@@ -88,6 +90,7 @@ function post(body) {
 }
 (async () => {
   const samples = [];
+  const dueAt = [];
   let failures = 0;
   let unfinished = 0;
   let firstFailure;
@@ -119,7 +122,10 @@ function post(body) {
       pending.push(
         post(bodyFor(next++)).then((failure) => {
           if (failure === DROPPED) unfinished++;
-          else if (failure === null) samples.push(performance.now() - due);
+          else if (failure === null) {
+            samples.push(performance.now() - due);
+            dueAt.push(due - started);
+          }
           else {
             failures++;
             firstFailure ??= failure;
@@ -147,7 +153,7 @@ function post(body) {
   const elapsed = (performance.now() - started) / 1000;
   clearTimeout(stop);
   agent.destroy();
-  parentPort.postMessage({ samples, failures, unfinished, firstFailure, elapsed });
+  parentPort.postMessage({ samples, dueAt, failures, unfinished, firstFailure, elapsed });
 })();
 `;
 
