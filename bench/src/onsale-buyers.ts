@@ -17,6 +17,11 @@ export interface BuyersData {
   channel: string;
   /** How long a winner reads its ticket before counting the reservation as never visible. */
   visibleWithinMs: number;
+  /**
+   * The event page each buyer reads before the sale opens, as a fan on the page has: its
+   * connection is then open when it presses Buy. Null: buyers connect when they first buy.
+   */
+  page: string | null;
 }
 
 export interface BuyersResult {
@@ -38,7 +43,7 @@ export interface BuyersResult {
   neverReserved: number;
 }
 
-const { url, cookies, ticketIds, channel, visibleWithinMs } = workerData as BuyersData;
+const { url, cookies, ticketIds, channel, visibleWithinMs, page } = workerData as BuyersData;
 const target = new URL(url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 
@@ -209,4 +214,15 @@ parentPort!.once("message", () => {
     parentPort!.postMessage({ type: "done", result } satisfies BuyersMessage);
   })();
 });
-parentPort!.postMessage({ type: "ready" } satisfies BuyersMessage);
+void (async () => {
+  if (page !== null) {
+    await Promise.all(
+      cookies.map((cookie) =>
+        post(page, cookie).then((answer) => {
+          if (answer.status !== 200) throw new Error(`the event page answered ${answer.status}`);
+        }),
+      ),
+    );
+  }
+  parentPort!.postMessage({ type: "ready" } satisfies BuyersMessage);
+})();

@@ -36,6 +36,8 @@ const DEFAULTS = {
   "fan-threads": 2,
   "buyer-threads": 2,
   grace: 15,
+  /** 1: buyers open their connection with their first createOrder instead of with the event page. */
+  "cold-buyers": 0,
 };
 type Option = keyof typeof DEFAULTS;
 const options = { ...DEFAULTS };
@@ -195,7 +197,7 @@ async function startFans(graph: string, eventId: string) {
  * The buyers' worker threads, ready once each has loaded (so that every buyer starts at once);
  * `raced` settles once every createOrder is answered, `done` once the winners saw RESERVED too.
  */
-async function startBuyers(graph: string, cookies: string[], ticketIds: string[]) {
+async function startBuyers(graph: string, cookies: string[], ticketIds: string[], eventId: string) {
   const threads = Math.min(options["buyer-threads"], cookies.length);
   const channel = `onsale-${randomUUID()}`;
   const workers = Array.from({ length: threads }, (_, thread) => {
@@ -205,6 +207,10 @@ async function startBuyers(graph: string, cookies: string[], ticketIds: string[]
       ticketIds,
       channel,
       visibleWithinMs: VISIBLE_WITHIN_MS,
+      page:
+        options["cold-buyers"] === 1
+          ? null
+          : JSON.stringify({ query: EVENT_QUERY, variables: { id: eventId, first: 20 } }),
     };
     return startWorker(new URL("./onsale-buyers.ts", import.meta.url), data);
   });
@@ -402,6 +408,7 @@ async function onsaleRun(infra: InfraUrls, run: number): Promise<RunFigures> {
       graph,
       cookies.slice(0, options.buyers),
       tickets.map((ticket) => ticket.id),
+      eventId,
     );
     started.push(buyers.stop);
 

@@ -6,6 +6,12 @@ import http from "node:http";
 
 /** Below the subgraphs' keep-alive timeout (Node's 5 s), so the gateway closes an idle one first. */
 const IDLE_MS = 4_000;
+/**
+ * Connections to one subgraph at most; more requests wait for one of them. A busy Node process
+ * accepts about one new connection per turn of its event loop: a crowd's requests each on a new
+ * connection would wait in the subgraph's accept queue for seconds.
+ */
+const SOCKETS_PER_SUBGRAPH = 64;
 
 /**
  * What Apollo's data source and the gateway's wrappers read of a response: status, headers by
@@ -60,7 +66,7 @@ const plainHeaders = (headers: RequestInit["headers"]): http.OutgoingHttpHeaders
  * more on a new connection, as browsers do: it never reached the subgraph.
  */
 export function subgraphFetch(): typeof fetch {
-  const agent = new http.Agent({ keepAlive: true, timeout: IDLE_MS });
+  const agent = new http.Agent({ keepAlive: true, timeout: IDLE_MS, maxSockets: SOCKETS_PER_SUBGRAPH });
   const send = (url: URL, init: RequestInit, retried: boolean): Promise<SubgraphResponse> =>
     new Promise((resolve, reject) => {
       if (init.body !== undefined && typeof init.body !== "string") {
