@@ -103,6 +103,20 @@ function post(body) {
       request.destroy();
     }
   };
+  // Counts one request's outcome, its latency measured from the time given; false when it was
+  // dropped at the end.
+  const record = (failure, since) => {
+    if (failure === DROPPED) {
+      unfinished++;
+      return false;
+    }
+    if (failure === null) samples.push(performance.now() - since);
+    else {
+      failures++;
+      firstFailure ??= failure;
+    }
+    return true;
+  };
   // An open loop stops sending at the deadline but awaits its answers.
   const stop = rate ? undefined : setTimeout(end, seconds * 1000);
   parentPort.once("message", () => {
@@ -121,15 +135,7 @@ function post(body) {
       if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
       pending.push(
         post(bodyFor(next++)).then((failure) => {
-          if (failure === DROPPED) unfinished++;
-          else if (failure === null) {
-            samples.push(performance.now() - due);
-            dueAt.push(due - started);
-          }
-          else {
-            failures++;
-            firstFailure ??= failure;
-          }
+          if (record(failure, due) && failure === null) dueAt.push(due - started);
         }),
       );
     }
@@ -138,16 +144,7 @@ function post(body) {
     while (performance.now() < deadline) {
       const body = bodyFor(next++);
       const start = performance.now();
-      const failure = await post(body);
-      if (failure === DROPPED) {
-        unfinished++;
-        break;
-      }
-      if (failure === null) samples.push(performance.now() - start);
-      else {
-        failures++;
-        firstFailure ??= failure;
-      }
+      if (!record(await post(body), start)) break;
     }
   }));
   const elapsed = (performance.now() - started) / 1000;

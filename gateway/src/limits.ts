@@ -151,7 +151,6 @@ export function checkCost(
   );
 }
 
-/** Introspection of the schema, for clients allowed to see it. */
 /** Per document (Apollo keeps one per query text): whether it asks for introspection of `schema`. */
 const introspecting = new WeakMap<DocumentNode, { schema: GraphQLSchema; asks: boolean }>();
 
@@ -163,6 +162,7 @@ function asksIntrospection(schema: GraphQLSchema, document: DocumentNode): boole
   return asks;
 }
 
+/** Introspection of the schema, for clients allowed to see it. */
 export function checkIntrospection(
   schema: GraphQLSchema,
   document: DocumentNode,

@@ -20,8 +20,7 @@ const SOCKETS_PER_SUBGRAPH = 64;
 class SubgraphResponse {
   readonly ok: boolean;
   readonly statusText: string;
-  readonly redirected = false;
-  readonly headers: { get(name: string): string | null; has(name: string): boolean };
+  readonly headers: { get(name: string): string | null };
 
   constructor(
     readonly url: string,
@@ -32,11 +31,12 @@ class SubgraphResponse {
   ) {
     this.ok = status >= 200 && status < 300;
     this.statusText = statusText ?? "";
-    const get = (name: string) => {
-      const value = raw[name.toLowerCase()];
-      return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+    this.headers = {
+      get: (name) => {
+        const value = raw[name.toLowerCase()];
+        return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+      },
     };
-    this.headers = { get, has: (name) => get(name) !== null };
   }
 
   text(): Promise<string> {

@@ -589,15 +589,16 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
     const published = this.publishedWhileProjecting.delete(id);
     const marks: Promise<void>[] = [];
     if (mark) marks.push(this.marks.add({ id, mark: "projected" }));
-    if (published) {
-      marks.push(
-        this.marks.add({ id, mark: "published" }).catch(() => {
-          // The relay finds it unmarked and publishes it again: the stream drops the duplicate.
-          this.behind = true;
-        }),
-      );
-    }
+    if (published) marks.push(this.markPublished(id));
     return Promise.all(marks);
+  }
+
+  /** A published entry's mark; if it cannot be written, the relay publishes the entry again. */
+  private markPublished(id: string): Promise<void> {
+    return this.marks.add({ id, mark: "published" }).catch(() => {
+      // The stream drops the duplicate the relay sends.
+      this.behind = true;
+    });
   }
 
   /** One batch of marks: each entry's marks in one update. */
@@ -635,12 +636,7 @@ export class AggregateLog<TState extends AggregateState, S extends Subject> {
       const held = this.held.get(aggregateId);
       if (held) held.published = Math.max(held.published, version);
       if (this.projecting.has(entry._id)) this.publishedWhileProjecting.add(entry._id);
-      else {
-        this.marks.add({ id: entry._id, mark: "published" }).catch(() => {
-          // The relay finds it unmarked and publishes it again: the stream drops the duplicate.
-          this.behind = true;
-        });
-      }
+      else void this.markPublished(entry._id);
       return true;
     })().catch((error: unknown) => {
       this.behind = true;
