@@ -3,7 +3,7 @@
 import { scrapeMetrics } from "@ticketing/testkit";
 import { Counter, Gauge, Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMetricsServer, metrics, type MetricsServer } from "../src/index.js";
+import { createMetricsServer, metrics, type MetricsServer, type ProcessMetrics } from "../src/index.js";
 
 /** Another process's registry, with the same metrics as this one's. */
 const child = new Registry();
@@ -23,7 +23,9 @@ let url: string;
 let childAnswers = true;
 
 beforeAll(async () => {
-  server = createMetricsServer(async () => (childAnswers ? [await child.getMetricsAsJSON()] : []));
+  server = createMetricsServer(async () =>
+    childAnswers ? [(await child.getMetricsAsJSON())] : [],
+  );
   url = `http://127.0.0.1:${(await server.listen(0, "127.0.0.1")).port}/metrics`;
 });
 afterAll(() => server?.close());
