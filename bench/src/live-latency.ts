@@ -14,7 +14,6 @@ import { cpus, loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import WebSocket from "ws";
-import { descendants } from "./processes.js";
 import { startServices } from "./services.js";
 import { withPrivateStack } from "./stack.js";
 import { ms, summarize } from "./stats.js";
@@ -196,17 +195,7 @@ async function main() {
       LIVE_SUBSCRIPTIONS_PER_CLIENT: "1000000",
     });
     const graph = `${services.origin}/graphql`;
-    // The gateway and its live process (ADR 10), which holds the WebSockets: measured together.
-    const gatewayPids = [
-      services.pids.gateway!,
-      ...descendants(services.pids.gateway!).map((child) => child.pid),
-    ];
-    const gatewayRss = () => gatewayPids.reduce((sum, pid) => sum + rssMb(pid), 0);
-    const gatewayCpu = () =>
-      gatewayPids.map(cpuSeconds).reduce((sum, cpu) => ({
-        user: sum.user + cpu.user,
-        system: sum.system + cpu.system,
-      }));
+    const gatewayPid = services.pids.gateway!;
 
     async function call(query: string, variables: Record<string, unknown>, cookie?: string) {
       const response = await fetch(graph, {
@@ -233,7 +222,7 @@ async function main() {
       `${cpus().length} cores, Node ${process.versions.node}; ${changes} ${listing ? "listings" : "price edits"} per run, ${runs} runs; ` +
         `${perConnection} subscription(s) per connection; clients on ${workers} worker threads`,
     );
-    const idleRss = gatewayRss();
+    const idleRss = rssMb(gatewayPid);
     console.log(`gateway RSS with no subscriber: ${idleRss.toFixed(0)} MB; load average ${load()}\n`);
 
     for (const subscribers of sizes) {
@@ -267,7 +256,7 @@ async function main() {
 
       // The clients, spread over the workers.
       const opened = now();
-      const cpuOpening = gatewayCpu();
+      const cpuOpening = cpuSeconds(gatewayPid);
       const connections = Math.ceil(subscribers / perConnection);
       const threads = Math.min(workers, connections);
       const received = new Map<number, number>(); // change → workers that have it everywhere
@@ -319,7 +308,7 @@ async function main() {
         });
 
       await Promise.all(pool.map((worker) => next(worker, "subscribed")));
-      const cpuOpened = gatewayCpu();
+      const cpuOpened = cpuSeconds(gatewayPid);
       console.log(
         `${subscribers} subscribers on ${connections} connections: connected in ${((now() - opened) / 1_000).toFixed(1)} s, ` +
           `gateway CPU ${(cpuOpened.user + cpuOpened.system - cpuOpening.user - cpuOpening.system).toFixed(1)} s`,
@@ -336,10 +325,10 @@ async function main() {
           : `  the first change reached everyone in ${ms(now() - first)}`,
       );
 
-      let peakRss = gatewayRss();
+      let peakRss = rssMb(gatewayPid);
       const subscribedRss = peakRss;
-      const sampler = setInterval(() => (peakRss = Math.max(peakRss, gatewayRss())), 100);
-      const cpuBefore = gatewayCpu();
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(gatewayPid))), 100);
+      const cpuBefore = cpuSeconds(gatewayPid);
       const sent = new Map<number, number>();
       const runOf = new Map<number, number>();
       for (let run = 1; run <= runs; run++) {
@@ -351,7 +340,7 @@ async function main() {
           await everyone(change, changeDeadlineMs);
         }
       }
-      const cpuAfter = gatewayCpu();
+      const cpuAfter = cpuSeconds(gatewayPid);
       const cpuUser = cpuAfter.user - cpuBefore.user;
       const cpuSystem = cpuAfter.system - cpuBefore.system;
       // Whatever is still on its way has the grace period to arrive.

@@ -9,7 +9,6 @@
 // the CPU each process used during the race and after it, until every fan had every change.
 //   npm run bench:onsale -w @ticketing/bench -- [--fans=10000] [--buyers=1000] [--tickets=100]
 //     [--browsers=50] [--listings=50] [--runs=3] [--fan-threads=2] [--buyer-threads=2] [--grace=15]
-//     [--cold-buyers=0] [--live-inline=0]
 import { randomUUID } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import type { Worker } from "node:worker_threads";
@@ -39,8 +38,6 @@ const DEFAULTS = {
   grace: 15,
   /** 1: buyers open their connection with their first createOrder instead of with the event page. */
   "cold-buyers": 0,
-  /** 1: the gateway holds the WebSockets in its own process (LIVE_PROCESS=inline), as before ADR 10. */
-  "live-inline": 0,
 };
 type Option = keyof typeof DEFAULTS;
 const options = { ...DEFAULTS };
@@ -325,7 +322,6 @@ async function onsaleRun(infra: InfraUrls, run: number): Promise<RunFigures> {
     DEMO_ACCOUNTS: "on",
     // Every fan comes from this one address, as many fans behind one network would.
     LIVE_SUBSCRIPTIONS_PER_CLIENT: String(options.fans + 1_000),
-    LIVE_PROCESS: options["live-inline"] ? "inline" : "own",
   });
   // What to stop when the run ends, failed or not, last started first stopped.
   const started: (() => Promise<unknown>)[] = [() => services.stop()];
@@ -418,21 +414,17 @@ async function onsaleRun(infra: InfraUrls, run: number): Promise<RunFigures> {
 
     // This process (every thread), the services, and the servers (not the small node processes
     // that reap each server, nor tsx's esbuild).
-    // The gateway's live process (ADR 10) is its child: its CPU and memory are the gateway's too.
-    const gatewayPids = [
-      services.pids.gateway!,
-      ...descendants(services.pids.gateway!).map((child) => child.pid),
-    ];
     const measured = [
       { pid: process.pid, name: "bench (this process)" },
       ...Object.entries(services.pids).map(([name, pid]) => ({ pid, name })),
-      ...gatewayPids.slice(1).map((pid) => ({ pid, name: "gateway (live process)" })),
       ...descendants(process.pid).filter((child) => !["node", "esbuild"].includes(child.name)),
     ];
     const cpu = sampleCpu(measured);
-    const gatewayRssNow = () => gatewayPids.reduce((sum, pid) => sum + rssMb(pid), 0);
-    let gatewayRss = gatewayRssNow();
-    const rssTimer = setInterval(() => (gatewayRss = Math.max(gatewayRss, gatewayRssNow())), 500);
+    let gatewayRss = rssMb(services.pids.gateway!);
+    const rssTimer = setInterval(
+      () => (gatewayRss = Math.max(gatewayRss, rssMb(services.pids.gateway!))),
+      500,
+    );
     const raceStart = now();
     buyers.start();
     const browse = runLoad({
@@ -460,7 +452,7 @@ async function onsaleRun(infra: InfraUrls, run: number): Promise<RunFigures> {
     }
     const cpuAfter = afterCpu.stop();
     clearInterval(rssTimer);
-    gatewayRss = Math.max(gatewayRss, gatewayRssNow());
+    gatewayRss = Math.max(gatewayRss, rssMb(services.pids.gateway!));
     const fanLags: number[] = [];
     let missing = 0;
     const incomplete: string[] = [];
@@ -620,7 +612,7 @@ await withPrivateStack(async (infra) => {
     [
       `change on the stream → the last of ${count(options.fans)} fans`,
       `p50 ${duration(mid((f) => f.fanOut.p50))}, p99 ${duration(fanP99)}, max ${duration(mid((f) => f.fanOut.max))} ` +
-        `over ${count(mid((f) => f.fanOut.changes))} changes; ${count(missing)} missing; gateway RSS (with its live process) ${rss.toFixed(0)} MB`,
+        `over ${count(mid((f) => f.fanOut.changes))} changes; ${count(missing)} missing; gateway RSS ${rss.toFixed(0)} MB`,
       `p99 < 100 ms, 0 missing after ${options.grace} s, RSS < 500 MB`,
       met(fanP99 < 100 && missing === 0 && rss < 500),
     ],

@@ -60,11 +60,6 @@ const schema = z.object({
   /** A WebSocket connection without any subscription is closed after this long. */
   LIVE_IDLE_SECONDS: positiveInt.default(300),
   /**
-   * `own`: the WebSockets are held by a child process of the gateway (ADR 10); `inline`: by the
-   * gateway's own process.
-   */
-  LIVE_PROCESS: z.enum(["own", "inline"]).default("own"),
-  /**
    * The proxies in front of the gateway (an ingress controller, a load balancer) whose
    * `X-Forwarded-For` is believed: comma-separated addresses and CIDR blocks.
    */
@@ -132,7 +127,6 @@ export function loadEnv(source: EnvSource = process.env) {
     paymentsWebhookUrl: env.PAYMENTS_WEBHOOK_URL,
     subgraphUrls,
     redisUrl: env.REDIS_URL,
-    liveProcess: env.LIVE_PROCESS,
     live: {
       perConnection: env.LIVE_SUBSCRIPTIONS_PER_CONNECTION,
       perClient: env.LIVE_SUBSCRIPTIONS_PER_CLIENT,

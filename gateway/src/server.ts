@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import {
   ApolloGateway,
   RemoteGraphQLDataSource,
@@ -39,7 +39,6 @@ import {
 } from "./session.js";
 import { disableApolloTelemetry, type Env } from "./env.js";
 import { attachLive, type Live } from "./live/server.js";
-import type { LiveProcess } from "./live/process.js";
 import { supergraphFromFile } from "./supergraph.js";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
@@ -128,11 +127,6 @@ export interface GatewayOptions {
   redis?: Redis;
   /** False turns off the public graph's limits, keys and rate limits (to measure what they cost). */
   publicGraphChecks?: boolean;
-  /**
-   * The process that holds the WebSockets (ADR 10): upgrades are handed to it, and the gateway is
-   * ready only while it is. Without it, the gateway holds them itself when it has the stream.
-   */
-  liveProcess?: LiveProcess;
 }
 
 /** Sends the viewer's token, the request id and the client's address to every subgraph, and
@@ -170,7 +164,7 @@ class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
 export interface Gateway {
   app: Express;
   httpServer: Server;
-  /** The subscriptions' side, when the gateway was given the event stream and holds them itself. */
+  /** The subscriptions' side, when the gateway was given the event stream. */
   live: Live | undefined;
   /** The cache of public responses, when the gateway was given the event stream. */
   responseCache: ResponseCache | undefined;
@@ -196,7 +190,6 @@ export async function createGateway({
   redis,
   publicGraphChecks,
   nats,
-  liveProcess,
 }: GatewayOptions): Promise<Gateway> {
   const app = express();
   const httpServer = createHttpServer(app);
@@ -274,25 +267,22 @@ export async function createGateway({
   });
   const sessions = createSessions({ verifier, authUrl: env.authUrl });
   // Registered before the gateway loads the supergraph, so it sees the first schema too.
-  if (liveProcess)
-    httpServer.on("upgrade", (request, socket, head) => liveProcess.upgrade(request, socket as Socket, head));
-  const live =
-    nats && !liveProcess
-      ? await attachLive({
-          httpServer,
-          apollo,
-          gateway,
-          nats,
-          sessions,
-          verifier,
-          addressOf: addresses.of,
-          logger: logger.child({ component: "live" }),
-          limits: env.publicGraph.limits,
-          live: env.live,
-          production: env.production,
-          secureCookies: env.secureCookies,
-        })
-      : undefined;
+  const live = nats
+    ? await attachLive({
+        httpServer,
+        apollo,
+        gateway,
+        nats,
+        sessions,
+        verifier,
+        addressOf: addresses.of,
+        logger: logger.child({ component: "live" }),
+        limits: env.publicGraph.limits,
+        live: env.live,
+        production: env.production,
+        secureCookies: env.secureCookies,
+      })
+    : undefined;
   await apollo.start();
 
   app.get("/healthz", (_req, res) => {
@@ -301,13 +291,8 @@ export async function createGateway({
   const dependencies = createReadiness(readiness, logger);
   app.get("/readyz", async (_req, res) => {
     const report = await dependencies();
-    const liveReady = liveProcess?.ready() ?? true;
-    const ready = report.ready && !closing && liveReady;
-    const checks = {
-      graph: closing ? "failed" : "ok",
-      ...(liveProcess ? { live: liveReady ? "ok" : "failed" } : {}),
-      ...report.checks,
-    };
+    const ready = report.ready && !closing;
+    const checks = { graph: closing ? "failed" : "ok", ...report.checks };
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unready", checks });
   });
 
@@ -424,7 +409,7 @@ export async function createGateway({
       closing = true;
       closed ??= (async () => {
         await live?.close();
-        await Promise.all([liveProcess?.close(graceMs), closeHttpServer(httpServer, graceMs)]);
+        await closeHttpServer(httpServer, graceMs);
         await apollo.stop();
         await responseCache?.close();
         await publicGraph.close();

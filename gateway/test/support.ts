@@ -7,7 +7,6 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ensureStreams } from "@ticketing/shared-events";
 import { createIdentity, createLogger } from "@ticketing/shared-runtime";
 import { infra, natsUrlFor } from "@ticketing/testkit";
-import { startLiveProcess, type LiveProcess } from "../src/live/process.js";
 import { createGateway, type Gateway } from "../src/server.js";
 import { loadEnv } from "../src/env.js";
 import { createApiKeys } from "../src/api-keys.js";
@@ -36,8 +35,6 @@ export interface System {
   /** Stops the gateway and starts a new one on the same port (the subgraphs stay up). */
   restartGateway(): Promise<Gateway>;
   url: string;
-  /** The current gateway's live process, when started with one. */
-  liveProcess(): LiveProcess | undefined;
   auth: RunningAuth;
   nc: NatsConnection;
   expiration?: RunningExpiration;
@@ -173,7 +170,6 @@ export async function startSystem(
     payments,
     passes,
     expiration = false,
-    liveProcess = false,
     route = (_name, url) => Promise.resolve(url),
   }: {
     tickets?: boolean;
@@ -184,8 +180,6 @@ export async function startSystem(
     /** The passes subgraph's settings; absent: no passes subgraph. */
     passes?: Record<string, string>;
     expiration?: boolean;
-    /** The WebSockets in the gateway's live process (ADR 10), built in dist/, instead of inline. */
-    liveProcess?: boolean;
     /** The URL the gateway is given for a subgraph (a proxy in front of it, say). */
     route?: (name: "tickets" | "orders" | "payments" | "passes", url: string) => Promise<string>;
   } = {},
@@ -221,31 +215,24 @@ export async function startSystem(
   });
   const identity = await createIdentity(nc, env.jwksUrl, logger);
   const apiKeys = await createApiKeys({ authUrl: env.authUrl, nc, logger });
-  let currentLive: LiveProcess | undefined;
-  const gatewayOptions = () => {
-    currentLive = liveProcess ? startLiveProcess({ env, logger }) : undefined;
-    return {
-      env,
-      logger,
-      verifier: identity.verifier,
-      apiKeys,
-      nats: nc,
-      ...(currentLive ? { liveProcess: currentLive } : {}),
-    };
-  };
-  const gateway: Gateway = await createGateway(gatewayOptions());
+  const gateway: Gateway = await createGateway({
+    env,
+    logger,
+    verifier: identity.verifier,
+    apiKeys,
+    nats: nc,
+  });
   const { port } = await gateway.listen(0, "127.0.0.1");
   let current = gateway;
   return {
     gateway,
     restartGateway: async () => {
       await current.close();
-      current = await createGateway(gatewayOptions());
+      current = await createGateway({ env, logger, verifier: identity.verifier, apiKeys, nats: nc });
       await current.listen(port, "127.0.0.1");
       return current;
     },
     url: `http://127.0.0.1:${port}`,
-    liveProcess: () => currentLive,
     auth,
     nc,
     ...(worker ? { expiration: worker } : {}),

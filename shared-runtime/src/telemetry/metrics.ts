@@ -7,16 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
 import { instrumentEvents, type ConsumerBacklogReading, type OutboxReading } from "@ticketing/shared-events";
 import { GraphQLObjectType, Kind, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
-import {
-  AggregatorRegistry,
-  collectDefaultMetrics,
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  type MetricObjectWithValues,
-  type MetricValue,
-} from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export const metricsRegistry = new Registry();
 // Event loop lag, heap and GC, CPU, file descriptors: prom-client's standard names.
@@ -367,37 +358,15 @@ export function requestMetricsPlugin<TContext extends BaseContext>(): ApolloServ
 
 // ---- Exposition.
 
-/** A registry's metrics as data, to be added up with another process's. */
-export type ProcessMetrics = MetricObjectWithValues<MetricValue<string>>[];
-
-/** This process's metrics as data: what a parent process adds to its own (`createMetricsServer`). */
-export function processMetrics(): Promise<ProcessMetrics> {
-  return metricsRegistry.getMetricsAsJSON();
-}
-
-/** This process's metrics, added up with those of the processes `others` reads, in Prometheus text. */
-async function exposition(others?: () => Promise<ProcessMetrics[]>): Promise<string> {
-  if (!others) return metricsRegistry.metrics();
-  const all = [await processMetrics(), ...(await others())];
-  return AggregatorRegistry.aggregate(all).metrics();
-}
-
-/**
- * The scrape's answer: the registry in Prometheus text, to a GET or HEAD; with `others`, added up
- * with the metrics of the processes it reads (counters and gauges summed, as for a cluster).
- */
-export async function serveMetrics(
-  req: IncomingMessage,
-  res: ServerResponse,
-  others?: () => Promise<ProcessMetrics[]>,
-): Promise<void> {
+/** The scrape's answer: the registry in Prometheus text, to a GET or HEAD. */
+export async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" });
     res.end("method not allowed\n");
     return;
   }
   try {
-    const body = await exposition(others);
+    const body = await metricsRegistry.metrics();
     res.writeHead(200, { "content-type": metricsRegistry.contentType, "cache-control": "no-store" });
     res.end(req.method === "HEAD" ? undefined : body);
   } catch (error) {
@@ -414,13 +383,12 @@ export interface MetricsServer {
 
 /**
  * A server of `/metrics` alone, for a process whose own port is public (the gateway): the
- * metrics stay on an internal port that no ingress routes to. `others` reads the metrics of the
- * process's children, reported as the sum of all.
+ * metrics stay on an internal port that no ingress routes to.
  */
-export function createMetricsServer(others?: () => Promise<ProcessMetrics[]>): MetricsServer {
+export function createMetricsServer(): MetricsServer {
   const httpServer = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (path === "/metrics") return void serveMetrics(req, res, others);
+    if (path === "/metrics") return void serveMetrics(req, res);
     res.writeHead(404, { "content-type": "application/json; charset=utf-8" });
     res.end(JSON.stringify({ error: "not found" }));
   });
