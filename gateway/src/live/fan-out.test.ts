@@ -96,12 +96,17 @@ function change(ticketId: string, version: number, eventId = "event-1"): TicketE
   };
 }
 
-/** What the graph would answer: the ticket at the event's version, with `blob` to make it big. */
+/**
+ * What the graph would answer: each ticket at its event's version, with `blob` to make it big.
+ * `calls` holds the changes of each operation.
+ */
 function answering(blob = "") {
-  const calls: TicketEnvelope[] = [];
-  const resolve = (event: TicketEnvelope): Promise<ExecutionResult> => {
-    calls.push(event);
-    return Promise.resolve({ data: { changed: { id: event.data.id, version: event.version, blob } } });
+  const calls: TicketEnvelope[][] = [];
+  const resolve = (events: readonly TicketEnvelope[]): Promise<ExecutionResult[]> => {
+    calls.push([...events]);
+    return Promise.resolve(
+      events.map((event) => ({ data: { changed: { id: event.data.id, version: event.version, blob } } })),
+    );
   };
   return { resolve, calls };
 }
@@ -171,11 +176,13 @@ describe("the fan-out of ticket changes", () => {
       audienceKey: "one",
       id: "1",
       socket: a.socket,
-      resolve: () =>
-        Promise.resolve({
-          data: null,
-          errors: [new GraphQLError("Not yours", { extensions: { code: "FORBIDDEN" } })],
-        }),
+      resolve: (events) =>
+        Promise.resolve(
+          events.map(() => ({
+            data: null,
+            errors: [new GraphQLError("Not yours", { extensions: { code: "FORBIDDEN" } })],
+          })),
+        ),
     });
     fanOut.subscribe({
       eventId: "event-1",
@@ -232,16 +239,48 @@ describe("the fan-out of ticket changes", () => {
         resolve: graph.resolve,
       });
     }
-    // Nine tickets change at once: the first change is resolved first and goes out alone; the
-    // others are resolved while its pass runs, and go out in the next one.
+    // Nine tickets change at once: read in one operation, they go out in one pass.
     for (let n = 1; n <= 9; n++) fanOut.offer(change(`t${n}`, 1));
     await until(() => connections.every((c) => c.messages.length === 9));
-    for (const [n, connection] of connections.entries()) {
-      expect(connection.messages.map((message) => message.payload.data?.changed.id)).toEqual(
-        Array.from({ length: 9 }, (_, i) => `t${i + 1}`),
-      );
-      expect(writes[n]!()).toBe(2);
+    // Then three more, while the first of them is being read: those that came meanwhile go out
+    // together in the pass after it.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slowGraph = async (events: readonly TicketEnvelope[]) => {
+      await held;
+      return graph.resolve(events);
+    };
+    for (const connection of connections) {
+      fanOut.subscribe({
+        eventId: "event-2",
+        audienceKey: "all",
+        id: "2",
+        socket: connection.socket,
+        resolve: slowGraph,
+      });
     }
+    fanOut.offer(change("u1", 1, "event-2"));
+    await new Promise((resolve) => setImmediate(resolve));
+    fanOut.offer(change("u2", 1, "event-2"));
+    fanOut.offer(change("u3", 1, "event-2"));
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await until(() => connections.every((c) => c.messages.length === 12));
+    for (const [n, connection] of connections.entries()) {
+      expect(connection.messages.map((message) => message.payload.data?.changed.id)).toEqual([
+        ...Array.from({ length: 9 }, (_, i) => `t${i + 1}`),
+        "u1",
+        "u2",
+        "u3",
+      ]);
+      expect(writes[n]!()).toBe(3);
+    }
+    // Nine changes in one operation; u1 alone, u2 and u3 together while it was under way.
+    expect(graph.calls.map((events) => events.map((event) => event.data.id))).toEqual([
+      Array.from({ length: 9 }, (_, i) => `t${i + 1}`),
+      ["u1"],
+      ["u2", "u3"],
+    ]);
   });
 
   it("answers an HTTP request while a pass over the sockets is under way", async () => {
@@ -283,10 +322,10 @@ describe("the fan-out of ticket changes", () => {
         id: "1",
         socket: connection.socket,
         // The request is in the server's receive buffer when the pass starts.
-        resolve: async (event) => {
+        resolve: async (events) => {
           pending = await get();
           await pending.sent;
-          return graph.resolve(event);
+          return graph.resolve(events);
         },
       });
     }

@@ -121,8 +121,10 @@ function rootField(operation: OperationDefinitionNode): FieldNode {
 }
 
 /**
- * `query($__ticketId: ID!, …) { ticket(id: $__ticketId) { <the subscriber's selection> } }` with
- * the fragments and the variables that selection uses.
+ * For `count` tickets, `query($__t0: ID!, …) { t0: ticket(id: $__t0) { <the subscriber's
+ * selection> } … }` with the fragments and the variables that selection uses: the changes of
+ * several tickets are read in one operation (the gateway plans it once per count and fetches each
+ * subgraph once for all).
  */
 function ticketQuery(document: DocumentNode, operation: OperationDefinitionNode, field: FieldNode) {
   const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
@@ -138,17 +140,29 @@ function ticketQuery(document: DocumentNode, operation: OperationDefinitionNode,
   const variables = (operation.variableDefinitions ?? []).filter((d) => used.has(d.variable.name.value));
   const selection = field.selectionSet ? print(field.selectionSet) : "{ id }";
   const definitions = variables.map((d) => print(d)).join(", ");
-  const text =
-    `query LiveTicket($__ticketId: ID!${definitions ? `, ${definitions}` : ""}) ` +
-    `{ ticket(id: $__ticketId) ${selection} }\n` +
-    fragments.map((fragment) => print(fragment)).join("\n");
-  return { text, variableNames: [...used] };
+  const fragmentText = fragments.map((fragment) => print(fragment)).join("\n");
+  const texts = new Map<number, string>();
+  const textFor = (count: number) => {
+    let text = texts.get(count);
+    if (text === undefined) {
+      const n = Array.from({ length: count }, (_, i) => i);
+      const ids = n.map((i) => `$__t${i}: ID!`).join(", ");
+      const fields = n.map((i) => `t${i}: ticket(id: $__t${i}) ${selection}`).join(" ");
+      text = `query LiveTickets(${ids}${definitions ? `, ${definitions}` : ""}) { ${fields} }\n${fragmentText}`;
+      texts.set(count, text);
+    }
+    return text;
+  };
+  return { textFor, variableNames: [...used] };
 }
 
 /** A ticketChanged subscription: its event, and the query each change is read with. */
 interface TicketQuestion {
   eventId: string;
-  text: string;
+  /** The query that reads the changes of `count` tickets. */
+  textFor: (count: number) => string;
+  /** The most tickets one query may read within the graph's operation limits (at least 1). */
+  batchSize: number;
   variables: Record<string, unknown>;
   responseKey: string;
   /** All of the above but the event, as part of an audience's key. */
@@ -168,6 +182,8 @@ type Checked =
       query?: FieldNode[];
     };
 
+/** The most ticket changes read in one query through the graph. */
+const MOST_TICKETS_PER_QUERY = 50;
 /** How often a live ticket change is resolved when the graph fails to answer. */
 const RESOLVE_ATTEMPTS = 3;
 /** The wait before resolving a change again, doubled before each further attempt. */
@@ -247,16 +263,31 @@ function documentChecker(schema: GraphQLSchema, options: { limits: OperationLimi
       return { document, field, variables };
     }
     const fieldDef = schema.getSubscriptionType()!.getFields()[field.name.value]!;
-    const { text, variableNames } = ticketQuery(document, operation, field);
+    const { textFor, variableNames } = ticketQuery(document, operation, field);
     const used = Object.fromEntries(variableNames.map((name) => [name, variables.coerced[name]]));
     const responseKey = field.alias?.value ?? field.name.value;
+    // The queries go through the graph's limits like any client's: as many tickets in one as
+    // they let through.
+    let batchSize = MOST_TICKETS_PER_QUERY;
+    while (batchSize > 1) {
+      const ids = Object.fromEntries(Array.from({ length: batchSize }, (_, i) => [`__t${i}`, "0"]));
+      const outcome = checkOperation(schema, textFor(batchSize), {
+        limits: options.limits,
+        client,
+        production: options.production,
+        variables: { ...used, ...ids },
+      });
+      if (!("error" in outcome)) break;
+      batchSize = Math.floor(batchSize / 2);
+    }
     const ticket: TicketQuestion = {
       eventId: String(getArgumentValues(fieldDef, field, variables.coerced).eventId),
-      text,
+      textFor,
+      batchSize,
       variables: used,
       responseKey,
       // The response key too: the payload carries it.
-      question: `${text}\n${JSON.stringify(used)}\n${responseKey}`,
+      question: `${textFor(1)}\n${JSON.stringify(used)}\n${responseKey}`,
     };
     return { document, field, variables, ticket };
   }
@@ -304,38 +335,49 @@ export async function attachLive(options: LiveOptions) {
   }
 
   /**
-   * A change as the connection's viewer sees it through the graph, for its whole audience. When
-   * the graph fails to answer, it is asked again a few times; then nothing is sent for the change
-   * (the ticket's next change, or a new subscription, carries its state): every fan would
-   * otherwise read the failure as the ticket's.
+   * Changes of tickets as the connection's viewer sees them through the graph, for its whole
+   * audience, read in one operation. When the graph fails to answer, it is asked again a few
+   * times; then nothing is sent for them (each ticket's next change, or a new subscription,
+   * carries its state): every fan would otherwise read the failure as the ticket's.
    */
-  async function resolveTicket(
+  async function resolveTickets(
     connection: Connection,
-    query: { text: string; variables: Record<string, unknown>; responseKey: string },
-    event: TicketEnvelope,
-  ): Promise<ExecutionResult | null> {
+    query: TicketQuestion,
+    events: readonly TicketEnvelope[],
+  ): Promise<(ExecutionResult | null)[]> {
+    if (events.length > query.batchSize) {
+      const parts: Promise<(ExecutionResult | null)[]>[] = [];
+      for (let from = 0; from < events.length; from += query.batchSize) {
+        parts.push(resolveTickets(connection, query, events.slice(from, from + query.batchSize)));
+      }
+      return (await Promise.all(parts)).flat();
+    }
     for (let attempt = 1; ; attempt++) {
       try {
-        return await readTicket(connection, query, event);
+        return await readTickets(connection, query, events);
       } catch (error) {
         if (attempt === RESOLVE_ATTEMPTS) {
           logger.warn(
-            { err: error, ticketId: event.data.id, version: event.version, attempts: attempt },
-            "a live ticket change could not be resolved; it is not sent",
+            {
+              err: error,
+              tickets: events.map((event) => ({ id: event.data.id, version: event.version })),
+              attempts: attempt,
+            },
+            "live ticket changes could not be resolved; they are not sent",
           );
-          return null;
+          return events.map(() => null);
         }
       }
       await sleep(RESOLVE_BACKOFF_MS * 2 ** (attempt - 1));
     }
   }
 
-  /** The ticket through the graph; throws when the graph gave no answer but a failure. */
-  async function readTicket(
+  /** The tickets through the graph; throws when the graph gave no answer but a failure. */
+  async function readTickets(
     connection: Connection,
-    query: { text: string; variables: Record<string, unknown>; responseKey: string },
-    event: TicketEnvelope,
-  ): Promise<ExecutionResult | null> {
+    query: TicketQuestion,
+    events: readonly TicketEnvelope[],
+  ): Promise<(ExecutionResult | null)[]> {
     const token = await currentToken(connection);
     const contextValue: GatewayContext = {
       viewer: connection.viewer,
@@ -345,24 +387,32 @@ export async function attachLive(options: LiveOptions) {
       client: connection.client,
       secureCookies: options.secureCookies,
     };
+    const variables: Record<string, unknown> = { ...query.variables };
+    for (const [n, event] of events.entries()) variables[`__t${n}`] = event.data.id;
     const response = await apollo.executeOperation(
-      { query: query.text, variables: { ...query.variables, __ticketId: event.data.id } },
+      { query: query.textFor(events.length), variables },
       { contextValue },
     );
-    if (response.body.kind !== "single") return null;
+    if (response.body.kind !== "single") return events.map(() => null);
     const { data, errors } = response.body.singleResult;
     const failures = errors?.filter((e) => TRANSIENT_CODES.has(e.extensions?.code)) ?? [];
     if (failures.length > 0) {
       throw new Error(`The graph failed: ${failures.map((e) => e.message).join("; ")}`);
     }
-    const ticket = (data as { ticket?: unknown } | null | undefined)?.ticket ?? null;
-    if (ticket === null && !errors) return null;
-    return {
-      data: ticket === null ? null : { [query.responseKey]: ticket },
-      ...(errors
-        ? { errors: errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) }
-        : {}),
-    };
+    const tickets = data ?? {};
+    return events.map((_, n) => {
+      const alias = `t${n}`;
+      // An error without a path concerns the whole operation, so every ticket.
+      const own = errors?.filter((e) => e.path === undefined || e.path[0] === alias) ?? [];
+      const ticket = tickets[alias] ?? null;
+      if (ticket === null && own.length === 0) return null;
+      return {
+        data: ticket === null ? null : { [query.responseKey]: ticket },
+        ...(own.length > 0
+          ? { errors: own.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) }
+          : {}),
+      };
+    });
   }
 
   function release(connection: Connection, open: { end(error: LiveEnded | null): void }) {
@@ -461,7 +511,7 @@ export async function attachLive(options: LiveOptions) {
             audienceKey: `${viewerKey}\n${ticket.question}`,
             id,
             socket: connection.socket,
-            resolve: (event) => resolveTicket(connection, ticket, event),
+            resolve: (events) => resolveTickets(connection, ticket, events),
           });
           track(connection, subscription);
           return subscription;
