@@ -423,7 +423,8 @@ export async function attachLive(options: LiveOptions) {
     else perClient.set(connection.clientKey, count);
   }
 
-  const wss = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  // No compression: the fan-out writes its frames straight to the sockets (fan-out.ts).
+  const wss = new WebSocketServer({ server: httpServer, path: "/graphql", perMessageDeflate: false });
   const server = useServer<Record<string, unknown> | undefined, { connection: Connection }>(
     {
       schema: () => schema!,
