@@ -13,12 +13,7 @@ import { API_KEY_HEADER, identifyClient, type ApiKeys, type Client } from "./api
 import { cors } from "./cors.js";
 import type { Env } from "./env.js";
 import { limitRules, limitsPlugin, withLimitDetails } from "./limits.js";
-import {
-  loadPersistedDocuments,
-  persistedQueryCache,
-  trustedDocumentsPlugin,
-  type PersistedDocuments,
-} from "./persisted.js";
+import { loadPersistedDocuments, persistedQueryCache, trustedDocumentsPlugin } from "./persisted.js";
 import { createRateLimiter, rateLimitHeaders } from "./rate-limit.js";
 
 export interface PublicGraphOptions {
@@ -45,8 +40,6 @@ export interface PublicGraph {
   formatError(masked: GraphQLFormattedError, original: GraphQLFormattedError): GraphQLFormattedError;
   /** The client `admission` identified. */
   clientOf(req: Request): Client;
-  /** The SPA's persisted documents, by hash (none when the checks are off). */
-  documents: PersistedDocuments;
   close(): Promise<void>;
 }
 
@@ -69,7 +62,6 @@ function unchecked(production: boolean, addressOf: PublicGraphOptions["addressOf
     apolloOptions: { introspection: !production, plugins: [] },
     formatError: (masked) => masked,
     clientOf: (req) => ({ kind: "anonymous", address: addressOf(req) }),
-    documents: { get: () => undefined, has: () => false, size: 0 },
     close: () => Promise.resolve(),
   };
 }
@@ -167,7 +159,6 @@ async function checked({
     clientOf(req) {
       return clients.get(req) ?? { kind: "anonymous", address: addressOf(req) };
     },
-    documents,
     async close() {
       if (!given) await redis.quit().catch(() => redis.disconnect());
     },

@@ -50,14 +50,11 @@ import { clientAddresses } from "./client-address.js";
 import { measuredFetch } from "./metrics.js";
 import { spaRouter } from "./spa.js";
 import { subgraphFetch } from "./subgraph-fetch.js";
-import { writeAdmission } from "./write-admission.js";
 
 /** How long an idle kept-alive connection stays open: longer than a load balancer's idle timeout. */
 const KEEP_ALIVE_MS = 65_000;
 /** Connections the kernel queues for accepting (capped by its `somaxconn`). */
 const LISTEN_BACKLOG = 4_096;
-/** Mutations under way at once, and the longest one may wait in line (write-admission.ts). */
-const WRITES = { concurrency: 32, budgetMs: 100 };
 
 /**
  * Errors a subgraph raised on purpose arrive already masked by it, with their code: they pass
@@ -302,10 +299,8 @@ export async function createGateway({
   app.use(
     "/graphql",
     publicGraph.cors,
-    express.json({ limit: "1mb" }),
-    // Before anything else is spent on it: a write refused under overload costs next to nothing.
-    writeAdmission({ ...WRITES, documents: publicGraph.documents }),
     publicGraph.admission,
+    express.json({ limit: "1mb" }),
     traceOperations(),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
