@@ -363,10 +363,14 @@ describe("a gateway restart", () => {
       (count) => count === 1,
     );
     const restarted = await system.restartGateway();
-    await eventually(
+    // graphql-ws waits 1.3 to 4 s before it reconnects, and longer on a loaded machine: the
+    // listing must come after the subscription is back, or there is nothing to receive it.
+    const resubscribed = await eventually(
       () => restarted.live?.subscribers() ?? 0,
       (count) => count >= 1,
+      30_000,
     );
+    expect(resubscribed).toBeGreaterThanOrEqual(1);
     const ticketId = await list(eventId);
     const after = await eventually(
       () => Promise.resolve(watch.received.map((change) => change.id)),
@@ -379,5 +383,5 @@ describe("a gateway restart", () => {
     expect(watch.errors).toEqual([]);
     watch.dispose();
     await client.dispose();
-  });
+  }, 60_000);
 });
