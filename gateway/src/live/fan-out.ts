@@ -6,9 +6,9 @@
 // header (`{"id":"<subscription id>","type":"next","payload":` … `}`), exactly the message
 // graphql-ws would have sent. The changes that arrive together (an on-sale's burst) are resolved
 // together, in one operation through the graph: under load a round trip takes hundreds of
-// milliseconds, and one per change queued the burst behind itself. graphql-ws still owns each subscription (it hears of the end, and
-// of the client completing it), but the changes themselves do not go through its per-message
-// path: at 10,000 sockets, one promise chain, one JSON.stringify and one awaited write callback
+// milliseconds, and one per change queued the burst behind itself. graphql-ws still owns each
+// subscription (it hears of the end, and of the client completing it), but the changes themselves
+// do not go through its per-message path: at 10,000 sockets, one promise chain, one JSON.stringify and one awaited write callback
 // per socket and change was most of the work.
 //
 // Each message goes out as a whole WebSocket frame built once: the subscriptions of an audience
@@ -71,8 +71,12 @@ const TEXT_FRAME = 0x81;
  */
 const frames = new WeakMap<Buffer, Map<string, Buffer>>();
 
-/** An unmasked text frame (RFC 6455, 5.2) around `header`, `payload` and the closing brace. */
-function textFrame(header: Buffer, payload: Buffer): Buffer {
+/**
+ * An unmasked text frame (RFC 6455, 5.2) of the `next` message with subscription id `key` (as
+ * JSON) and `payload`.
+ */
+function nextFrame(key: string, payload: Buffer): Buffer {
+  const header = Buffer.from(`{"id":${key},"type":"next","payload":`);
   const length = header.length + payload.length + CLOSING_BRACE.length;
   const prefix = length < 126 ? 2 : length < 65_536 ? 4 : 10;
   const frame = Buffer.allocUnsafe(prefix + length);
@@ -92,12 +96,12 @@ function textFrame(header: Buffer, payload: Buffer): Buffer {
   return frame;
 }
 
-/** The `next` frame of `payload` for a subscription whose message header is `header` (`key`). */
-function nextFrame(key: string, header: Buffer, payload: Buffer): Buffer {
+/** The `next` frame of `payload` for subscription id `key`, built once for all who share both. */
+function sharedNextFrame(key: string, payload: Buffer): Buffer {
   let byId = frames.get(payload);
   if (!byId) frames.set(payload, (byId = new Map<string, Buffer>()));
   let frame = byId.get(key);
-  if (!frame) byId.set(key, (frame = textFrame(header, payload)));
+  if (!frame) byId.set(key, (frame = nextFrame(key, payload)));
   return frame;
 }
 
@@ -190,7 +194,6 @@ export class TicketSubscription implements AsyncIterableIterator<ExecutionResult
   private incoming: readonly Change[] | undefined;
   /** The newest payload of each ticket its socket could not take yet, oldest first. */
   private readonly backlog = new Map<string, Buffer>();
-  private readonly header: Buffer;
   /** The subscription id, as JSON: subscriptions with the same one get the same frames. */
   private readonly key: string;
   private ended: LiveEnded | null | undefined;
@@ -204,7 +207,6 @@ export class TicketSubscription implements AsyncIterableIterator<ExecutionResult
     private readonly onEnd: () => void,
   ) {
     this.key = JSON.stringify(id);
-    this.header = Buffer.from(`{"id":${this.key},"type":"next","payload":`);
   }
 
   /**
@@ -289,7 +291,7 @@ export class TicketSubscription implements AsyncIterableIterator<ExecutionResult
   }
 
   private write(payload: Buffer) {
-    this.socket.send(nextFrame(this.key, this.header, payload));
+    this.socket.send(sharedNextFrame(this.key, payload));
   }
 }
 

@@ -69,15 +69,14 @@ const BEFORE_LONGEST = "@ticketing/web";
 /** The longest of the rest, first in the other lane; the others follow in the workspaces' order. */
 const LONG_FIRST = ["@ticketing/gateway"];
 
-/** Runs `jobs` (turbo arguments each) `lanes` at a time, in order; resolves to their statuses. */
-async function inLanes(jobs: string[][], lanes: number): Promise<number[]> {
-  const statuses: number[] = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < jobs.length) statuses.push(await turbo(jobs[next++]!));
-  };
-  await Promise.all(Array.from({ length: lanes }, lane));
-  return statuses;
+/** Runs `jobs` (turbo arguments each) one after another; resolves to the first failing status, or 0. */
+async function inTurn(jobs: string[][]): Promise<number> {
+  let failed = 0;
+  for (const job of jobs) {
+    const status = await turbo(job);
+    if (failed === 0) failed = status;
+  }
+  return failed;
 }
 
 async function main() {
@@ -147,11 +146,7 @@ async function main() {
       "--only",
       `--filter=${name}`,
     ]);
-    statuses = [
-      ...early,
-      inLanes(longLane, 1).then((done) => done.find((status) => status !== 0) ?? 0),
-      inLanes(jobs, 1).then((done) => done.find((status) => status !== 0) ?? 0),
-    ];
+    statuses = [...early, inTurn(longLane), inTurn(jobs)];
   }
   const turboStatus = (await Promise.all(statuses)).find((status) => status !== 0) ?? 0;
 
