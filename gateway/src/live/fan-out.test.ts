@@ -120,6 +120,7 @@ describe("the fan-out of ticket changes", () => {
       fanOut.subscribe({
         eventId: "event-1",
         audienceKey: "anonymous, same document",
+        batchSize: 50,
         id: `sub-${n}`,
         socket: connection.socket,
         resolve: graph.resolve,
@@ -129,6 +130,7 @@ describe("the fan-out of ticket changes", () => {
     fanOut.subscribe({
       eventId: "event-1",
       audienceKey: "anonymous, same document",
+      batchSize: 50,
       id: "second",
       socket: connections[0]!.socket,
       resolve: graph.resolve,
@@ -136,6 +138,7 @@ describe("the fan-out of ticket changes", () => {
     fanOut.subscribe({
       eventId: "event-2",
       audienceKey: "anonymous, same document",
+      batchSize: 50,
       id: "elsewhere",
       socket: connections[1]!.socket,
       resolve: graph.resolve,
@@ -174,6 +177,7 @@ describe("the fan-out of ticket changes", () => {
     fanOut.subscribe({
       eventId: "event-1",
       audienceKey: "one",
+      batchSize: 50,
       id: "1",
       socket: a.socket,
       resolve: (events) =>
@@ -187,6 +191,7 @@ describe("the fan-out of ticket changes", () => {
     fanOut.subscribe({
       eventId: "event-1",
       audienceKey: "two",
+      batchSize: 50,
       id: "1",
       socket: b.socket,
       resolve: answering().resolve,
@@ -201,6 +206,41 @@ describe("the fan-out of ticket changes", () => {
     expect(b.messages[0]?.payload.data?.changed).toEqual({ id: "t1", version: 1, blob: "" });
   });
 
+  it("resolves a burst in operations of at most the audience's batch size, two under way at once", async () => {
+    const fanOut = new TicketFanOut(1_000);
+    const graph = answering();
+    const answers: (() => void)[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const held = async (events: readonly TicketEnvelope[]) => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise<void>((resolve) => answers.push(resolve));
+      inFlight--;
+      return graph.resolve(events);
+    };
+    const client = await connect();
+    fanOut.subscribe({
+      eventId: "event-1",
+      audienceKey: "all",
+      batchSize: 3,
+      id: "1",
+      socket: client.socket,
+      resolve: held,
+    });
+    // Eleven tickets change in one turn of the event loop.
+    for (let n = 0; n < 11; n++) fanOut.offer(change(`t${n}`, 1));
+    while (graph.calls.flat().length < 11) {
+      await until(() => answers.length > 0);
+      answers.shift()!();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => client.messages.length === 11);
+    expect(graph.calls.map((events) => events.length)).toEqual([3, 3, 3, 2]);
+    expect(mostInFlight).toBe(2);
+    expect(new Set(client.messages.map((message) => message.payload.data?.changed.id)).size).toBe(11);
+  });
+
   it("delivers every change to every subscription, in order, when the clients keep up", async () => {
     const fanOut = new TicketFanOut(1_000);
     const graph = answering();
@@ -209,6 +249,7 @@ describe("the fan-out of ticket changes", () => {
       fanOut.subscribe({
         eventId: "event-1",
         audienceKey: "all",
+        batchSize: 50,
         id: "1",
         socket: connection.socket,
         resolve: graph.resolve,
@@ -234,6 +275,7 @@ describe("the fan-out of ticket changes", () => {
       fanOut.subscribe({
         eventId: "event-1",
         audienceKey: "all",
+        batchSize: 50,
         id: "1",
         socket: connection.socket,
         resolve: graph.resolve,
@@ -254,6 +296,7 @@ describe("the fan-out of ticket changes", () => {
       fanOut.subscribe({
         eventId: "event-2",
         audienceKey: "all",
+        batchSize: 50,
         id: "2",
         socket: connection.socket,
         resolve: slowGraph,
@@ -319,6 +362,7 @@ describe("the fan-out of ticket changes", () => {
       fanOut.subscribe({
         eventId: "event-1",
         audienceKey: "all",
+        batchSize: 50,
         id: "1",
         socket: connection.socket,
         // The request is in the server's receive buffer when the pass starts.
@@ -348,6 +392,7 @@ describe("the fan-out of ticket changes", () => {
       fanOut.subscribe({
         eventId: "event-1",
         audienceKey: "all",
+        batchSize: 50,
         id: "1",
         socket: connection.socket,
         resolve: graph.resolve,
@@ -397,6 +442,7 @@ describe("the fan-out of ticket changes", () => {
     const fastSubscription = fanOut.subscribe({
       eventId: "event-1",
       audienceKey: "all",
+      batchSize: 50,
       id: "1",
       socket: fast.socket,
       resolve: graph.resolve,
@@ -404,6 +450,7 @@ describe("the fan-out of ticket changes", () => {
     const slowSubscription = fanOut.subscribe({
       eventId: "event-1",
       audienceKey: "all",
+      batchSize: 50,
       id: "1",
       socket: slow.socket,
       resolve: graph.resolve,

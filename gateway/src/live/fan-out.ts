@@ -53,8 +53,6 @@ export type ResolveChanges = (events: readonly TicketEnvelope[]) => Promise<(Exe
 const HIGH_WATER_BYTES = 64 * 1024;
 /** How often a socket whose client did not keep up is looked at again. */
 const DRAIN_CHECK_MS = 20;
-/** Changes of different tickets resolved in one operation at most. */
-const BATCH_SIZE = 50;
 /** Operations an audience has under way at once. */
 const CONCURRENT_BATCHES = 2;
 /** Sockets a pass writes to before it lets the rest of the process run. */
@@ -311,6 +309,8 @@ class Audience {
 
   constructor(
     private readonly maxPending: number,
+    /** Changes of different tickets one operation resolves at most. */
+    private readonly batchSize: number,
     /** Called when a change is resolved: the next pass is to hand it out. */
     private readonly onResolved: (audience: Audience) => void,
   ) {}
@@ -353,7 +353,7 @@ class Audience {
     while (this.batches < CONCURRENT_BATCHES) {
       const batch: TicketEnvelope[] = [];
       for (const [ticketId, event] of this.queued) {
-        if (batch.length === BATCH_SIZE) break;
+        if (batch.length === this.batchSize) break;
         if (!this.resolving.has(ticketId)) batch.push(event);
       }
       if (batch.length === 0) return;
@@ -395,6 +395,8 @@ export interface Subscriber {
   id: string;
   socket: LiveSocket;
   resolve: ResolveChanges;
+  /** Changes of different tickets `resolve` takes at once at most: the same for a whole audience. */
+  batchSize: number;
 }
 
 /** Every ticketChanged subscription of this process, by event and audience. */
@@ -414,11 +416,12 @@ export class TicketFanOut {
     private readonly socketsPerSlice = SOCKETS_PER_SLICE,
   ) {}
 
-  subscribe({ eventId, audienceKey, id, socket, resolve }: Subscriber): TicketSubscription {
+  subscribe({ eventId, audienceKey, id, socket, resolve, batchSize }: Subscriber): TicketSubscription {
     let audiences = this.byEvent.get(eventId);
     if (!audiences) this.byEvent.set(eventId, (audiences = new Map<string, Audience>()));
     let audience = audiences.get(audienceKey);
-    if (!audience) audiences.set(audienceKey, (audience = new Audience(this.maxPending, this.toPass)));
+    if (!audience)
+      audiences.set(audienceKey, (audience = new Audience(this.maxPending, batchSize, this.toPass)));
     const joined = audience;
     const subscription: TicketSubscription = new TicketSubscription(
       id,

@@ -345,13 +345,6 @@ export async function attachLive(options: LiveOptions) {
     query: TicketQuestion,
     events: readonly TicketEnvelope[],
   ): Promise<(ExecutionResult | null)[]> {
-    if (events.length > query.batchSize) {
-      const parts: Promise<(ExecutionResult | null)[]>[] = [];
-      for (let from = 0; from < events.length; from += query.batchSize) {
-        parts.push(resolveTickets(connection, query, events.slice(from, from + query.batchSize)));
-      }
-      return (await Promise.all(parts)).flat();
-    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await readTickets(connection, query, events);
@@ -513,6 +506,7 @@ export async function attachLive(options: LiveOptions) {
             id,
             socket: connection.socket,
             resolve: (events) => resolveTickets(connection, ticket, events),
+            batchSize: ticket.batchSize,
           });
           track(connection, subscription);
           return subscription;
