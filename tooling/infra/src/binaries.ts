@@ -105,6 +105,8 @@ export interface BinaryOptions {
   cacheDir: string;
   path: string;
   log?: (message: string) => void;
+  /** Builds at the lowest CPU priority, from what CPU the rest of the machine leaves. */
+  niced?: boolean;
 }
 
 async function isExecutable(file: string): Promise<boolean> {
@@ -125,9 +127,14 @@ export async function findOnPath(command: string, path: string): Promise<string 
   return undefined;
 }
 
-function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+function run(
+  command: string,
+  args: string[],
+  { niced = false, ...options }: { cwd?: string; env?: NodeJS.ProcessEnv; niced?: boolean } = {},
+) {
   return new Promise<string>((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    const [file, ...rest] = niced ? ["nice", "-n", "19", command, ...args] : [command, ...args];
+    const child = spawn(file!, rest, { ...options, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -167,12 +174,15 @@ async function buildGoTool(name: BinaryName, tool: GoTool, target: string, optio
     );
   }
   options.log?.(`Building ${name} ${tool.version} with Go (once per machine)…`);
+  const niced = options.niced ?? false;
   const workDir = await mkdtemp(join(options.cacheDir, `build-${name}-`));
   try {
     const out = join(workDir, name);
     const ldflags = tool.ldflags ? ["-ldflags", tool.ldflags.flags.join(" ")] : [];
     if (tool.source) {
-      const download = await run(go, ["mod", "download", "-json", `${tool.module}@${tool.version}`]);
+      const download = await run(go, ["mod", "download", "-json", `${tool.module}@${tool.version}`], {
+        niced,
+      });
       const src = join(workDir, "src");
       await cp((JSON.parse(download) as { Dir: string }).Dir, src, { recursive: true });
       await run("chmod", ["-R", "u+w", src]);
@@ -184,11 +194,12 @@ async function buildGoTool(name: BinaryName, tool: GoTool, target: string, optio
         await writeFile(file, text.replace(patch.from, patch.to));
       }
       const tags = tool.source.tags ? ["-tags", tool.source.tags.join(",")] : [];
-      await run(go, ["build", "-trimpath", ...tags, ...ldflags, "-o", out, tool.pkg], { cwd: src });
+      await run(go, ["build", "-trimpath", ...tags, ...ldflags, "-o", out, tool.pkg], { cwd: src, niced });
     } else {
       const pkgPath = tool.pkg === "." ? tool.module : `${tool.module}/${tool.pkg.replace(/^\.\//, "")}`;
       await run(go, ["install", "-trimpath", ...ldflags, `${pkgPath}@${tool.version}`], {
         env: inheritedEnv({ GOBIN: workDir }),
+        niced,
       });
     }
     await mkdir(join(target, ".."), { recursive: true });

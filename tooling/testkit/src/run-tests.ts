@@ -50,10 +50,15 @@ function turboSummaries(since: number): TurboSummary[] {
     .map((file) => JSON.parse(readFileSync(file, "utf8")) as TurboSummary);
 }
 
-/** Runs `turbo run …args` with the terminal, resolving to its exit status. */
-function turbo(args: string[]): Promise<number> {
+/**
+ * Runs `turbo run …args` with the terminal, resolving to its exit status. `niced`: at the lowest
+ * CPU priority, so that it takes only the CPU the other tasks leave (their waits on timers, on
+ * pages, on servers restarting).
+ */
+function turbo(args: string[], { niced = false } = {}): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn("turbo", ["run", ...args], {
+    const [command, ...rest] = niced ? ["nice", "-n", "19", "turbo"] : ["turbo"];
+    const child = spawn(command!, [...rest, "run", ...args], {
       stdio: "inherit",
       env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" },
     });
@@ -62,29 +67,48 @@ function turbo(args: string[]): Promise<number> {
   });
 }
 
-/** The package whose tests take longest, and whose fault tests hold services to timings. */
-const LONGEST = "@ticketing/system-tests";
-/** What runs before it in its lane: the browser tests, mostly waiting on pages. */
-const BEFORE_LONGEST = "@ticketing/web";
-/** The longest of the rest, first in the other lane; the others follow in the workspaces' order. */
-const LONG_FIRST = ["@ticketing/gateway"];
+/**
+ * The longest tests first, so that the two lanes end together: the system tier (whose fault tests
+ * hold services to timings), the browser tests, the gateway's, orders'. The others follow in the
+ * workspaces' order.
+ */
+const LONG_FIRST = ["@ticketing/system-tests", "@ticketing/web", "@ticketing/gateway", "@ticketing/orders"];
+/** Checks of the deployment files, with helm and actionlint: with the repository's checks. */
+const DEPLOY_CHECK = "@ticketing/deploy-check";
+/** Servers the tests need; the deployment files' tools (built with Go, for minutes) come apart. */
+const SERVERS: BinaryName[] = ["nats-server", "redis-server", "stripe-mock"];
+const DEPLOY_TOOLS: BinaryName[] = ["helm", "actionlint"];
 
 /** Runs `jobs` (turbo arguments each) one after another; resolves to the first failing status, or 0. */
-async function inTurn(jobs: string[][]): Promise<number> {
+async function inTurn(jobs: string[][], options: { niced?: boolean } = {}): Promise<number> {
   let failed = 0;
   for (const job of jobs) {
-    const status = await turbo(job);
+    const status = await turbo(job, options);
     if (failed === 0) failed = status;
   }
   return failed;
 }
 
+/** Runs `jobs` in `lanes` lanes, each lane taking the next job as it ends one; as `inTurn`. */
+async function inLanes(jobs: string[][], lanes: number): Promise<number> {
+  const queue = [...jobs];
+  const statuses = await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      let failed = 0;
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const status = await turbo(job);
+        if (failed === 0) failed = status;
+      }
+      return failed;
+    }),
+  );
+  return statuses.find((status) => status !== 0) ?? 0;
+}
+
 async function main() {
   const env = loadEnv();
   const extra = process.argv.slice(2);
-  // helm and actionlint check the deployment files offline (@ticketing/deploy-check).
-  const servers: BinaryName[] = ["nats-server", "redis-server", "stripe-mock", "helm", "actionlint"];
-  if (!env.testMongoUrl) servers.unshift("ferretdb");
+  const servers = env.testMongoUrl ? SERVERS : (["ferretdb", ...SERVERS] satisfies BinaryName[]);
 
   const packages = workspaces();
   for (const dir of packages) rmSync(join(dir, "test-results", "vitest.json"), { force: true });
@@ -94,17 +118,12 @@ async function main() {
   // a machine's first run). The tasks below run without their builds (`--only`); a failed build is
   // counted from this run's summary.
   const summarize = ["--continue", "--summarize"];
+  const log = (message: string) => console.log(`[test] ${message}`);
   // Settled at once, so that a failure waits (unhandled) for no one: it is thrown where awaited.
-  const fetched = ensureBinaries(servers, {
-    cacheDir: env.cacheDir,
-    path: env.path,
-    log: (message) => console.log(`[test] ${message}`),
-  }).then(
+  const fetched = ensureBinaries(servers, { cacheDir: env.cacheDir, path: env.path, log }).then(
     () => undefined,
     (error: unknown) => ({ error }),
   );
-  let serversThere = false;
-  void fetched.then(() => (serversThere = true));
   const binaries = async () => {
     const failure = await fetched;
     if (failure) throw failure.error;
@@ -115,38 +134,36 @@ async function main() {
   let statuses: Promise<number>[];
   if (extra.length > 0) {
     await binaries();
+    await ensureBinaries(DEPLOY_TOOLS, { cacheDir: env.cacheDir, path: env.path, log });
     statuses = [turbo([...checks, "test", ...summarize, "--only", "--concurrency=3", ...extra])];
   } else {
-    // The repository's checks (format, lint, typecheck: the root's tasks) need the builds only:
-    // while the servers are still in the making, they start at once, one at a time. Otherwise
-    // they take their turn among the tests.
-    const early = !serversThere
-      ? [turbo([...checks, ...summarize, "--only", "--filter=//", "--concurrency=1"])]
-      : [];
+    // The deployment files' tools are built (on a machine's first run) at the lowest priority,
+    // from what CPU the tests leave; their check waits for them (the build's lock) at the end.
+    const tools = ensureBinaries(DEPLOY_TOOLS, { cacheDir: env.cacheDir, path: env.path, log, niced: true });
+    void tools.catch(() => undefined);
+    // The repository's checks (format, lint, typecheck: the root's tasks) and the deployment
+    // files' check need the builds only: they start at once, at the lowest priority, one at a
+    // time, and fill what the tests leave idle.
+    const checked = inTurn(
+      [
+        [...checks, ...summarize, "--only", "--filter=//", "--concurrency=1"],
+        ["test", ...summarize, "--only", `--filter=${DEPLOY_CHECK}`],
+      ],
+      { niced: true },
+    );
     await binaries();
-    // Two cores, two lanes: a third task at once made every one slower and the system tier's
-    // fault tests (a service killed, then back within 10 s) miss their timings. One lane runs the
-    // browser tests, then the system tier; the other the rest, one task at a time, the longest
-    // first.
+    // Two cores, two lanes of tests: a third at the same priority made every one slower and the
+    // system tier's fault tests (a service killed, then back within 10 s) miss their timings.
     const tested = packages
       .map(manifestOf)
-      .filter(
-        (manifest) => manifest.scripts?.test && manifest.name !== LONGEST && manifest.name !== BEFORE_LONGEST,
-      )
+      .filter((manifest) => manifest.scripts?.test && manifest.name !== DEPLOY_CHECK)
       .map((manifest) => manifest.name);
-    const order = LONG_FIRST.filter((name) => tested.includes(name));
-    const jobs = [
-      ...order.map((name) => ["test", `--filter=${name}`]),
-      ...(early.length > 0 ? [] : checks.map((check) => [check, "--filter=//"])),
-      ...tested.filter((name) => !order.includes(name)).map((name) => ["test", `--filter=${name}`]),
-    ].map((job) => [...job, ...summarize, "--only"]);
-    const longLane = [BEFORE_LONGEST, LONGEST].map((name) => [
-      "test",
-      ...summarize,
-      "--only",
-      `--filter=${name}`,
-    ]);
-    statuses = [...early, inTurn(longLane), inTurn(jobs)];
+    const order = [
+      ...LONG_FIRST.filter((name) => tested.includes(name)),
+      ...tested.filter((name) => !LONG_FIRST.includes(name)),
+    ];
+    const jobs = order.map((name) => ["test", ...summarize, "--only", `--filter=${name}`]);
+    statuses = [checked, inLanes(jobs, 2)];
   }
   const turboStatus = (await Promise.all(statuses)).find((status) => status !== 0) ?? 0;
 
