@@ -133,8 +133,10 @@ function run(
   { niced = false, ...options }: { cwd?: string; env?: NodeJS.ProcessEnv; niced?: boolean } = {},
 ) {
   return new Promise<string>((resolve, reject) => {
-    const [file, ...rest] = niced ? ["nice", "-n", "19", command, ...args] : [command, ...args];
-    const child = spawn(file!, rest, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(niced ? "nice" : command, niced ? ["-n", "19", command, ...args] : args, {
+      ...options,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

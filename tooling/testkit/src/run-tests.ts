@@ -57,8 +57,7 @@ function turboSummaries(since: number): TurboSummary[] {
  */
 function turbo(args: string[], { niced = false } = {}): Promise<number> {
   return new Promise((resolve) => {
-    const [command, ...rest] = niced ? ["nice", "-n", "19", "turbo"] : ["turbo"];
-    const child = spawn(command!, [...rest, "run", ...args], {
+    const child = spawn(niced ? "nice" : "turbo", [...(niced ? ["-n", "19", "turbo"] : []), "run", ...args], {
       stdio: "inherit",
       env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" },
     });
@@ -67,12 +66,12 @@ function turbo(args: string[], { niced = false } = {}): Promise<number> {
   });
 }
 
-/**
- * The longest tests first, so that the two lanes end together: the system tier (whose fault tests
- * hold services to timings), the browser tests, the gateway's, orders'. The others follow in the
- * workspaces' order.
- */
-const LONG_FIRST = ["@ticketing/system-tests", "@ticketing/web", "@ticketing/gateway", "@ticketing/orders"];
+/** The package whose tests take longest, and whose fault tests hold services to timings. */
+const LONGEST = "@ticketing/system-tests";
+/** What runs before it in its lane: the browser tests, mostly waiting on pages. */
+const BEFORE_LONGEST = "@ticketing/web";
+/** The longest of the rest, first in the other lane; the others follow in the workspaces' order. */
+const LONG_FIRST = ["@ticketing/gateway", "@ticketing/orders"];
 /** Checks of the deployment files, with helm and actionlint: with the repository's checks. */
 const DEPLOY_CHECK = "@ticketing/deploy-check";
 /** Servers the tests need; the deployment files' tools (built with Go, for minutes) come apart. */
@@ -87,22 +86,6 @@ async function inTurn(jobs: string[][], options: { niced?: boolean } = {}): Prom
     if (failed === 0) failed = status;
   }
   return failed;
-}
-
-/** Runs `jobs` in `lanes` lanes, each lane taking the next job as it ends one; as `inTurn`. */
-async function inLanes(jobs: string[][], lanes: number): Promise<number> {
-  const queue = [...jobs];
-  const statuses = await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      let failed = 0;
-      for (let job = queue.shift(); job; job = queue.shift()) {
-        const status = await turbo(job);
-        if (failed === 0) failed = status;
-      }
-      return failed;
-    }),
-  );
-  return statuses.find((status) => status !== 0) ?? 0;
 }
 
 async function main() {
@@ -153,17 +136,19 @@ async function main() {
     );
     await binaries();
     // Two cores, two lanes of tests: a third at the same priority made every one slower and the
-    // system tier's fault tests (a service killed, then back within 10 s) miss their timings.
+    // system tier's fault tests (a service killed, then back within 10 s) miss their timings, as
+    // did the browser tests beside them. One lane runs the browser tests, then the system tier; the
+    // other the rest, one package at a time, the longest first.
     const tested = packages
       .map(manifestOf)
-      .filter((manifest) => manifest.scripts?.test && manifest.name !== DEPLOY_CHECK)
-      .map((manifest) => manifest.name);
+      .map((manifest) => (manifest.scripts?.test ? manifest.name : ""))
+      .filter((name) => name && ![LONGEST, BEFORE_LONGEST, DEPLOY_CHECK].includes(name));
     const order = [
       ...LONG_FIRST.filter((name) => tested.includes(name)),
       ...tested.filter((name) => !LONG_FIRST.includes(name)),
     ];
-    const jobs = order.map((name) => ["test", ...summarize, "--only", `--filter=${name}`]);
-    statuses = [checked, inLanes(jobs, 2)];
+    const job = (name: string) => ["test", ...summarize, "--only", `--filter=${name}`];
+    statuses = [checked, inTurn([BEFORE_LONGEST, LONGEST].map(job)), inTurn(order.map(job))];
   }
   const turboStatus = (await Promise.all(statuses)).find((status) => status !== 0) ?? 0;
 
