@@ -71,17 +71,25 @@ const LONGEST = "@ticketing/system-tests";
 /** What runs before it in its lane: the browser tests, mostly waiting on pages. */
 const BEFORE_LONGEST = "@ticketing/web";
 /** The longest of the rest, first in the other lane; the others follow in the workspaces' order. */
-const LONG_FIRST = ["@ticketing/gateway", "@ticketing/orders"];
+const LONG_FIRST = ["@ticketing/gateway", "@ticketing/orders", "@ticketing/auth"];
 /** Checks of the deployment files, with helm and actionlint: with the repository's checks. */
 const DEPLOY_CHECK = "@ticketing/deploy-check";
 /** Servers the tests need; the deployment files' tools (built with Go, for minutes) come apart. */
 const SERVERS: BinaryName[] = ["nats-server", "redis-server", "stripe-mock"];
 const DEPLOY_TOOLS: BinaryName[] = ["helm", "actionlint"];
 
-/** Runs `jobs` (turbo arguments each) one after another; resolves to the first failing status, or 0. */
-async function inTurn(jobs: string[][], options: { niced?: boolean } = {}): Promise<number> {
+/**
+ * Runs `jobs` (turbo arguments each) one after another, then those `more` hands out until it has
+ * none left; resolves to the first failing status, or 0.
+ */
+async function inTurn(
+  jobs: string[][],
+  more: () => string[] | undefined = () => undefined,
+  options: { niced?: boolean } = {},
+): Promise<number> {
   let failed = 0;
-  for (const job of jobs) {
+  const queue = [...jobs];
+  for (let job = queue.shift() ?? more(); job; job = queue.shift() ?? more()) {
     const status = await turbo(job, options);
     if (failed === 0) failed = status;
   }
@@ -132,13 +140,14 @@ async function main() {
         [...checks, ...summarize, "--only", "--filter=//", "--concurrency=1"],
         ["test", ...summarize, "--only", `--filter=${DEPLOY_CHECK}`],
       ],
+      undefined,
       { niced: true },
     );
     await binaries();
     // Two cores, two lanes of tests: a third at the same priority made every one slower and the
     // system tier's fault tests (a service killed, then back within 10 s) miss their timings, as
     // did the browser tests beside them. One lane runs the browser tests, then the system tier; the
-    // other the rest, one package at a time, the longest first.
+    // other the rest, one package at a time, the longest first, until the first lane helps.
     const tested = packages
       .map(manifestOf)
       .map((manifest) => (manifest.scripts?.test ? manifest.name : ""))
@@ -148,7 +157,12 @@ async function main() {
       ...tested.filter((name) => !LONG_FIRST.includes(name)),
     ];
     const job = (name: string) => ["test", ...summarize, "--only", `--filter=${name}`];
-    statuses = [checked, inTurn([BEFORE_LONGEST, LONGEST].map(job)), inTurn(order.map(job))];
+    // Whichever lane is free takes the next of the rest, so that the two end together.
+    const next = () => {
+      const name = order.shift();
+      return name === undefined ? undefined : job(name);
+    };
+    statuses = [checked, inTurn([BEFORE_LONGEST, LONGEST].map(job), next), inTurn([], next)];
   }
   const turboStatus = (await Promise.all(statuses)).find((status) => status !== 0) ?? 0;
 
