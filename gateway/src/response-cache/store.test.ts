@@ -40,6 +40,21 @@ describe("the response store", () => {
     expect(await store.acquire("k")).toMatchObject({ kind: "hit", response: { result: result("fresh") } });
   });
 
+  it("sends the waiters of a fill made stale to execute each on its own, not to wait on another", async () => {
+    const store = new ResponseStore(limits);
+    const fill = fillOf(await store.acquire("k"));
+    const waiters = Array.from({ length: 3 }, () => store.acquire("k"));
+    store.invalidate(["Ticket:7"]);
+    store.finish(fill, { result: result("stale"), tags: ["Ticket:7"] });
+    const settled = await Promise.all(waiters);
+    expect(settled.map((acquired) => acquired.kind === "fill" && acquired.fill.shared)).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    expect(store.takeStats()).toMatchObject({ misses: 4, discarded: 1, shared: 0 });
+  });
+
   it("stores a fill that started after the invalidation", async () => {
     const store = new ResponseStore(limits);
     const early = fillOf(await store.acquire("early"));

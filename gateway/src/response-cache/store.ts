@@ -6,7 +6,9 @@
 // arrives meanwhile may have changed what it read. Every invalidation therefore raises a
 // generation and notes it against the tags it reached; a fill remembers the generation it
 // started at, and its result is neither stored nor handed to the requests waiting on it when
-// any of its tags was invalidated after that. They execute again instead.
+// any of its tags was invalidated after that. They execute again instead, each on its own: while
+// the entities of a key keep changing (an on-sale), the next fill would most likely end the same
+// way, and waiting on fill after fill made a reader wait several executions' time.
 import { createHash } from "node:crypto";
 import { cacheCounters } from "@ticketing/shared-runtime";
 import type { FormattedExecutionResult } from "graphql";
@@ -40,9 +42,12 @@ export interface Fill {
   readonly shared: boolean;
 }
 
+/** What a fill's waiters get when an entity it showed changed while it ran. */
+const STALE = Symbol("stale");
+
 interface Flight extends Fill {
-  readonly done: Promise<CachedResponse | undefined>;
-  settle(response: CachedResponse | undefined): void;
+  readonly done: Promise<CachedResponse | typeof STALE | undefined>;
+  settle(response: CachedResponse | typeof STALE | undefined): void;
   timer: NodeJS.Timeout;
 }
 
@@ -148,6 +153,7 @@ export class ResponseStore {
       if (!flight) return { kind: "fill", fill: this.begin(key, true) };
       if (round >= MAX_WAITS) return { kind: "fill", fill: this.begin(key, false) };
       const response = await flight.done;
+      if (response === STALE) return { kind: "fill", fill: this.begin(key, false) };
       if (response) {
         this.counts.shared++;
         lookups.hit.inc();
@@ -162,8 +168,8 @@ export class ResponseStore {
     const generation = this.generation;
     this.running.set(generation, (this.running.get(generation) ?? 0) + 1);
     if (!shared) return { key, generation, shared };
-    let settle!: (response: CachedResponse | undefined) => void;
-    const done = new Promise<CachedResponse | undefined>((resolve) => (settle = resolve));
+    let settle!: Flight["settle"];
+    const done = new Promise<CachedResponse | typeof STALE | undefined>((resolve) => (settle = resolve));
     const flight: Flight = {
       key,
       generation,
@@ -177,7 +183,7 @@ export class ResponseStore {
     return flight;
   }
 
-  private land(flight: Flight, response: CachedResponse | undefined) {
+  private land(flight: Flight, response: CachedResponse | typeof STALE | undefined) {
     clearTimeout(flight.timer);
     if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key);
     flight.settle(response);
@@ -189,10 +195,21 @@ export class ResponseStore {
    * undefined when it was not.
    */
   finish(fill: Fill, outcome: { result: FormattedExecutionResult; tags: Iterable<string> } | undefined) {
-    const response = outcome ? this.store(fill, outcome.result, [...outcome.tags]) : undefined;
+    const tags = outcome ? [...outcome.tags] : [];
+    const stale = outcome !== undefined && this.isStale(fill, tags);
+    if (stale) this.counts.discarded++;
+    const response = outcome && !stale ? this.store(fill, outcome.result, tags) : undefined;
     this.ended(fill.generation);
-    if ("settle" in fill) this.land(fill as Flight, response);
+    if ("settle" in fill) this.land(fill as Flight, stale ? STALE : response);
     return response;
+  }
+
+  /** Whether an entity the fill's response shows changed (or everything was cleared) since it began. */
+  private isStale(fill: Fill, tags: readonly string[]): boolean {
+    return (
+      this.clearedAt > fill.generation ||
+      tags.some((tag) => (this.invalidatedAt.get(tag) ?? -1) > fill.generation)
+    );
   }
 
   private ended(generation: number) {
@@ -208,12 +225,9 @@ export class ResponseStore {
   }
 
   private store(fill: Fill, result: FormattedExecutionResult, tags: string[]): CachedResponse | undefined {
-    const stale =
-      this.clearedAt > fill.generation ||
-      tags.some((tag) => (this.invalidatedAt.get(tag) ?? -1) > fill.generation);
     const json = JSON.stringify(result);
     const bytes = Buffer.byteLength(json);
-    if (stale || bytes > this.limits.maxBytes) {
+    if (bytes > this.limits.maxBytes) {
       this.counts.discarded++;
       return undefined;
     }
