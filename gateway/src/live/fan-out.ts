@@ -8,8 +8,8 @@
 // together, in one operation through the graph: under load a round trip takes hundreds of
 // milliseconds, and one per change queued the burst behind itself. graphql-ws still owns each
 // subscription (it hears of the end, and of the client completing it), but the changes themselves
-// do not go through its per-message path: at 10,000 sockets, one promise chain, one JSON.stringify and one awaited write callback
-// per socket and change was most of the work.
+// do not go through its per-message path: at 10,000 sockets, one promise chain, one
+// JSON.stringify and one awaited write callback per socket and change was most of the work.
 //
 // Each message goes out as a whole WebSocket frame built once: the subscriptions of an audience
 // that share a subscription id (every fan's page subscribes with the same one) get the very same

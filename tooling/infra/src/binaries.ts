@@ -6,6 +6,7 @@ import { access, constants, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile 
 import { join } from "node:path";
 import { inheritedEnv } from "./env.js";
 import { withLock } from "./lock.js";
+import { lowPriority } from "./process.js";
 
 export type BinaryName =
   "ferretdb" | "stripe-mock" | "nats-server" | "redis-server" | "helm" | "actionlint" | "chromium";
@@ -133,10 +134,8 @@ function run(
   { niced = false, ...options }: { cwd?: string; env?: NodeJS.ProcessEnv; niced?: boolean } = {},
 ) {
   return new Promise<string>((resolve, reject) => {
-    const child = spawn(niced ? "nice" : command, niced ? ["-n", "19", command, ...args] : args, {
-      ...options,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const [file, fileArgs] = niced ? lowPriority(command, args) : [command, args];
+    const child = spawn(file, fileArgs, { ...options, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,4 +1,5 @@
 export { cachedBinary, ensureBinaries, findOnPath, type BinaryName } from "./binaries.js";
+export { lowPriority } from "./process.js";
 export { loadEnv, type InfraEnv } from "./env.js";
 export { freePort, portOr } from "./ports.js";
 export {

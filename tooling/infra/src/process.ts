@@ -5,6 +5,14 @@ import { fileURLToPath } from "node:url";
 
 const reaper = fileURLToPath(new URL("./reaper.mjs", import.meta.url));
 
+/**
+ * `command args` at the lowest CPU priority (`nice -n 19`): it takes only the CPU that the rest of
+ * the machine leaves. The command and arguments to spawn.
+ */
+export function lowPriority(command: string, args: readonly string[]): [string, string[]] {
+  return ["nice", ["-n", "19", command, ...args]];
+}
+
 export interface ManagedProcess {
   name: string;
   pid: number;

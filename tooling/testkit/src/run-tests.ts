@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { ensureBinaries, loadEnv, type BinaryName } from "@ticketing/infra";
+import { ensureBinaries, loadEnv, lowPriority, type BinaryName } from "@ticketing/infra";
 
 const root = process.cwd();
 
@@ -57,7 +57,10 @@ function turboSummaries(since: number): TurboSummary[] {
  */
 function turbo(args: string[], { niced = false } = {}): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(niced ? "nice" : "turbo", [...(niced ? ["-n", "19", "turbo"] : []), "run", ...args], {
+    const [command, commandArgs] = niced
+      ? lowPriority("turbo", ["run", ...args])
+      : ["turbo", ["run", ...args]];
+    const child = spawn(command, commandArgs, {
       stdio: "inherit",
       env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" },
     });
@@ -129,9 +132,11 @@ async function main() {
     statuses = [turbo([...checks, "test", ...summarize, "--only", "--concurrency=3", ...extra])];
   } else {
     // The deployment files' tools are built (on a machine's first run) at the lowest priority,
-    // from what CPU the tests leave; their check waits for them (the build's lock) at the end.
-    const tools = ensureBinaries(DEPLOY_TOOLS, { cacheDir: env.cacheDir, path: env.path, log, niced: true });
-    void tools.catch(() => undefined);
+    // from what CPU the tests leave; their check waits for them (the build's lock) at the end, and
+    // builds them again, failing there, if this build failed.
+    void ensureBinaries(DEPLOY_TOOLS, { cacheDir: env.cacheDir, path: env.path, log, niced: true }).catch(
+      () => undefined,
+    );
     // The repository's checks (format, lint, typecheck: the root's tasks) and the deployment
     // files' check need the builds only: they start at once, at the lowest priority, one at a
     // time, and fill what the tests leave idle.
@@ -150,8 +155,11 @@ async function main() {
     // other the rest, one package at a time, the longest first, until the first lane helps.
     const tested = packages
       .map(manifestOf)
-      .map((manifest) => (manifest.scripts?.test ? manifest.name : ""))
-      .filter((name) => name && ![LONGEST, BEFORE_LONGEST, DEPLOY_CHECK].includes(name));
+      .filter(
+        (manifest) =>
+          manifest.scripts?.test && ![LONGEST, BEFORE_LONGEST, DEPLOY_CHECK].includes(manifest.name),
+      )
+      .map((manifest) => manifest.name);
     const order = [
       ...LONG_FIRST.filter((name) => tested.includes(name)),
       ...tested.filter((name) => !LONG_FIRST.includes(name)),
