@@ -158,7 +158,7 @@ describe("a hold", () => {
     expect(
       await eventually(
         () => worker.service.queue.getJobCounts("delayed", "waiting", "active", "completed"),
-        (counts) => counts.completed > 0,
+        (counts) => (counts.completed ?? 0) > 0,
         2_000,
       ),
     ).toEqual({ delayed: 0, waiting: 0, active: 0, completed: 1 });
@@ -345,7 +345,7 @@ describe("with Redis going away", () => {
     expect(
       await eventually(
         () => worker.service.queue.getJobCounts("delayed", "completed"),
-        (counts) => counts.completed > 0,
+        (counts) => (counts.completed ?? 0) > 0,
         2_000,
       ),
     ).toEqual({ delayed: 0, completed: 1 });
