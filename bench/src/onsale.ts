@@ -15,7 +15,7 @@ import type { Worker } from "node:worker_threads";
 import { connect } from "@nats-io/transport-node";
 import type { InfraUrls } from "@ticketing/infra";
 import { DEMO_SELLERS } from "@ticketing/shared-runtime";
-import { must, post } from "./graph.js";
+import { must, post, type Reply } from "./graph.js";
 import { runLoad } from "./load.js";
 import type { BuyersData, BuyersMessage, BuyersResult } from "./onsale-buyers.js";
 import type { FansCommand, FansData, FansMessage } from "./onsale-fans.js";
@@ -263,12 +263,19 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
     addCodes(codes, { [`${what}: ${error instanceof Error ? error.message : String(error)}`]: 1 });
   const sample = async (prober: string, index: number) => {
     await sleep(index * LISTING_EVERY_MS);
-    const listed = await post<{ listTicket: { id: string } }>(
-      graph,
-      LIST,
-      { i: { eventId, title: `Late seat ${index + 1}`, price: { amount: 7_000, currency: "EUR" } } },
-      sellers[index % sellers.length],
-    ).catch((error: unknown) => failed("listTicket", error));
+    let listed: Reply<{ listTicket: { id: string } }> | void;
+    for (;;) {
+      listed = await post<{ listTicket: { id: string } }>(
+        graph,
+        LIST,
+        { i: { eventId, title: `Late seat ${index + 1}`, price: { amount: 7_000, currency: "EUR" } } },
+        sellers[index % sellers.length],
+      ).catch((error: unknown) => failed("listTicket", error));
+      if (!listed || codeOf(listed) !== "RATE_LIMITED") break;
+      // The seller, too, waits as told and lists again.
+      rateLimited++;
+      await sleep(1_000 * (listed.errors?.[0]?.extensions?.retryAfter ?? 1));
+    }
     if (!listed?.data) {
       if (listed) addCodes(codes, { [`listTicket: ${codeOf(listed)}`]: 1 });
       return;
