@@ -59,4 +59,20 @@ describe("Admission", () => {
     await expect(admission.run(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
     expect(await admission.run(() => Promise.resolve("next"))).toBe("next");
   });
+
+  it("gives an acquired place back once, however often its release is called", async () => {
+    const admission = new Admission({ concurrency: 1, budgetMs: 100 });
+    const release = await admission.acquire();
+    const waiting = admission.acquire();
+    expect(admission.load).toMatchObject({ active: 1, waiting: 1 });
+    release();
+    const next = await waiting;
+    expect(admission.load).toMatchObject({ active: 1, waiting: 0 });
+    // Called again, it neither frees the place the next one holds nor counts below zero.
+    release();
+    expect(admission.load).toMatchObject({ active: 1, waiting: 0 });
+    next();
+    next();
+    expect(admission.load).toMatchObject({ active: 0, waiting: 0 });
+  });
 });

@@ -45,6 +45,20 @@ export class Admission {
 
   /** Runs `work` now or after those ahead of it; RATE_LIMITED when it would wait past the budget. */
   async run<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * A place among those running, now or after those ahead of it (RATE_LIMITED when that would be
+   * past the budget), for work that does not fit in one function: the returned function gives it
+   * back, once however often it is called.
+   */
+  async acquire(): Promise<() => void> {
     if (this.active >= this.options.concurrency) {
       const expectedWaitMs = ((this.line.length + 1) * this.meanMs) / this.options.concurrency;
       if (expectedWaitMs > this.options.budgetMs) {
@@ -57,15 +71,16 @@ export class Admission {
       this.active++;
     }
     const started = performance.now();
-    try {
-      return await work();
-    } finally {
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
       this.meanMs += SMOOTHING * (performance.now() - started - this.meanMs);
-      // The slot passes straight to the next in line, or is given back.
+      // The place passes straight to the next in line, or is given back.
       const next = this.line.shift();
       if (next) next();
       else this.active--;
-    }
+    };
   }
 
   /** Seconds a refused client should wait: spread over the seconds the refused need to be served. */
