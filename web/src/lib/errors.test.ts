@@ -1,6 +1,6 @@
 import { CombinedGraphQLErrors, ServerError } from "@apollo/client/errors";
 import { expect, it } from "vitest";
-import { describeError, errorField } from "./errors.js";
+import { describeError, errorField, refusal } from "./errors.js";
 
 const refused = (code: string, field?: string) =>
   new CombinedGraphQLErrors({
@@ -43,6 +43,17 @@ it("understands refusals that come as HTTP statuses", () => {
     bodyText: "{}",
   });
   expect(describeError(limited, "load")).toMatch(/Too many requests/);
+  // How long to wait: the body's retryAfter, else the Retry-After header.
+  const told = (body: string, headers: Record<string, string> = {}) =>
+    refusal(
+      new ServerError("Too many", { response: new Response(body, { status: 429, headers }), bodyText: body }),
+    ).retryAfter;
+  const busy = JSON.stringify({
+    errors: [{ message: "Busy", extensions: { code: "RATE_LIMITED", retryAfter: 3 } }],
+  });
+  expect(told(busy, { "retry-after": "2" })).toBe(3);
+  expect(told("{}", { "retry-after": "2" })).toBe(2);
+  expect(told("{}")).toBeUndefined();
   expect(describeError(new TypeError("Failed to fetch"), "load")).toMatch(/can't reach/);
   const body = JSON.stringify({
     errors: [

@@ -23,7 +23,15 @@ export interface Refusal {
   field: string | undefined;
   message: string | undefined;
   status: number | undefined;
+  /** Seconds to wait before trying again, when the graph said (RATE_LIMITED). */
+  retryAfter: number | undefined;
 }
+
+/** A positive number of seconds, or undefined. */
+const seconds = (value: unknown): number | undefined => {
+  const parsed = typeof value === "string" ? Number(value) : value;
+  return typeof parsed === "number" && Number.isFinite(parsed) && parsed > 0 ? parsed : undefined;
+};
 
 /** The contract's error code (and field) of a failed request, whatever carried it. */
 export function refusal(error: unknown): Refusal {
@@ -35,28 +43,32 @@ export function refusal(error: unknown): Refusal {
       field: typeof extensions.field === "string" ? extensions.field : undefined,
       message: first?.message,
       status: undefined,
+      retryAfter: seconds(extensions.retryAfter),
     };
   }
   if (ServerError.is(error)) {
     let code: string | undefined;
     let field: string | undefined;
+    let retryAfter = seconds(error.response.headers.get("retry-after"));
     try {
       const body = JSON.parse(error.bodyText) as {
-        errors?: { extensions?: { code?: unknown; field?: unknown } }[];
+        errors?: { extensions?: { code?: unknown; field?: unknown; retryAfter?: unknown } }[];
       };
       const extensions = body.errors?.[0]?.extensions;
       if (typeof extensions?.code === "string") code = extensions.code;
       if (typeof extensions?.field === "string") field = extensions.field;
+      retryAfter = seconds(extensions?.retryAfter) ?? retryAfter;
     } catch {
       // not a GraphQL body
     }
     if (!code && error.statusCode === 429) code = "RATE_LIMITED";
-    return { code, field, message: undefined, status: error.statusCode };
+    return { code, field, message: undefined, status: error.statusCode, retryAfter };
   }
+  const none = { field: undefined, message: undefined, status: undefined, retryAfter: undefined };
   if (error && typeof error === "object" && "code" in error && typeof error.code === "string") {
-    return { code: error.code, field: undefined, message: undefined, status: undefined };
+    return { code: error.code, ...none };
   }
-  return { code: undefined, field: undefined, message: undefined, status: undefined };
+  return { code: undefined, ...none };
 }
 
 const FIELDS: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery, useSubscription } from "@apollo/client/react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 import {
@@ -10,7 +10,14 @@ import {
 import { DateText, MoneyText } from "../components/MoneyText.js";
 import { ErrorMessage, Loading } from "../components/Feedback.js";
 import { LiveBadge, POLL_MS, useLiveState } from "../live/useLive.js";
+import { refusal } from "../lib/errors.js";
 import { useViewer } from "../lib/session.js";
+
+/**
+ * Times Buy is pressed again by itself for a fan the graph asked to wait (an on-sale's crowd: the
+ * answer is RATE_LIMITED with how many seconds), before the fan is told to try later.
+ */
+const BUSY_RETRIES = 5;
 
 const STATUS: Record<string, string> = {
   AVAILABLE: "Available",
@@ -61,6 +68,21 @@ export function TicketPage() {
     : undefined;
   const [createOrder, { loading: buying }] = useMutation(CreateOrderDocument);
   const [buyError, setBuyError] = useState<unknown>();
+  /** Seconds until Buy is pressed again, while the graph has asked the fan to wait. */
+  const [retryIn, setRetryIn] = useState<number>();
+  const retries = useRef(0);
+  const countdown = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const stopRetrying = () => {
+    clearTimeout(countdown.current);
+    retries.current = 0;
+    setRetryIn(undefined);
+  };
+  useEffect(() => () => clearTimeout(countdown.current), []);
+  // Taken meanwhile (the live status says so): nothing to press again for.
+  const status = data?.ticket?.status;
+  useEffect(() => {
+    if (status !== "AVAILABLE") stopRetrying();
+  }, [status]);
 
   if (loading && !data) return <Loading>Loading the ticket…</Loading>;
   if (error && !data) return <ErrorMessage error={error} />;
@@ -80,11 +102,25 @@ export function TicketPage() {
 
   const buy = async () => {
     setBuyError(undefined);
+    setRetryIn(undefined);
     try {
       const result = await createOrder({ variables: { ticketId: ticket.id } });
+      retries.current = 0;
       if (result.data) void navigate(`/orders/${result.data.createOrder.id}`);
     } catch (caught) {
-      setBuyError(caught);
+      const { code, retryAfter } = refusal(caught);
+      if (code !== "RATE_LIMITED" || retries.current >= BUSY_RETRIES) {
+        retries.current = 0;
+        setBuyError(caught);
+        return;
+      }
+      retries.current++;
+      // Counted down a second at a time, then Buy is pressed again.
+      const tick = (left: number) => {
+        setRetryIn(left);
+        countdown.current = setTimeout(() => (left > 1 ? tick(left - 1) : void buy()), 1_000);
+      };
+      tick(Math.ceil(retryAfter ?? 1));
     }
   };
 
@@ -153,10 +189,18 @@ export function TicketPage() {
           type="button"
           className="primary"
           onClick={() => void buy()}
-          disabled={buying || ticket.status !== "AVAILABLE"}
+          disabled={buying || retryIn !== undefined || ticket.status !== "AVAILABLE"}
         >
-          {buying ? "Reserving…" : "Buy"}
+          {buying ? "Reserving…" : retryIn !== undefined ? `Trying again in ${retryIn} s…` : "Buy"}
         </button>
+      )}
+      {retryIn !== undefined && (
+        <p className="notice" role="status">
+          Many fans are buying right now. We'll press Buy for you again in {retryIn} s.{" "}
+          <button type="button" onClick={stopRetrying}>
+            Stop trying
+          </button>
+        </p>
       )}
       <ErrorMessage error={buyError} action="createOrder" />
     </section>

@@ -135,6 +135,70 @@ it("tells a buyer who lost the race that someone else reserved the ticket first"
   expect((await screen.findByRole("alert")).textContent).toBe("Someone else reserved this ticket first.");
 });
 
+/** A signed-in buyer on the page of an available ticket t1, then the given createOrder answers. */
+const buyerOnTicket = (...answers: MockedResponse["result"][]): MockedResponse[] => [
+  {
+    request: { query: MeDocument },
+    result: {
+      data: {
+        __typename: "Query",
+        me: { __typename: "User", id: "b1", email: "b@x.io", displayName: "Bea", roles: ["USER"] },
+      },
+    },
+  },
+  {
+    request: { query: TicketPageDocument, variables: { id: "t1" } },
+    result: {
+      data: { __typename: "Query", ticket: { ...ticket("t1", "Front row", "AVAILABLE").node, event } },
+    },
+  },
+  ...answers.map((result) => ({
+    request: { query: CreateOrderDocument, variables: { ticketId: "t1" } },
+    result,
+  })),
+];
+const busy = {
+  errors: [{ message: "Too many requests", extensions: { code: "RATE_LIMITED", retryAfter: 1 } }],
+};
+
+it("presses Buy again by itself, after the wait the graph asked for, when the on-sale is too busy", async () => {
+  const placed = {
+    data: {
+      __typename: "Mutation",
+      createOrder: {
+        __typename: "Order",
+        id: "o1",
+        status: "AWAITING_PAYMENT",
+        expiresAt: "2031-05-01T19:15:00.000Z",
+        createdAt: "2031-05-01T19:00:00.000Z",
+        total: money(4500),
+        ticket: { __typename: "Ticket", id: "t1", title: "Front row" },
+        buyer: { __typename: "User", id: "b1" },
+      },
+    },
+  };
+  page("/tickets/t1", <TicketPage />, "/tickets/:id", buyerOnTicket(busy, placed));
+  fireEvent.click(await screen.findByRole("button", { name: "Buy" }));
+  const waiting = await screen.findByText(/Many fans are buying right now/);
+  expect(waiting.textContent).toMatch(/We'll press Buy for you again in 1 s/);
+  expect(screen.getByRole<HTMLButtonElement>("button", { name: "Trying again in 1 s…" }).disabled).toBe(true);
+  expect(screen.queryByRole("alert")).toBeNull();
+  expect(await screen.findByText("order page", {}, { timeout: 3_000 })).toBeTruthy();
+});
+
+it("stops pressing Buy again when the buyer asks", async () => {
+  page("/tickets/t1", <TicketPage />, "/tickets/:id", buyerOnTicket(busy));
+  fireEvent.click(await screen.findByRole("button", { name: "Buy" }));
+  await screen.findByText(/Many fans are buying right now/);
+  fireEvent.click(screen.getByRole("button", { name: "Stop trying" }));
+  expect(screen.queryByText(/Many fans are buying right now/)).toBeNull();
+  expect(screen.getByRole<HTMLButtonElement>("button", { name: "Buy" }).disabled).toBe(false);
+  // Nothing was pressed again: the one answer mocked was the only one asked for.
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  expect(screen.queryByRole("alert")).toBeNull();
+  expect(screen.getByRole("button", { name: "Buy" })).toBeTruthy();
+});
+
 it("asks an anonymous visitor to sign in before buying, and comes back after", async () => {
   page("/tickets/t1", <TicketPage />, "/tickets/:id", [
     { request: { query: MeDocument }, result: { data: { __typename: "Query", me: null } } },
