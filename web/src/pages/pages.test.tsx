@@ -103,38 +103,6 @@ it("lists an event's tickets: reserved ones greyed, sold ones gone, and says it 
   expect(screen.getByText(/refreshes every few seconds/)).toBeTruthy();
 });
 
-it("tells a buyer who lost the race that someone else reserved the ticket first", async () => {
-  page("/tickets/t1", <TicketPage />, "/tickets/:id", [
-    {
-      request: { query: MeDocument },
-      result: {
-        data: {
-          __typename: "Query",
-          me: { __typename: "User", id: "b1", email: "b@x.io", displayName: "Bea", roles: ["USER"] },
-        },
-      },
-    },
-    {
-      request: { query: TicketPageDocument, variables: { id: "t1" } },
-      result: {
-        data: {
-          __typename: "Query",
-          ticket: {
-            ...ticket("t1", "Front row", "AVAILABLE").node,
-            event,
-          },
-        },
-      },
-    },
-    {
-      request: { query: CreateOrderDocument, variables: { ticketId: "t1" } },
-      result: { errors: [{ message: "ticket t1 is RESERVED", extensions: { code: "CONFLICT" } }] },
-    },
-  ]);
-  fireEvent.click(await screen.findByRole("button", { name: "Buy" }));
-  expect((await screen.findByRole("alert")).textContent).toBe("Someone else reserved this ticket first.");
-});
-
 /** A signed-in buyer on the page of an available ticket t1, then the given createOrder answers. */
 const buyerOnTicket = (...answers: MockedResponse["result"][]): MockedResponse[] => [
   {
@@ -157,6 +125,17 @@ const buyerOnTicket = (...answers: MockedResponse["result"][]): MockedResponse[]
     result,
   })),
 ];
+it("tells a buyer who lost the race that someone else reserved the ticket first", async () => {
+  page(
+    "/tickets/t1",
+    <TicketPage />,
+    "/tickets/:id",
+    buyerOnTicket({ errors: [{ message: "ticket t1 is RESERVED", extensions: { code: "CONFLICT" } }] }),
+  );
+  fireEvent.click(await screen.findByRole("button", { name: "Buy" }));
+  expect((await screen.findByRole("alert")).textContent).toBe("Someone else reserved this ticket first.");
+});
+
 const busy = {
   errors: [{ message: "Too many requests", extensions: { code: "RATE_LIMITED", retryAfter: 1 } }],
 };
