@@ -125,6 +125,7 @@ const buyerOnTicket = (...answers: MockedResponse["result"][]): MockedResponse[]
     result,
   })),
 ];
+
 it("tells a buyer who lost the race that someone else reserved the ticket first", async () => {
   page(
     "/tickets/t1",
