@@ -261,6 +261,11 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
   const listedAt: number[] = [];
   const failed = (what: string, error: unknown) =>
     addCodes(codes, { [`${what}: ${error instanceof Error ? error.message : String(error)}`]: 1 });
+  /** A RATE_LIMITED answer is a legitimate one: it is counted, and waited out as told. */
+  const waitOut = (reply: Reply) => {
+    rateLimited++;
+    return sleep(1_000 * (reply.errors?.[0]?.extensions?.retryAfter ?? 1));
+  };
   const sample = async (prober: string, index: number) => {
     await sleep(index * LISTING_EVERY_MS);
     let listed: Reply<{ listTicket: { id: string } }> | void;
@@ -272,9 +277,8 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
         sellers[index % sellers.length],
       ).catch((error: unknown) => failed("listTicket", error));
       if (!listed || codeOf(listed) !== "RATE_LIMITED") break;
-      // The seller, too, waits as told and lists again.
-      rateLimited++;
-      await sleep(1_000 * (listed.errors?.[0]?.extensions?.retryAfter ?? 1));
+      // The seller, too, lists again.
+      await waitOut(listed);
     }
     if (!listed?.data) {
       if (listed) addCodes(codes, { [`listTicket: ${codeOf(listed)}`]: 1 });
@@ -307,10 +311,7 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
       }
       orderableFrom ??= sent;
       if (code === "RATE_LIMITED") {
-        // A legitimate answer: wait as told, then ask again.
-        rateLimited++;
-        const retryAfter = reply.errors?.[0]?.extensions?.retryAfter;
-        await sleep(1_000 * (retryAfter ?? 1));
+        await waitOut(reply);
         continue;
       }
       lags.push(orderableFrom - answered);
