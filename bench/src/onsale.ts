@@ -51,6 +51,8 @@ for (const arg of process.argv.slice(2)) {
 const LISTING_EVERY_MS = 100;
 /** How long a change may take to become visible before it counts as never. */
 const VISIBLE_WITHIN_MS = 10_000;
+/** How long a prober goes on waiting out RATE_LIMITED answers before it gives up. */
+const GIVE_UP_MS = 60_000;
 /** The contract's Event query (web/src/graphql/operations/contract.graphql): the event page. */
 const EVENT_QUERY = `query Event($id: ID!, $first: Int, $after: String) {
   event(id: $id) {
@@ -292,8 +294,11 @@ async function sampleListings(graph: string, eventId: string, sellers: string[],
     let orderableFrom: number | undefined;
     for (;;) {
       const sent = now();
-      if (sent - answered > VISIBLE_WITHIN_MS) {
-        never++;
+      // Told NOT_FOUND for too long: never orderable. Told only RATE_LIMITED since the last
+      // NOT_FOUND, it may well be: the admission has not let the question through yet.
+      if (sent - answered > (orderableFrom === undefined ? VISIBLE_WITHIN_MS : GIVE_UP_MS)) {
+        if (orderableFrom === undefined) never++;
+        else failed("createOrder", new Error("refused RATE_LIMITED until the prober gave up"));
         break;
       }
       const reply = await post<{ createOrder: { id: string } }>(

@@ -3,6 +3,7 @@ import { Agent, createServer, request, type IncomingMessage } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { ExecutionResult } from "graphql";
 import { GraphQLError } from "graphql";
+import { metrics } from "@ticketing/shared-runtime";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { LiveEnded } from "./ended.js";
@@ -170,6 +171,56 @@ describe("the fan-out of ticket changes", () => {
     expect(new Set(connections.map((c) => payloadOf(c.frames[0]!))).size).toBe(1);
   });
 
+  it("reports how long after a change occurred it was resolved and written to every socket", async () => {
+    const delivered = async () => {
+      const { values } = await metrics.liveDelivery.get();
+      const of = (stage: string, name: string) =>
+        values.find((v) => v.labels.stage === stage && v.metricName === name)?.value ?? 0;
+      return {
+        resolved: of("resolved", "ticketing_live_delivery_seconds_count"),
+        written: of("written", "ticketing_live_delivery_seconds_count"),
+        writtenSeconds: of("written", "ticketing_live_delivery_seconds_sum"),
+      };
+    };
+    const fanOut = new TicketFanOut(1_000);
+    const connections = await Promise.all(Array.from({ length: 3 }, () => connect()));
+    let resolvedAt = 0;
+    for (const connection of connections) {
+      fanOut.subscribe({
+        eventId: "event-1",
+        audienceKey: "all",
+        batchSize: 50,
+        id: "1",
+        socket: connection.socket,
+        // t1 is visible; t2 is not (nothing to send, nothing delivered).
+        resolve: (events) => {
+          resolvedAt = Date.now();
+          return Promise.resolve(
+            events.map((event) =>
+              event.data.id === "t1" ? { data: { changed: { id: "t1", version: event.version } } } : null,
+            ),
+          );
+        },
+      });
+    }
+    const before = await delivered();
+    const occurredAt = Date.now() - 2_000;
+    const earlier = change("t1", 1);
+    earlier.occurredAt = new Date(occurredAt).toISOString();
+    fanOut.offer(earlier);
+    fanOut.offer(change("t2", 1));
+    await until(() => connections.every((c) => c.messages.length === 1));
+    const writtenBy = Date.now();
+
+    const after = await delivered();
+    // One audience, one visible change: counted once per stage, however many sockets.
+    expect(after.resolved - before.resolved).toBe(1);
+    expect(after.written - before.written).toBe(1);
+    const seconds = after.writtenSeconds - before.writtenSeconds;
+    expect(seconds).toBeGreaterThanOrEqual((resolvedAt - occurredAt) / 1000);
+    expect(seconds).toBeLessThanOrEqual((writtenBy - occurredAt) / 1000);
+  });
+
   it("gives each audience its own answer, errors serialized as graphql-ws does", async () => {
     const fanOut = new TicketFanOut(1_000);
     const a = await connect();
@@ -324,6 +375,42 @@ describe("the fan-out of ticket changes", () => {
       ["u1"],
       ["u2", "u3"],
     ]);
+  });
+
+  it("leaves the rest of the process at least as long as a pass took before the next pass", async () => {
+    const PASS_MS = 60;
+    const fanOut = new TicketFanOut(1_000);
+    const graph = answering();
+    const connection = await connect();
+    fanOut.subscribe({
+      eventId: "event-1",
+      audienceKey: "all",
+      batchSize: 50,
+      id: "1",
+      socket: connection.socket,
+      resolve: graph.resolve,
+    });
+    // The first pass is a slow one; a change comes while it runs, resolved right after it.
+    let firstPassEnded = 0;
+    const flush = connection.socket.flush.bind(connection.socket);
+    let passes = 0;
+    connection.socket.flush = () => {
+      flush();
+      if (++passes > 1) return;
+      const until = Date.now() + PASS_MS;
+      while (Date.now() < until);
+      fanOut.offer(change("t2", 1));
+      firstPassEnded = Date.now();
+    };
+    let secondAt = 0;
+    connection.client.on("message", () => {
+      if (connection.messages.length === 2) secondAt = Date.now();
+    });
+    fanOut.offer(change("t1", 1));
+    await until(() => secondAt > 0);
+    expect(connection.messages.map((m) => m.payload.data?.changed.id)).toEqual(["t1", "t2"]);
+    // Without the rest, the second pass would follow the first within a turn of the loop.
+    expect(secondAt - firstPassEnded).toBeGreaterThanOrEqual(PASS_MS - 5);
   });
 
   it("answers an HTTP request while a pass over the sockets is under way", async () => {

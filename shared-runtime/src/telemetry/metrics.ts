@@ -125,6 +125,15 @@ export const metrics = {
     help: "Live subscriptions served by this gateway.",
     registers,
   }),
+  liveDelivery: new Histogram({
+    name: "ticketing_live_delivery_seconds",
+    help:
+      "From a ticket change (its occurredAt) to its live subscribers, per audience: resolved through " +
+      "the graph (stage resolved), then written to every subscriber's socket (stage written).",
+    labelNames: ["stage"] as const,
+    buckets: LATENESS_BUCKETS,
+    registers,
+  }),
   liveSlowConsumersDropped: new Counter({
     name: "ticketing_live_slow_consumers_dropped_total",
     help: "Live subscribers disconnected because they did not read their updates fast enough.",
