@@ -25,17 +25,25 @@ export type FansCommand = { type: "report" } | { type: "close" };
 const { url, eventId, count } = workerData as FansData;
 const port = parentPort!;
 
+/** The event page's subscription: the contract's TicketChanges (web/src/graphql/operations/contract.graphql). */
 const SUBSCRIBE = JSON.stringify({
   id: "1",
   type: "subscribe",
   payload: {
-    query: "subscription($eventId: ID!) { ticketChanged(eventId: $eventId) { id version status } }",
+    operationName: "TicketChanges",
+    query: `subscription TicketChanges($eventId: ID!) {
+  ticketChanged(eventId: $eventId) {
+    id status version
+    price { amount currency }
+    seller { id displayName }
+  }
+}`,
     variables: { eventId },
   },
 });
 // graphql-js writes fields in the order selected, so one regular expression reads the two fields
 // needed out of nearly every message without building an object for it.
-const CHANGE = /"ticketChanged":\{"id":"([^"]+)","version":(\d+)/;
+const CHANGE = /"ticketChanged":\{"id":"([^"]+)","status":"[A-Z]+","version":(\d+)/;
 /** Connections opening at once: more would only queue in the gateway's accept backlog. */
 const OPENING_AT_ONCE = 100;
 

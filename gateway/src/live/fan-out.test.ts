@@ -7,7 +7,7 @@ import { metrics } from "@ticketing/shared-runtime";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { LiveEnded } from "./ended.js";
-import { LiveSocket, TicketFanOut, type TicketEnvelope } from "./fan-out.js";
+import { LiveSocket, TicketFanOut, type ResolveChanges, type TicketEnvelope } from "./fan-out.js";
 
 let server: WebSocketServer;
 let url = "";
@@ -95,6 +95,18 @@ function change(ticketId: string, version: number, eventId = "event-1"): TicketE
       version,
     },
   };
+}
+
+/** Subscribes on `socket` to event-1's changes: subscription id "1", one audience for all. */
+function subscribeAll(fanOut: TicketFanOut, socket: LiveSocket, resolve: ResolveChanges) {
+  return fanOut.subscribe({
+    eventId: "event-1",
+    audienceKey: "all",
+    batchSize: 50,
+    id: "1",
+    socket,
+    resolve,
+  });
 }
 
 /**
@@ -185,24 +197,16 @@ describe("the fan-out of ticket changes", () => {
     const fanOut = new TicketFanOut(1_000);
     const connections = await Promise.all(Array.from({ length: 3 }, () => connect()));
     let resolvedAt = 0;
-    for (const connection of connections) {
-      fanOut.subscribe({
-        eventId: "event-1",
-        audienceKey: "all",
-        batchSize: 50,
-        id: "1",
-        socket: connection.socket,
-        // t1 is visible; t2 is not (nothing to send, nothing delivered).
-        resolve: (events) => {
-          resolvedAt = Date.now();
-          return Promise.resolve(
-            events.map((event) =>
-              event.data.id === "t1" ? { data: { changed: { id: "t1", version: event.version } } } : null,
-            ),
-          );
-        },
-      });
-    }
+    // t1 is visible; t2 is not (nothing to send, nothing delivered).
+    const resolve: ResolveChanges = (events) => {
+      resolvedAt = Date.now();
+      return Promise.resolve(
+        events.map((event) =>
+          event.data.id === "t1" ? { data: { changed: { id: "t1", version: event.version } } } : null,
+        ),
+      );
+    };
+    for (const connection of connections) subscribeAll(fanOut, connection.socket, resolve);
     const before = await delivered();
     const occurredAt = Date.now() - 2_000;
     const earlier = change("t1", 1);
@@ -297,14 +301,7 @@ describe("the fan-out of ticket changes", () => {
     const graph = answering();
     const connections = await Promise.all(Array.from({ length: 200 }, () => connect()));
     for (const connection of connections) {
-      fanOut.subscribe({
-        eventId: "event-1",
-        audienceKey: "all",
-        batchSize: 50,
-        id: "1",
-        socket: connection.socket,
-        resolve: graph.resolve,
-      });
+      subscribeAll(fanOut, connection.socket, graph.resolve);
     }
     for (let version = 1; version <= 20; version++) {
       fanOut.offer(change(`t${version % 3}`, version));
@@ -323,14 +320,7 @@ describe("the fan-out of ticket changes", () => {
     const connections = await Promise.all(Array.from({ length: 20 }, () => connect()));
     const writes = connections.map((connection) => countWrites(connection.stream));
     for (const connection of connections) {
-      fanOut.subscribe({
-        eventId: "event-1",
-        audienceKey: "all",
-        batchSize: 50,
-        id: "1",
-        socket: connection.socket,
-        resolve: graph.resolve,
-      });
+      subscribeAll(fanOut, connection.socket, graph.resolve);
     }
     // Nine tickets change at once: read in one operation, they go out in one pass.
     for (let n = 1; n <= 9; n++) fanOut.offer(change(`t${n}`, 1));
@@ -382,14 +372,7 @@ describe("the fan-out of ticket changes", () => {
     const fanOut = new TicketFanOut(1_000);
     const graph = answering();
     const connection = await connect();
-    fanOut.subscribe({
-      eventId: "event-1",
-      audienceKey: "all",
-      batchSize: 50,
-      id: "1",
-      socket: connection.socket,
-      resolve: graph.resolve,
-    });
+    subscribeAll(fanOut, connection.socket, graph.resolve);
     // The first pass is a slow one; a change comes while it runs, resolved right after it.
     let firstPassEnded = 0;
     const flush = connection.socket.flush.bind(connection.socket);
@@ -476,14 +459,7 @@ describe("the fan-out of ticket changes", () => {
     const fast = await connect();
     const slow = await connect();
     for (const connection of [fast, slow]) {
-      fanOut.subscribe({
-        eventId: "event-1",
-        audienceKey: "all",
-        batchSize: 50,
-        id: "1",
-        socket: connection.socket,
-        resolve: graph.resolve,
-      });
+      subscribeAll(fanOut, connection.socket, graph.resolve);
     }
     (slow.client as unknown as { _socket: { pause(): void } })._socket.pause();
 
@@ -526,22 +502,8 @@ describe("the fan-out of ticket changes", () => {
     const graph = answering("x".repeat(100_000));
     const fast = await connect();
     const slow = await connect();
-    const fastSubscription = fanOut.subscribe({
-      eventId: "event-1",
-      audienceKey: "all",
-      batchSize: 50,
-      id: "1",
-      socket: fast.socket,
-      resolve: graph.resolve,
-    });
-    const slowSubscription = fanOut.subscribe({
-      eventId: "event-1",
-      audienceKey: "all",
-      batchSize: 50,
-      id: "1",
-      socket: slow.socket,
-      resolve: graph.resolve,
-    });
+    const fastSubscription = subscribeAll(fanOut, fast.socket, graph.resolve);
+    const slowSubscription = subscribeAll(fanOut, slow.socket, graph.resolve);
     (slow.client as unknown as { _socket: { pause(): void } })._socket.pause();
     const ending = slowSubscription.next();
     // Distinct tickets: nothing to replace, the backlog only grows.
