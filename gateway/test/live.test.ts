@@ -385,4 +385,23 @@ describe("a gateway restart", () => {
     watch.dispose();
     await client.dispose();
   }, 60_000);
+
+  it("sends a client that connects while the gateway closes on with 1012, not into a closing gateway", async () => {
+    const gateway = await system.restartGateway();
+    const url = `${system.url.replace(/^http/, "ws")}/graphql`;
+    // A client that does not read the close keeps the gateway waiting for it.
+    const deaf = new WebSocket(url, "graphql-transport-ws");
+    await new Promise((resolve) => deaf.once("open", resolve));
+    (deaf as unknown as { _socket: { pause(): void } })._socket.pause();
+    const closing = gateway.live!.close(5_000);
+
+    const late = new WebSocket(url, "graphql-transport-ws");
+    const sentOn = Date.now();
+    const code = await new Promise<number>((resolve) => late.once("close", resolve));
+    expect(code).toBe(1012);
+    expect(Date.now() - sentOn).toBeLessThan(5_000);
+    deaf.terminate();
+    await closing;
+    await system.restartGateway();
+  }, 30_000);
 });

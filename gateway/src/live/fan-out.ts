@@ -25,7 +25,7 @@
 // piece (10,000 sockets: about 100 ms of CPU), and the rest of the process (HTTP requests, the
 // graph's answers for the next changes) runs between passes. Letting it run in the middle of a
 // pass costs the pass a whole turn of a busy event loop each time: at an on-sale, passes sliced
-// every 1,000 sockets took 3 to 6 s to reach their last socket, whole ones 0.3 s. Only a gateway
+// every 1,000 sockets took 2 to 4 s to reach their last socket, whole ones 0.3 s. Only a gateway
 // holding far more sockets than that slices its passes. A pass is followed by at least as long
 // for the rest of the process before the next one begins, so that the fan-out takes no more than
 // about half of the event loop however fast the changes come.

@@ -637,6 +637,14 @@ export async function attachLive(options: LiveOptions) {
     connection.idleTimer.unref();
   }
 
+  // Once closing, a client that comes back (graphql-ws reconnects within moments of the 1012) is
+  // sent on at once: what it would subscribe to here is being ended, and it must reach the next
+  // gateway instead of a half-closed one.
+  let closing: Promise<void> | undefined;
+  wss.on("connection", (socket) => {
+    if (closing) socket.close(SERVICE_RESTART, "The server is restarting; reconnect");
+  });
+
   return {
     subscribers: () => feed.size(),
     activity,
@@ -646,24 +654,28 @@ export async function attachLive(options: LiveOptions) {
      * completed subscription would stay over. Waits at most `closeWaitMs` for the clients to
      * answer the close, then cuts what is left.
      */
-    async close(closeWaitMs = CLOSE_WAIT_MS) {
-      const sockets = [...wss.clients].filter((socket) => socket.readyState !== socket.CLOSED);
-      const gone = Promise.all(
-        sockets.map((socket) => new Promise<void>((resolve) => socket.once("close", () => resolve()))),
-      );
-      for (const socket of sockets) socket.close(SERVICE_RESTART, "The server is restarting; reconnect");
-      let waited: NodeJS.Timeout | undefined;
-      await Promise.race([gone, new Promise<void>((resolve) => (waited = setTimeout(resolve, closeWaitMs)))]);
-      clearTimeout(waited);
-      for (const socket of wss.clients) socket.terminate();
-      feed.endAll(null);
-      for (const connection of connections) for (const open of [...connection.open]) open.end(null);
-      await server.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await feed.stop();
-      await activity.stop();
+    close(closeWaitMs = CLOSE_WAIT_MS) {
+      return (closing ??= closeAll(closeWaitMs));
     },
   };
+
+  async function closeAll(closeWaitMs: number) {
+    const sockets = [...wss.clients].filter((socket) => socket.readyState !== socket.CLOSED);
+    const gone = Promise.all(
+      sockets.map((socket) => new Promise<void>((resolve) => socket.once("close", () => resolve()))),
+    );
+    for (const socket of sockets) socket.close(SERVICE_RESTART, "The server is restarting; reconnect");
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([gone, new Promise<void>((resolve) => (waited = setTimeout(resolve, closeWaitMs)))]);
+    clearTimeout(waited);
+    for (const socket of wss.clients) socket.terminate();
+    feed.endAll(null);
+    for (const connection of connections) for (const open of [...connection.open]) open.end(null);
+    await server.dispose();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await feed.stop();
+    await activity.stop();
+  }
 }
 
 export type Live = Awaited<ReturnType<typeof attachLive>>;
