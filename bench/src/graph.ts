@@ -1,3 +1,15 @@
+/**
+ * The event page's live subscription, as the contract has it (TicketChanges in
+ * web/src/graphql/operations/contract.graphql): graphql-js writes its fields in this order.
+ */
+export const TICKET_CHANGES = `subscription TicketChanges($eventId: ID!) {
+  ticketChanged(eventId: $eventId) {
+    id status version
+    price { amount currency }
+    seller { id displayName }
+  }
+}`;
+
 /** One GraphQL reply as the benchmarks read it. */
 export interface Reply<TData = Record<string, unknown>> {
   data?: TData | null;

@@ -14,13 +14,10 @@ import { cpus, loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import WebSocket from "ws";
+import { TICKET_CHANGES } from "./graph.js";
 import { startServices } from "./services.js";
 import { withPrivateStack } from "./stack.js";
 import { ms, summarize } from "./stats.js";
-
-const SUBSCRIPTION = `subscription($eventId: ID!) {
-  ticketChanged(eventId: $eventId) { id status version price { amount currency } seller { id displayName } }
-}`;
 
 /** What one worker thread runs: `connections` sockets with `perConnection` subscriptions each. */
 interface ClientPlan {
@@ -96,7 +93,7 @@ async function runClients(plan: ClientPlan) {
               JSON.stringify({
                 id: String(s),
                 type: "subscribe",
-                payload: { query: SUBSCRIPTION, variables: { eventId: plan.eventId } },
+                payload: { query: TICKET_CHANGES, variables: { eventId: plan.eventId } },
               }),
             );
           }

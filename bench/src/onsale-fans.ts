@@ -4,6 +4,7 @@
 // hold it and when the last of them got it.
 import { parentPort, workerData } from "node:worker_threads";
 import WebSocket from "ws";
+import { TICKET_CHANGES } from "./graph.js";
 import { now } from "./threads.js";
 
 export interface FansData {
@@ -25,21 +26,10 @@ export type FansCommand = { type: "report" } | { type: "close" };
 const { url, eventId, count } = workerData as FansData;
 const port = parentPort!;
 
-/** The event page's subscription: the contract's TicketChanges (web/src/graphql/operations/contract.graphql). */
 const SUBSCRIBE = JSON.stringify({
   id: "1",
   type: "subscribe",
-  payload: {
-    operationName: "TicketChanges",
-    query: `subscription TicketChanges($eventId: ID!) {
-  ticketChanged(eventId: $eventId) {
-    id status version
-    price { amount currency }
-    seller { id displayName }
-  }
-}`,
-    variables: { eventId },
-  },
+  payload: { operationName: "TicketChanges", query: TICKET_CHANGES, variables: { eventId } },
 });
 // graphql-js writes fields in the order selected, so one regular expression reads the two fields
 // needed out of nearly every message without building an object for it.
